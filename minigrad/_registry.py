@@ -1,0 +1,71 @@
+"""One place that turns identifiers (strings, classes, instances, callables) into objects.
+
+Layers, optimizers, losses, metrics, initializers, regularizers, constraints and
+activations all resolve names here, so every unknown name raises the same kind of error,
+listing the valid names.
+"""
+
+
+def canonical(name):
+    """Lower-case and drop underscores: "GlorotUniform" and "glorot_uniform" match."""
+    return name.replace("_", "").lower()
+
+
+class Registry:
+    """A table of name -> factory for one kind of object ("optimizer", "loss", ...)."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self._table = {}
+        self._names = []
+
+    def register(self, *names):
+        """Decorator: register a class or function under each of ``names``."""
+        def deco(obj):
+            for n in names:
+                self._table[canonical(n)] = obj
+                if n not in self._names:
+                    self._names.append(n)
+            return obj
+        return deco
+
+    def names(self):
+        """The registered names, in registration order."""
+        return list(self._names)
+
+    def lookup(self, name):
+        """The registered object for ``name``; KeyError-free: raises ValueError if unknown."""
+        obj = self._table.get(canonical(name))
+        if obj is None:
+            raise ValueError(
+                f"Unknown {self.kind} {name!r}; valid names: {', '.join(self._names)}")
+        return obj
+
+    def get(self, identifier, instantiate=True):
+        """Resolve ``identifier``: None -> None, a string -> the registered object (a class
+        is instantiated with no arguments when ``instantiate``), a class -> an instance,
+        an instance or a callable -> itself."""
+        if identifier is None:
+            return None
+        if isinstance(identifier, str):
+            obj = self.lookup(identifier)
+            return obj() if instantiate and isinstance(obj, type) else obj
+        if isinstance(identifier, dict) and "class_name" in identifier:
+            cls = self.lookup(identifier["class_name"])
+            return cls.from_config(identifier.get("config", {}))
+        if isinstance(identifier, type):
+            return identifier() if instantiate else identifier
+        if callable(identifier):
+            return identifier
+        raise TypeError(
+            f"Could not interpret {self.kind} identifier {identifier!r}: expected a name "
+            f"({', '.join(self._names)}), a class, an instance or a callable")
+
+    def name_of(self, obj):
+        """The first registered name whose object is ``obj`` (or its class), else None."""
+        for key, value in self._table.items():
+            if value is obj or (isinstance(value, type) and type(obj) is value):
+                for n in self._names:
+                    if canonical(n) == key:
+                        return n
+        return None

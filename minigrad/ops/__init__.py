@@ -1,0 +1,1 @@
+"""Differentiable ops by family. Each file: kernels, then Function classes, then wrappers."""

@@ -1,0 +1,136 @@
+"""Binary arithmetic with NumPy broadcasting: + - * / ** and unary minus.
+
+Broadcasting is resolved by numpy in forward and undone once by the engine
+(``function.unbroadcast``), so each backward is written as if shapes matched.
+"""
+import numpy as np
+
+from ..function import Function
+
+
+def _broadcast_error(name, a, b, err):
+    return ValueError(f"{name}: operands of shapes {a.shape} and {b.shape} cannot be "
+                      f"broadcast together (numpy broadcasting rules): {err}")
+
+
+class Add(Function):
+    """y = a + b.  VJP: da = g, db = g."""
+
+    def forward(self, a, b):
+        try:
+            return a + b
+        except ValueError as e:
+            raise _broadcast_error("add", a, b, e) from None
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    """y = a - b.  VJP: da = g, db = -g."""
+
+    def forward(self, a, b):
+        try:
+            return a - b
+        except ValueError as e:
+            raise _broadcast_error("sub", a, b, e) from None
+
+    def backward(self, g):
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a * b.  VJP: da = g * b, db = g * a."""
+
+    def forward(self, a, b):
+        try:
+            y = a * b
+        except ValueError as e:
+            raise _broadcast_error("mul", a, b, e) from None
+        self.save(a, b)
+        return y
+
+    def backward(self, g):
+        a, b = self.saved
+        return (g * b if self.needs_input_grad[0] else None,
+                g * a if self.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    """y = a / b.  VJP: da = g / b, db = -g * a / b**2 = -g * y / b."""
+
+    def forward(self, a, b):
+        try:
+            y = a / b
+        except ValueError as e:
+            raise _broadcast_error("div", a, b, e) from None
+        self.save(b, y)
+        return y
+
+    def backward(self, g):
+        b, y = self.saved
+        da = g / b if self.needs_input_grad[0] else None
+        db = -g * y / b if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Neg(Function):
+    """y = -x.  VJP: dx = -g."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    """y = a ** b.  VJP: da = g * b * a**(b-1), db = g * y * log(a) (a > 0 where db is used)."""
+
+    def forward(self, a, b):
+        try:
+            y = a ** b
+        except ValueError as e:
+            raise _broadcast_error("pow", a, b, e) from None
+        self.save(a, b, y)
+        return y
+
+    def backward(self, g):
+        a, b, y = self.saved
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = g * b * a ** (b - 1)
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                db = g * y * np.log(a)
+        return da, db
+
+
+def add(a, b):
+    """a + b with broadcasting."""
+    return Add.apply(a, b)
+
+
+def sub(a, b):
+    """a - b with broadcasting."""
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    """a * b with broadcasting."""
+    return Mul.apply(a, b)
+
+
+def div(a, b):
+    """a / b with broadcasting."""
+    return Div.apply(a, b)
+
+
+def neg(x):
+    """-x."""
+    return Neg.apply(x)
+
+
+def pow(a, b):  # noqa: A001 - the operator's name
+    """a ** b with broadcasting (either side may be a tensor)."""
+    return Pow.apply(a, b)

@@ -1,0 +1,330 @@
+"""Tensor: an ndarray with a gradient and a link to the op that made it; the backward walk.
+
+A Tensor made by an op holds that op (``_ctx``, a ``Function``) and the op holds its input
+Tensors, so the graph is the chain of ``_ctx.inputs``. ``backward`` sorts the graph once
+(iteratively: a 10 000-op chain works) and walks it in reverse topological order, calling
+each op's vector-Jacobian product exactly once, with the complete incoming gradient.
+"""
+import numpy as np
+
+from . import config
+
+
+def _convert(data, dtype):
+    """The dtype rules: ndarrays keep float32/float64 and integer/bool types; Python floats,
+    float lists and float16 become ``config.floatx()``; ``dtype`` overrides."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=np.dtype(dtype))
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind == "f" and data.dtype.itemsize < 4:
+            return data.astype(config.floatx())
+        return data
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        return arr.astype(config.floatx(), copy=False)
+    if arr.dtype.kind == "O":
+        raise TypeError(f"Tensor: cannot build a tensor from {type(data).__name__} data")
+    return arr
+
+
+class Tensor:
+    """A value (``data``), its gradient (``grad``) and, for op outputs, the op (``_ctx``)."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
+    __array_ufunc__ = None        # ndarray (op) Tensor defers to Tensor's reflected operator
+    __hash__ = object.__hash__    # comparisons are elementwise, identity stays hashable
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _convert(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self._set_requires_grad(True)
+
+    def _set_requires_grad(self, flag):
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: only float tensors can require grad; got dtype {self.data.dtype}")
+        self.requires_grad = bool(flag)
+
+    @classmethod
+    def _make(cls, data, ctx):
+        t = Tensor.__new__(Tensor)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t.grad = None
+        t.requires_grad = ctx is not None
+        t._ctx = ctx
+        t._hooks = None
+        return t
+
+    # ---- inspection -------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self._ctx is None, doc="True unless made by a recorded op")
+    grad_fn = property(lambda self: self._ctx)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __repr__(self):
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        return f"Tensor({body}, dtype={self.data.dtype}{extra})"
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.data)
+
+    def numpy(self):
+        """The value as an ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        return self.data.item()
+
+    def detach(self):
+        """A new leaf sharing ``data`` with no graph and no gradient."""
+        return Tensor._make(self.data, None)
+
+    def zero_grad(self):
+        """Forget the accumulated gradient (``grad = None``)."""
+        self.grad = None
+
+    def astype(self, dtype):
+        """A cast copy (differentiable for float -> float)."""
+        return _shape.cast(self, dtype)
+
+    # ---- hooks and backward -------------------------------------------------------------
+    def register_hook(self, fn):
+        """Call ``fn(grad)`` with the complete gradient flowing into this tensor during
+        backward; an array it returns replaces the gradient. Returns a handle with
+        ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _HookHandle(self, fn)
+
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) . grad into every leaf's ``.grad``.
+
+        ``grad`` defaults to 1 for a one-element tensor. The graph's saved values are freed
+        afterwards unless ``retain_graph=True``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no graph (were its "
+                "inputs created with requires_grad=True, outside no_grad()?)")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be omitted only for a one-element tensor; this one "
+                    f"has shape {self.data.shape}: pass grad= of that shape")
+            g = np.ones_like(self.data)
+        else:
+            g = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+            if g.shape != self.data.shape:
+                raise ValueError(f"backward: grad has shape {g.shape}, expected the tensor's "
+                                 f"shape {self.data.shape}")
+            g = g.astype(self.data.dtype, copy=False)
+        _run_backward(self, g, retain_graph)
+
+    # ---- operators ----------------------------------------------------------------------
+    def __add__(self, o): return _arith.add(self, o)
+    def __radd__(self, o): return _arith.add(o, self)
+    def __sub__(self, o): return _arith.sub(self, o)
+    def __rsub__(self, o): return _arith.sub(o, self)
+    def __mul__(self, o): return _arith.mul(self, o)
+    def __rmul__(self, o): return _arith.mul(o, self)
+    def __truediv__(self, o): return _arith.div(self, o)
+    def __rtruediv__(self, o): return _arith.div(o, self)
+    def __pow__(self, o): return _arith.pow(self, o)
+    def __rpow__(self, o): return _arith.pow(o, self)
+    def __matmul__(self, o): return _matmul.matmul(self, o)
+    def __rmatmul__(self, o): return _matmul.matmul(o, self)
+    def __neg__(self): return _arith.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _unary.abs(self)
+    def __getitem__(self, index): return _shape.getitem(self, index)
+
+    # comparisons: boolean tensors, no gradient
+    def __lt__(self, o): return Tensor._make(self.data < _raw(o), None)
+    def __le__(self, o): return Tensor._make(self.data <= _raw(o), None)
+    def __gt__(self, o): return Tensor._make(self.data > _raw(o), None)
+    def __ge__(self, o): return Tensor._make(self.data >= _raw(o), None)
+    def __eq__(self, o): return Tensor._make(self.data == _raw(o), None)
+    def __ne__(self, o): return Tensor._make(self.data != _raw(o), None)
+
+    # ---- methods (also module-level functions) ------------------------------------------
+    def sum(self, axis=None, keepdims=False): return _reduce.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _reduce.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return _reduce.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _reduce.min(self, axis, keepdims)
+    def var(self, axis=None, keepdims=False): return _reduce.var(self, axis, keepdims)
+    def exp(self): return _unary.exp(self)
+    def log(self): return _unary.log(self)
+    def sqrt(self): return _unary.sqrt(self)
+    def abs(self): return _unary.abs(self)
+    def clip(self, lo, hi): return _unary.clip(self, lo, hi)
+    def reshape(self, *shape): return _shape.reshape(self, *shape)
+    def flatten(self, start_dim=1): return _shape.flatten(self, start_dim)
+    def transpose(self, *axes): return _shape.transpose(self, *axes)
+    T = property(lambda self: _shape.transpose(self))
+    def matmul(self, o): return _matmul.matmul(self, o)
+
+    def relu(self): return _act().relu(self)
+    def sigmoid(self): return _act().sigmoid(self)
+    def tanh(self): return _act().tanh(self)
+    def softmax(self, axis=-1): return _softmax().softmax(self, axis)
+    def log_softmax(self, axis=-1): return _softmax().log_softmax(self, axis)
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+class _HookHandle:
+    __slots__ = ("tensor", "fn")
+
+    def __init__(self, tensor, fn):
+        self.tensor, self.fn = tensor, fn
+
+    def remove(self):
+        """Unregister the hook (no error if it is already gone)."""
+        hooks = self.tensor._hooks
+        if hooks and self.fn in hooks:
+            hooks.remove(self.fn)
+            if not hooks:
+                self.tensor._hooks = None
+
+
+class Parameter(Tensor):
+    """A trainable variable: a leaf Tensor with ``name``, ``trainable`` (``requires_grad``
+    follows it), ``constraint`` (ndarray -> ndarray, applied by the optimizer after each
+    update) and ``regularizer`` (Tensor -> scalar Tensor, a loss term)."""
+
+    __slots__ = ("name", "constraint", "regularizer")
+
+    def __init__(self, data, name=None, trainable=True, constraint=None, regularizer=None,
+                 dtype=None):
+        super().__init__(data, dtype=dtype)
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"Parameter {name!r}: expected float data, got {self.data.dtype}")
+        self.name = name
+        self.constraint = constraint
+        self.regularizer = regularizer
+        self.requires_grad = bool(trainable)
+
+    @property
+    def trainable(self):
+        return self.requires_grad
+
+    @trainable.setter
+    def trainable(self, flag):
+        self.requires_grad = bool(flag)
+
+    def assign(self, value):
+        """Overwrite the value in place (shape and dtype kept; the gradient is untouched)."""
+        value = np.asarray(_raw(value))
+        if value.shape != self.data.shape:
+            raise ValueError(f"Parameter {self.name!r}: cannot assign a value of shape "
+                             f"{value.shape} to a variable of shape {self.data.shape}")
+        self.data[...] = value
+
+    def __repr__(self):
+        return f"<Parameter {self.name!r} shape={self.data.shape} dtype={self.data.dtype}>"
+
+
+def _toposort(root):
+    """Tensors that require grad, reachable from ``root``, inputs before outputs."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is not None:
+            for p in ctx.inputs:
+                if p.requires_grad and id(p) not in seen:
+                    stack.append((p, False))
+    return order
+
+
+def _run_backward(root, g, retain_graph):
+    from .function import FREED, unbroadcast
+    grads = {id(root): g}
+    for t in reversed(_toposort(root)):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if t._hooks:
+            for hook in tuple(t._hooks):
+                r = hook(g)
+                if r is not None:
+                    r = np.asarray(r, dtype=t.data.dtype)
+                    if r.shape != g.shape:
+                        raise ValueError(f"hook {hook!r} returned a gradient of shape {r.shape},"
+                                         f" expected {g.shape}")
+                    g = r
+        ctx = t._ctx
+        if ctx is None:
+            if t.grad is None:
+                t.grad = np.array(g, dtype=t.data.dtype)   # a copy: leaves never alias
+            else:
+                t.grad += g
+            continue
+        if ctx.saved is FREED:
+            raise RuntimeError(
+                f"backward through {ctx.name} a second time: its saved values were freed; "
+                f"call backward(retain_graph=True) the first time")
+        dxs = ctx.backward(g)
+        if type(dxs) is not tuple:
+            dxs = (dxs,)
+        for inp, dx, need in zip(ctx.inputs, dxs, ctx.needs_input_grad):
+            if dx is None or not need:
+                continue
+            if dx.shape != inp.data.shape:
+                dx = unbroadcast(dx, inp.data.shape, ctx)
+            if dx.dtype != inp.data.dtype:
+                dx = dx.astype(inp.data.dtype)
+            k = id(inp)
+            prev = grads.get(k)
+            grads[k] = dx if prev is None else prev + dx
+        if not retain_graph:
+            ctx.saved = FREED
+
+
+def _act():
+    from .ops import activation
+    return activation
+
+
+def _softmax():
+    from .ops import softmax
+    return softmax
+
+
+from .ops import arith as _arith, matmul as _matmul, reduce as _reduce  # noqa: E402
+from .ops import shape as _shape, unary as _unary  # noqa: E402
