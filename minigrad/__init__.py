@@ -2,8 +2,10 @@
 
 ``import minigrad as keras`` runs Keras-style code; ``minigrad.keras`` is this module, so
 ``import minigrad as tf; tf.keras.layers.Dense`` works too. Numba is imported on the first
-kernel call, never here.
+kernel call, never here, and the Keras-shaped subpackages (layers, models, optimizers, ...)
+are imported on first attribute access, so ``import minigrad`` stays cheap.
 """
+import importlib as _importlib
 import sys as _sys
 
 from . import config, random
@@ -21,3 +23,40 @@ from .ops.matmul import matmul
 __version__ = "0.1.0"
 
 keras = _sys.modules[__name__]
+
+# submodules loaded on first use: name -> module path
+_LAZY = {
+    "functional": ".functional", "F": ".functional",
+    "layers": ".layers", "models": ".models", "optimizers": ".optimizers",
+    "initializers": ".initializers", "regularizers": ".regularizers",
+    "constraints": ".constraints", "activations": ".activations", "losses": ".losses",
+    "metrics": ".metrics", "callbacks": ".callbacks", "datasets": ".datasets",
+    "diagnostics": ".diagnostics",
+}
+# names re-exported from a submodule: name -> (module path, attribute)
+_LAZY_ATTRS = {
+    "Input": (".layers", "Input"),
+    "Sequential": (".models", "Sequential"),
+    "relu": (".ops.activation", "relu"),
+    "sigmoid": (".ops.activation", "sigmoid"),
+    "tanh": (".ops.activation", "tanh"),
+    "softmax": (".ops.softmax", "softmax"),
+    "log_softmax": (".ops.softmax", "log_softmax"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = _importlib.import_module(_LAZY[name], __name__)
+        globals()[name] = module
+        return module
+    if name in _LAZY_ATTRS:
+        path, attr = _LAZY_ATTRS[name]
+        value = getattr(_importlib.import_module(path, __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_ATTRS))
