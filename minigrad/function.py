@@ -47,7 +47,8 @@ class Function:
         needs = tuple([t.requires_grad for t in tensors])
         fn.needs_input_grad = needs
         out = fn.forward(*[t.data for t in tensors], **kwargs)
-        if grad_mode._state["enabled"] and True in needs:
+        # integer/bool outputs (a cast to int) carry no gradient, as integer tensors cannot
+        if grad_mode._state["enabled"] and True in needs and out.dtype.kind == "f":
             fn.inputs = tensors
             return Tensor._make(out, fn)
         return Tensor._make(out, None)

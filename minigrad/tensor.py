@@ -279,6 +279,8 @@ def _run_backward(root, g, retain_graph):
         g = grads.pop(id(t), None)
         if g is None:
             continue
+        if type(g) is not np.ndarray:   # numpy returns scalars from 0-d arithmetic; kernels
+            g = np.asarray(g)            # and hooks need arrays
         if t._hooks:
             for hook in tuple(t._hooks):
                 r = hook(g)

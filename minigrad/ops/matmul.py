@@ -28,10 +28,10 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = g
+        if b.ndim == 1:   # first: for 1-D @ 1-D, g is 0-d and gets (1,) then (1, 1)
+            g2 = np.expand_dims(g2, -1)
         if a.ndim == 1:
             g2 = np.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
         da = db = None
         if self.needs_input_grad[0]:
             da = g2 @ np.swapaxes(b2, -1, -2)

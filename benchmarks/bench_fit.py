@@ -1,0 +1,178 @@
+"""Seconds per epoch of ``fit`` on the lecture model, minigrad vs Keras 3 (torch) vs PyTorch.
+
+The model: Flatten(28x28) -> Dense(128, relu) -> Dense(10, softmax), Adam(1e-3), sparse
+categorical cross-entropy, accuracy, batch 32, on the 1,500 training digits at 28x28
+(``digits.load_data(image_size=28)``: 47 steps per epoch, the last one partial).
+
+- minigrad ``fit`` with verbose=0 and with verbose=1 (the progress bar written to a
+  non-terminal stream, so its cost is measured, not the terminal's);
+- Keras 3 on the torch backend, ``fit(verbose=0)``, when ``keras`` and ``torch`` import;
+- a hand-written PyTorch loop (shuffle, zero_grad, forward, cross-entropy, backward, Adam
+  step, running loss and accuracy read back per batch) when ``torch`` imports.
+
+Each timing: one warm-up epoch (numba compiles, torch allocates), then the best of
+``--repeats`` runs of ``fit(epochs=--epochs)``, divided by the epoch count. Neither torch nor
+keras is a dependency of minigrad: absent ones are reported and skipped.
+
+    python benchmarks/bench_fit.py [--epochs 5] [--repeats 3]
+"""
+import argparse
+import contextlib
+import io
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "torch")   # before any keras import
+
+import numpy as np  # noqa: E402
+
+import minigrad as mg  # noqa: E402
+from minigrad.datasets import digits  # noqa: E402
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def best_epoch_time(run_epochs, epochs, repeats):
+    """Warm up with one epoch, then the best of ``repeats`` timings of ``epochs`` epochs."""
+    run_epochs(1)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run_epochs(epochs)
+        best = min(best, time.perf_counter() - t0)
+    return best / epochs
+
+
+# ---- minigrad ---------------------------------------------------------------------------
+def minigrad_model():
+    mg.random.seed(0)
+    model = mg.models.Sequential([
+        mg.layers.Flatten(input_shape=[28, 28]),
+        mg.layers.Dense(128, activation="relu"),
+        mg.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=mg.optimizers.Adam(learning_rate=1e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def bench_minigrad(x, y, x_test, y_test, epochs, repeats, verbose):
+    model = minigrad_model()
+    sink = io.StringIO()    # not a terminal: the bar prints at most one line per 50 ms
+
+    def run(n):
+        with contextlib.redirect_stdout(sink):
+            model.fit(x, y, batch_size=32, epochs=n, verbose=verbose)
+
+    seconds = best_epoch_time(run, epochs, repeats)
+    acc = model.evaluate(x_test, y_test, verbose=0)[1]
+    return seconds, acc
+
+
+# ---- Keras 3 on torch -------------------------------------------------------------------
+def bench_keras(x, y, x_test, y_test, epochs, repeats):
+    import keras
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    def run(n):
+        model.fit(x, y, batch_size=32, epochs=n, verbose=0)
+
+    seconds = best_epoch_time(run, epochs, repeats)
+    acc = model.evaluate(x_test, y_test, verbose=0)[1]
+    return seconds, acc, keras.__version__
+
+
+# ---- hand-written PyTorch ---------------------------------------------------------------
+def bench_torch(x, y, x_test, y_test, epochs, repeats):
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+
+    def run(n):
+        model.train()
+        for _ in range(n):
+            perm = torch.randperm(len(xt))
+            loss_sum, correct = 0.0, 0
+            for start in range(0, len(xt), 32):
+                idx = perm[start:start + 32]
+                xb, yb = xt[idx], yt[idx]
+                opt.zero_grad()
+                logits = model(xb)
+                loss = loss_fn(logits, yb)
+                loss.backward()
+                opt.step()
+                loss_sum += loss.item() * len(idx)
+                correct += (logits.argmax(1) == yb).sum().item()
+
+    seconds = best_epoch_time(run, epochs, repeats)
+    with torch.no_grad():
+        model.eval()
+        pred = model(torch.from_numpy(x_test)).argmax(1).numpy()
+    return seconds, float((pred == y_test).mean()), torch.__version__, torch.get_num_threads()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per timed run")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs (best is kept)")
+    args = parser.parse_args(argv)
+    (x, y), (x_test, y_test) = digits.load_data(image_size=28)
+    print(f"CPU: {cpu_model()}; {os.cpu_count()} logical CPUs; python {platform.python_version()}"
+          f", numpy {np.__version__}, minigrad {mg.__version__}")
+    print(f"data: {len(x)} training digits 28x28, batch 32 -> {-(-len(x) // 32)} steps/epoch; "
+          f"best of {args.repeats} x {args.epochs} epochs after 1 warm-up epoch\n")
+    rows = []
+    t0, acc = bench_minigrad(x, y, x_test, y_test, args.epochs, args.repeats, verbose=0)
+    rows.append(("minigrad fit, verbose=0", t0, acc))
+    t1, acc1 = bench_minigrad(x, y, x_test, y_test, args.epochs, args.repeats, verbose=1)
+    rows.append(("minigrad fit, verbose=1 (bar)", t1, acc1))
+    keras_t = torch_t = None
+    try:
+        keras_t, acc, kv = bench_keras(x, y, x_test, y_test, args.epochs, args.repeats)
+        rows.append((f"Keras {kv} (torch backend) fit", keras_t, acc))
+    except ImportError as e:
+        print(f"Keras on torch: not available ({e}); pip install torch keras to compare")
+    try:
+        torch_t, acc, tv, threads = bench_torch(x, y, x_test, y_test, args.epochs, args.repeats)
+        rows.append((f"PyTorch {tv} hand-written loop ({threads} threads)", torch_t, acc))
+    except ImportError as e:
+        print(f"PyTorch: not available ({e}); pip install torch to compare")
+    steps = -(-len(x) // 32)
+    width = max(len(r[0]) for r in rows)
+    print(f"{'':{width}}  s/epoch   ms/step  test acc")
+    for name, sec, acc in rows:
+        print(f"{name:{width}}  {sec:7.4f}  {sec * 1e3 / steps:8.3f}  {acc:8.3f}")
+    print()
+    print(f"progress bar cost: {100 * (t1 / t0 - 1):+.1f} % (target < 5 %)")
+    if keras_t:
+        print(f"minigrad / Keras-on-torch: {t0 / keras_t:.3f}x (target <= 0.1x)")
+    if torch_t:
+        print(f"minigrad / PyTorch loop:   {t0 / torch_t:.3f}x (target <= 0.5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

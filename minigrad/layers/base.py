@@ -1,0 +1,343 @@
+"""Layer: the Keras lifecycle (``__init__`` -> ``build`` once -> ``call``), without magic.
+
+- ``__init__`` stores the configuration and resolves identifiers (initializers, ...).
+- ``build(input_shape)`` runs once, on the first call or when ``Sequential`` knows the input
+  shape; ``input_shape`` includes the batch axis (``None``). It creates the weights with
+  ``add_weight``, which returns a ``Parameter`` and appends it to one ordered list: that order
+  is the order of ``weights``, ``get_weights`` and ``set_weights``.
+- ``call(x, training)`` is pure graph ops; ``__call__`` casts the input to the layer's dtype,
+  builds, checks the input against ``input_spec``, resolves ``training=None`` and records the
+  activity regularizer's ``reg(output) / batch_size``.
+
+Names follow Keras: the class name in snake case (``_`` before a capitalised word that
+follows any character, and between a lower-case letter and a capital: Dense -> dense,
+ReLU -> re_lu, PReLU -> p_re_lu, Conv2D -> conv2d, BatchNormalization ->
+batch_normalization) plus a process-wide counter per name (``dense``, ``dense_1``, ...). Sub-layers are tracked explicitly by appending to ``self._layers``.
+"""
+import inspect
+import re
+
+import numpy as np
+
+from .. import config
+from .._registry import Registry
+from ..ops.shape import cast
+from ..tensor import Parameter, Tensor
+
+LAYERS = Registry("layer")
+_name_uids = {}
+_training_stack = []   # the ``training`` value of each enclosing ``__call__``
+
+
+def to_snake_case(name):
+    """Keras's rule: "BatchNormalization" -> "batch_normalization", "ReLU" -> "re_lu"."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+def unique_name(base):
+    """``base`` the first time, then ``base_1``, ``base_2``, ... (process-wide counters)."""
+    n = _name_uids.get(base, 0)
+    _name_uids[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def current_training():
+    """The ``training`` value of the innermost layer call in progress (False outside any)."""
+    return _training_stack[-1] if _training_stack else False
+
+
+def _shape_tuple(shape, what):
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(None if d is None else int(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"{what}: expected a tuple of dimensions, got {shape!r}") from None
+    if any(d is not None and d < 0 for d in shape):
+        raise ValueError(f"{what}: dimensions must be non-negative, got {shape}")
+    return shape
+
+
+def serialize_or_none(module, obj):
+    """``module.serialize(obj)`` for a building block (initializer, ...), None for None."""
+    return None if obj is None else module.serialize(obj)
+
+
+def _float_dtype(dtype, who):
+    name = config.floatx() if dtype is None else np.dtype(dtype).name
+    if name not in ("float32", "float64"):
+        raise ValueError(f"{who}: dtype must be float32 or float64, got {dtype!r}")
+    return name
+
+
+class InputSpec:
+    """What a built layer accepts: an exact rank (``ndim``), a minimum rank (``min_ndim``) and
+    fixed sizes of some axes (``axes``: {axis: size}, negative axes count from the end)."""
+
+    def __init__(self, ndim=None, min_ndim=None, axes=None):
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+
+    def check(self, layer, shape):
+        """Raise ValueError naming the layer, the expectation and the input shape."""
+        where = f"Input of layer {layer.name!r} ({type(layer).__name__})"
+        if self.ndim is not None and len(shape) != self.ndim:
+            raise ValueError(f"{where} is incompatible: expected rank {self.ndim} "
+                             f"(input shape {layer._build_shape}), got shape {shape}")
+        if self.min_ndim is not None and len(shape) < self.min_ndim:
+            raise ValueError(f"{where} is incompatible: expected rank >= {self.min_ndim}, "
+                             f"got shape {shape}")
+        for axis, size in self.axes.items():
+            if -len(shape) <= axis < len(shape) and shape[axis] != size:
+                raise ValueError(
+                    f"{where} is incompatible: expected axis {axis} of size {size} (the layer "
+                    f"was built for input shape {layer._build_shape}), got shape {shape}")
+
+
+def _build_wrapper(build):
+    """Make every ``build`` mark the layer built and remember its input shape, so that
+    ``Sequential`` can call ``layer.build(shape)`` directly; a second build only checks."""
+    def wrapped(self, input_shape):
+        shape = _shape_tuple(input_shape, f"{type(self).__name__}.build")
+        if self.built:
+            if self.input_spec is not None:
+                self.input_spec.check(self, shape)
+            return
+        build(self, shape)
+        self._build_shape = shape
+        self.built = True
+    wrapped.__name__, wrapped.__doc__ = build.__name__, build.__doc__
+    wrapped._wrapped = True
+    return wrapped
+
+
+class Layer:
+    """Base class of every layer (see the module docstring for the lifecycle)."""
+
+    _call_takes_training = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_wrapped", False):
+            cls.build = _build_wrapper(build)
+        # as Keras, a ``call(self, x)`` without a ``training`` parameter is called without it
+        params = inspect.signature(cls.call).parameters
+        cls._call_takes_training = "training" in params or any(
+            p.kind is p.VAR_KEYWORD for p in params.values())
+        # built-in layers resolve by name; user layers go through custom_objects, as Keras
+        if cls.__module__.startswith("minigrad.") and not cls.__name__.startswith("_"):
+            LAYERS.register(cls.__name__)(cls)
+
+    def __init__(self, name=None, dtype=None, trainable=True, input_shape=None,
+                 activity_regularizer=None, **kwargs):
+        cls = type(self).__name__
+        input_shape = self._pop_shape_kwargs(kwargs, input_shape)
+        if kwargs:
+            raise TypeError(f"{cls}: unexpected keyword argument(s) {sorted(kwargs)}")
+        if name is None:
+            name = unique_name(to_snake_case(cls))
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"{cls}: name must be a non-empty string without '/', got {name!r}")
+        self.name = name
+        self.dtype = _float_dtype(dtype, f"{cls} {name!r}")
+        self._trainable = bool(trainable)
+        self._input_shape_arg = input_shape   # per-sample shape; Sequential builds from it
+        from .. import regularizers
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built = False
+        self.input_spec = None
+        self._build_shape = None
+        self._weights = []
+        self._created_trainable = []
+        self._layers = []
+        self._activity_losses = []
+
+    def _pop_shape_kwargs(self, kwargs, input_shape):
+        """Keras's other spellings: ``input_dim=n`` and ``batch_input_shape=(b, ...)``."""
+        who = f"{type(self).__name__}: input_shape"
+        if "input_dim" in kwargs:
+            dim = kwargs.pop("input_dim")
+            if dim is not None:
+                input_shape = (dim,)
+        if "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
+            if batch_shape is not None:
+                input_shape = tuple(batch_shape)[1:]
+        return None if input_shape is None else _shape_tuple(input_shape, who)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape`` (batch axis included)."""
+
+    def call(self, x, training=False):
+        """The forward computation on a Tensor (pure graph ops)."""
+        return x
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (batch axis included); identity by default."""
+        return tuple(input_shape)
+
+    def __call__(self, x, training=None):
+        x = self._convert_input(x)
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+        elif self.input_spec is not None:
+            self.input_spec.check(self, x.shape)
+        if training is None:
+            training = current_training()
+        _training_stack.append(bool(training))
+        try:
+            if self._call_takes_training:
+                y = self.call(x, training=bool(training))
+            else:
+                y = self.call(x)
+        finally:
+            _training_stack.pop()
+        if self.activity_regularizer is not None:
+            batch = y.shape[0] if y.ndim else 1
+            self._activity_losses = [self.activity_regularizer(y) / max(batch, 1)]
+        return y
+
+    def _convert_input(self, x):
+        """The input as a Tensor of the layer's dtype; a float cast keeps the gradient."""
+        if isinstance(x, Tensor):
+            if x.data.dtype == self.dtype:
+                return x
+            if x.requires_grad:
+                return cast(x, self.dtype)
+            return Tensor._make(x.data.astype(self.dtype), None)
+        try:
+            return Tensor._make(np.asarray(x, dtype=self.dtype), None)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"layer {self.name!r}: cannot convert an input of type "
+                            f"{type(x).__name__} to a {self.dtype} tensor: {e}") from None
+
+    @property
+    def output_shape(self):
+        if not self.built:
+            raise AttributeError(f"layer {self.name!r} has not been built yet: call it on data "
+                                 f"or give the model an input shape")
+        return self.compute_output_shape(self._build_shape)
+
+    # ---- weights --------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None):
+        """Create a Parameter ``<layer>/<name>`` of ``shape`` from ``initializer`` (an
+        identifier of ``minigrad.initializers``; default glorot_uniform, as Keras), append it
+        to the layer's weights and return it."""
+        from .. import constraints, initializers, regularizers
+        shape = _shape_tuple(() if shape is None else shape, f"layer {self.name!r}: add_weight")
+        dtype = _float_dtype(dtype or self.dtype, f"layer {self.name!r}: add_weight")
+        init = initializers.get("glorot_uniform" if initializer is None else initializer)
+        value = np.asarray(init(shape, dtype), dtype=dtype)
+        if value.shape != shape:
+            raise ValueError(f"layer {self.name!r}: initializer {init!r} returned shape "
+                             f"{value.shape} for weight {name!r}, expected {shape}")
+        param = Parameter(value, name=f"{self.name}/{name or 'variable'}",
+                          trainable=bool(trainable) and self._trainable,
+                          constraint=constraints.get(constraint),
+                          regularizer=regularizers.get(regularizer))
+        self._weights.append(param)
+        if trainable:
+            self._created_trainable.append(param)
+        return param
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezing a layer freezes every weight it created trainable (and its sub-layers)."""
+        self._trainable = bool(value)
+        for p in self._created_trainable:
+            p.trainable = self._trainable
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def weights(self):
+        """Every weight, in ``add_weight`` order (then the sub-layers', in order)."""
+        out = list(self._weights)
+        for layer in self._layers:
+            out.extend(layer.weights)
+        return out
+
+    @property
+    def trainable_weights(self):
+        if not self._trainable:
+            return []
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        if not self._trainable:
+            return self.weights
+        return [w for w in self.weights if not w.trainable]
+
+    def get_weights(self):
+        """Copies of the weight values, in ``weights`` order."""
+        return [w.data.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (arrays in ``weights`` order) into the existing Parameters, cast
+        to their dtype. Everything is checked before anything is written."""
+        params, arrays = self.weights, [np.asarray(w.data if isinstance(w, Tensor) else w)
+                                        for w in weights]
+        if len(arrays) != len(params):
+            hint = "" if self.built else " (the layer is not built yet: call or build it)"
+            raise ValueError(
+                f"layer {self.name!r}: set_weights got {len(arrays)} arrays, expected "
+                f"{len(params)} ({', '.join(p.name for p in params) or 'no weights'}){hint}")
+        for i, (p, a) in enumerate(zip(params, arrays)):
+            if a.shape != p.shape:
+                raise ValueError(f"layer {self.name!r}: set_weights array {i} ({p.name}) has "
+                                 f"shape {a.shape}, expected {p.shape}")
+        for p, a in zip(params, arrays):
+            p.data[...] = a
+
+    def count_params(self):
+        """The number of scalars in all weights (the layer must be built)."""
+        if not self.built:
+            raise ValueError(f"layer {self.name!r}: count_params needs a built layer; call it "
+                             f"on data or build it first")
+        return int(sum(w.size for w in self.weights))
+
+    # ---- losses ---------------------------------------------------------------------------
+    @property
+    def losses(self):
+        """Graph terms: each trainable weight's regularizer applied to the current value
+        (built afresh on every access), then the activity losses of the last call."""
+        terms = [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
+        return terms + self._all_activity_losses()
+
+    def _all_activity_losses(self):
+        out = list(self._activity_losses)
+        for layer in self._layers:
+            out.extend(layer._all_activity_losses())
+        return out
+
+    # ---- configuration --------------------------------------------------------------------
+    def get_config(self):
+        """The constructor arguments as JSON-able values (``from_config`` inverts it)."""
+        cfg = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            cfg["input_shape"] = list(self._input_shape_arg)
+        if self.activity_regularizer is not None:
+            from .. import regularizers
+            cfg["activity_regularizer"] = serialize_or_none(regularizers,
+                                                            self.activity_regularizer)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+Layer.build = _build_wrapper(Layer.build)

@@ -1,0 +1,54 @@
+"""Dropout: inverted dropout in training, identity at inference (Keras semantics)."""
+import numpy as np
+
+from .. import random as _random
+from ..ops.dropout import dropout
+from ..tensor import Tensor
+from .base import Layer
+
+
+class Dropout(Layer):
+    """In training, each element is zeroed with probability ``rate`` and the survivors are
+    scaled by 1/(1 - rate), so E[y] = x; at inference y = x (the same Tensor, no node).
+
+    ``noise_shape``: the shape of the mask, broadcast against the input (None entries take the
+    input's size), e.g. (batch, 1, features) drops whole features for every time step.
+    ``seed=k`` gives the layer its own generator; None draws from the global one at call time,
+    so ``minigrad.random.seed(n)`` fixes the masks of layers built earlier too."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        is_number = isinstance(rate, (int, float, np.integer, np.floating))
+        if isinstance(rate, bool) or not is_number or not 0.0 <= rate <= 1.0:
+            raise ValueError(f"Dropout {self.name!r}: rate must be a number in [0, 1], "
+                             f"got {rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self._rng = None if seed is None else _random.make_generator(seed)
+
+    def call(self, x, training=False):
+        if not training or self.rate == 0.0:
+            return x
+        if self.noise_shape is None:
+            return dropout(x, self.rate, training=True, rng=self._rng)
+        return x * dropout(Tensor._make(self._mask_ones(x.shape), None), self.rate,
+                           training=True, rng=self._rng)
+
+    def _mask_ones(self, shape):
+        if len(self.noise_shape) != len(shape):
+            raise ValueError(f"Dropout {self.name!r}: noise_shape {self.noise_shape} and the "
+                             f"input shape {shape} have different ranks")
+        mask = tuple(n if d is None else d for d, n in zip(self.noise_shape, shape))
+        try:
+            np.broadcast_shapes(mask, shape)
+        except ValueError:
+            raise ValueError(f"Dropout {self.name!r}: noise_shape {self.noise_shape} does not "
+                             f"broadcast to the input shape {shape}") from None
+        return np.ones(mask, dtype=self.dtype)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(rate=self.rate, seed=self.seed,
+                   noise_shape=None if self.noise_shape is None else list(self.noise_shape))
+        return cfg

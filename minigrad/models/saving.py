@@ -1,0 +1,344 @@
+"""Saving and loading: one zip file of JSON + ``.npy`` arrays, never pickle.
+
+Layout of a model file (any extension)::
+
+    model.json            {"format": "minigrad.model", "format_version": 1, "model": {
+                           "class_name": "Sequential", "config": ...}, "compile": {...} | null,
+                           "weights": [{"name", "shape", "dtype"}, ...], "optimizer_state": n}
+    weights/00000.npy     one array per weight, in ``model.weights`` order
+    optimizer/00000.npy   ``optimizer.variables`` ([iterations, *slots]) when it has state
+
+Arrays are written with ``np.save(allow_pickle=False)`` and read with ``np.load(...,
+allow_pickle=False)``, so loading can never run code: an object array is refused. Writes are
+atomic: a temporary file in the target directory, flushed and fsync'ed, then ``os.replace``;
+an interrupted save leaves the previous file intact. Loading reads and checks everything
+(format, version, every array) before building the model, so a bad file raises and yields no
+half-loaded model. Custom callables (activation, loss, initializer functions, layer classes)
+are stored by name and resolved on load through ``custom_objects``.
+"""
+import io
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .._registry import canonical
+
+FORMAT_VERSION = 1
+MODEL_FORMAT = "minigrad.model"
+WEIGHTS_FORMAT = "minigrad.weights"
+_CUSTOM = "__custom_object__"   # JSON marker for a callable saved by name
+
+
+# ---- writing ----------------------------------------------------------------------------
+def save_model(model, filepath):
+    """Write ``model`` (architecture, weights, compile config, optimizer state)."""
+    doc = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
+           "model": {"class_name": type(model).__name__,
+                     "config": _jsonable(model.get_config(), "model config")},
+           "compile": _compile_config(model)}
+    arrays = _weight_arrays(model, doc)
+    opt_arrays = _optimizer_arrays(model)
+    doc["optimizer_state"] = len(opt_arrays)
+    arrays += [(f"optimizer/{i:05d}.npy", a) for i, a in enumerate(opt_arrays)]
+    _atomic_write(filepath, doc, arrays)
+
+
+def save_weights(model, filepath):
+    """Write only the weights of ``model`` (same zip layout, no architecture)."""
+    doc = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION}
+    _atomic_write(filepath, doc, _weight_arrays(model, doc))
+
+
+def _weight_arrays(model, doc):
+    if not model.built:
+        raise ValueError(f"save: the model {model.name!r} is not built, so it has no weights "
+                         f"yet; build it (input_shape=, Input, or call it on data) first")
+    weights = model.weights
+    doc["weights"] = [{"name": w.name, "shape": list(w.shape), "dtype": w.dtype.name}
+                      for w in weights]
+    return [(f"weights/{i:05d}.npy", w.data) for i, w in enumerate(weights)]
+
+
+def _optimizer_arrays(model):
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not getattr(opt, "built", True) or not opt.variables:
+        return []
+    return [np.asarray(getattr(v, "data", v)) for v in opt.variables]
+
+
+def _compile_config(model):
+    if not getattr(model, "compiled", False):
+        return None
+    from .. import losses, metrics
+    opt = model.optimizer
+    loss = model.loss
+    if loss is not None and not isinstance(loss, (str, dict)):
+        loss = losses.serialize(loss)
+    metric_ids = [m if isinstance(m, (str, dict)) else metrics.serialize(m)
+                  for m in model._metric_ids]
+    return _jsonable({
+        "optimizer": {"class_name": type(opt).__name__, "config": opt.get_config()},
+        "loss": loss, "metrics": metric_ids}, "compile config")
+
+
+def _jsonable(obj, where):
+    """A JSON-safe copy of a config: tuples -> lists, numpy scalars -> numbers, a named
+    callable -> {"__custom_object__": name}; a lambda (no usable name) raises."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v, f"{where}[{k!r}]") for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, str) and obj.startswith("<"):
+        raise ValueError(f"save: {where} is {obj!r}, a callable without a usable name (a "
+                         f"lambda?); define it with def, save, and pass it to load_model's "
+                         f"custom_objects")
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__,
+                "config": _jsonable(obj.get_config(), f"{where}.config")}
+    if callable(obj):
+        name = getattr(obj, "__name__", None)
+        if not name or not name.isidentifier():
+            raise ValueError(f"save: {where} is {obj!r}, a callable without a usable name (a "
+                             f"lambda?); define it with def and pass it to load_model's "
+                             f"custom_objects")
+        return {_CUSTOM: name}
+    raise TypeError(f"save: {where} holds {obj!r} of type {type(obj).__name__}, which cannot "
+                    f"be written as JSON")
+
+
+def _atomic_write(filepath, doc, arrays):
+    """Write the zip to a temporary file beside ``filepath``, fsync, then rename over it."""
+    path = os.path.abspath(os.fspath(filepath))
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+                zf.writestr("model.json", json.dumps(doc, indent=1))
+                for name, array in arrays:
+                    with zf.open(name, "w", force_zip64=True) as member:
+                        np.save(member, np.ascontiguousarray(array), allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    """Make the rename itself durable (best effort: not every platform allows it)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---- reading ----------------------------------------------------------------------------
+def _read(filepath, expected_formats):
+    """(doc, {member name: ndarray}) after checking everything; raises ValueError on a file
+    that is truncated, foreign, of a newer format or holding pickled data."""
+    path = os.fspath(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path!r}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"load: {path!r} is not a minigrad file: it is not a zip archive "
+                         f"(truncated, or written by something else)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            doc = _read_doc(zf, path, expected_formats)
+            arrays = {name: _read_array(zf, name, path)
+                      for name in zf.namelist() if name.endswith(".npy")}
+    except (zipfile.BadZipFile, EOFError, OSError) as e:
+        raise ValueError(f"load: {path!r} is damaged or truncated ({type(e).__name__}: "
+                         f"{e})") from None
+    return doc, arrays
+
+
+def _read_doc(zf, path, expected_formats):
+    try:
+        raw = zf.read("model.json")
+    except KeyError:
+        raise ValueError(f"load: {path!r} is a zip archive but not a minigrad file (it has no "
+                         f"model.json)") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"load: {path!r}: model.json is not valid JSON ({e})") from None
+    fmt = doc.get("format") if isinstance(doc, dict) else None
+    if fmt not in (MODEL_FORMAT, WEIGHTS_FORMAT):
+        raise ValueError(f"load: {path!r} is a zip archive but not a minigrad file (format "
+                         f"{fmt!r}, expected {MODEL_FORMAT!r})")
+    version = doc.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+        raise ValueError(f"load: {path!r} has format version {version!r}, but this minigrad "
+                         f"reads versions 1..{FORMAT_VERSION}: it was written by a newer "
+                         f"minigrad; upgrade minigrad to load it")
+    if fmt not in expected_formats:
+        raise ValueError(f"load: {path!r} holds {fmt!r} data, expected {expected_formats[0]!r}"
+                         f" (a file from save_weights has no architecture: build the model "
+                         f"and call model.load_weights)")
+    return doc
+
+
+def _read_array(zf, name, path):
+    try:
+        return np.load(io.BytesIO(zf.read(name)), allow_pickle=False)
+    except ValueError as e:
+        if "allow_pickle" in str(e) or "Object arrays" in str(e):
+            raise ValueError(f"load: {path!r}: {name} holds pickled Python objects; minigrad "
+                             f"files never contain pickle, so it was refused unread") from None
+        raise ValueError(f"load: {path!r}: {name} is not a valid .npy array ({e})") from None
+
+
+def _weights_from(doc, arrays, path):
+    specs = doc.get("weights")
+    if not isinstance(specs, list):
+        raise ValueError(f"load: {path!r}: model.json has no weight list")
+    out = []
+    for i, spec in enumerate(specs):
+        a = arrays.get(f"weights/{i:05d}.npy")
+        if a is None:
+            raise ValueError(f"load: {path!r} is missing weights/{i:05d}.npy ({spec.get('name')})")
+        if list(a.shape) != list(spec.get("shape", a.shape)) or a.dtype.kind != "f":
+            raise ValueError(f"load: {path!r}: weight {i} ({spec.get('name')}) has shape "
+                             f"{a.shape} and dtype {a.dtype}, expected {spec.get('shape')} "
+                             f"float")
+        out.append(a)
+    return out
+
+
+def load_model(filepath, custom_objects=None, compile=True):
+    """Rebuild a model saved by ``save``: same architecture and weights, and (``compile``)
+    the same optimizer, loss, metrics and optimizer state, so training continues exactly."""
+    doc, arrays = _read(filepath, (MODEL_FORMAT,))
+    path = os.fspath(filepath)
+    weights = _weights_from(doc, arrays, path)
+    n_opt = doc.get("optimizer_state") or 0
+    opt_state = [arrays.get(f"optimizer/{i:05d}.npy") for i in range(n_opt)]
+    if any(a is None for a in opt_state):
+        raise ValueError(f"load: {path!r} is missing optimizer arrays")
+    spec = doc.get("model") or {}
+    from . import sequential
+    if spec.get("class_name") != "Sequential":
+        raise ValueError(f"load: {path!r} holds a {spec.get('class_name')!r} model; this "
+                         f"minigrad loads Sequential models")
+    model = model_from_config(spec.get("config") or {}, custom_objects, sequential.Sequential)
+    if not model.built:
+        raise ValueError(f"load: {path!r}: the saved architecture has no input shape, so the "
+                         f"weights cannot be placed")
+    model.set_weights(weights)
+    if compile and doc.get("compile"):
+        _compile_from(model, doc["compile"], custom_objects, opt_state)
+    return model
+
+
+def load_weights(model, filepath):
+    """Copy the weights of a ``save_weights`` (or ``save``) file into ``model``."""
+    doc, arrays = _read(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT))
+    weights = _weights_from(doc, arrays, os.fspath(filepath))
+    if not model.built:
+        raise ValueError(f"load_weights: the model {model.name!r} is not built; build it "
+                         f"(input_shape=, Input, or call it on data) so that its weights exist")
+    model.set_weights(weights)
+
+
+# ---- configs back to objects ----------------------------------------------------------------
+def _resolve_custom(obj, custom_objects, where="config"):
+    """Replace {"__custom_object__": name} markers by ``custom_objects[name]``; plain strings
+    that name a custom object (not layer names) are replaced too, as Keras's scope does."""
+    if isinstance(obj, dict):
+        if set(obj) == {_CUSTOM}:
+            name = obj[_CUSTOM]
+            if name not in custom_objects:
+                raise ValueError(f"load: {where} refers to the custom object {name!r}, which "
+                                 f"is not registered: pass custom_objects={{{name!r}: ...}}")
+            return custom_objects[name]
+        return {k: (v if k == "name" else _resolve_custom(v, custom_objects, f"{where}.{k}"))
+                for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_resolve_custom(v, custom_objects, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, str) and obj in custom_objects:
+        return custom_objects[obj]
+    return obj
+
+
+def model_from_config(config, custom_objects=None, cls=None):
+    """A fresh (newly initialised) model from ``Sequential.get_config()``'s output."""
+    from .. import layers
+    from ..layers.base import LAYERS
+    custom_objects = dict(custom_objects or {})
+    if cls is None:
+        from .sequential import Sequential as cls
+    model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+    if config.get("input_shape") is not None:
+        model.add(layers.Input(shape=tuple(config["input_shape"])))
+    for i, spec in enumerate(config.get("layers", [])):
+        class_name = spec.get("class_name")
+        if class_name not in custom_objects and canonical(str(class_name)) not in {
+                canonical(n) for n in LAYERS.names()}:
+            raise ValueError(f"load: layer {i} is of class {class_name!r}, which is not a "
+                             f"minigrad layer: pass custom_objects={{{class_name!r}: "
+                             f"YourLayerClass}}")
+        layer_config = _resolve_custom(spec.get("config", {}), custom_objects,
+                                       f"layer {i} ({class_name})")
+        try:
+            layer = layers.deserialize({"class_name": class_name, "config": layer_config},
+                                       custom_objects)
+        except ValueError as e:
+            raise ValueError(f"load: could not rebuild layer {layer_config.get('name')!r} "
+                             f"({class_name}): {e}. If it names a custom function or class, "
+                             f"pass it in custom_objects") from None
+        model.add(layer)
+    return model
+
+
+def _compile_from(model, cfg, custom_objects, opt_state):
+    """Compile ``model`` as saved and put the optimizer back in its saved state: slots
+    built for ``model.trainable_weights`` (the order they were created in), then filled."""
+    from .. import losses, metrics, optimizers
+    custom_objects = dict(custom_objects or {})
+    try:
+        optimizer = optimizers.get(_resolve_custom(cfg["optimizer"], custom_objects,
+                                                   "optimizer config"))
+        loss = _from_identifier(losses, cfg.get("loss"), custom_objects)
+        metric_ids = [_from_identifier(metrics, m, custom_objects)
+                      for m in cfg.get("metrics") or []]
+        model.compile(optimizer=optimizer, loss=loss, metrics=metric_ids)
+    except ValueError as e:
+        raise ValueError(f"load: cannot restore the compile configuration: {e}. If it names "
+                         f"a custom function or class, pass it in custom_objects (or load "
+                         f"with compile=False)") from None
+    if opt_state:
+        optimizer.build(model.trainable_weights)
+        optimizer.set_state(opt_state)
+
+
+def _from_identifier(module, identifier, custom_objects):
+    """A saved loss/metric identifier back to what compile accepts: names stay names (so
+    "accuracy" is resolved from the shapes again), custom names and configs are rebuilt."""
+    if isinstance(identifier, str):
+        return custom_objects.get(identifier, identifier)
+    if isinstance(identifier, dict):
+        if set(identifier) == {_CUSTOM}:
+            return _resolve_custom(identifier, custom_objects, f"{module.__name__} identifier")
+        return module.deserialize(identifier, custom_objects)
+    return identifier

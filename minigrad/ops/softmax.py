@@ -1,0 +1,322 @@
+"""Row operations: softmax, log_softmax and the fused softmax cross-entropy.
+
+Numba has no vectorised exp here (no SVML: its scalar exp is 3-4x slower than numpy's SIMD
+exp), so each op is: one row kernel (row max, subtract), numpy's in-place ``exp``, one row
+kernel for the rest (sum, normalise, loss, gradient). Rows stay in cache within a kernel, so
+that is three memory passes where plain numpy needs five or six with temporaries; measured
+(2 cores, float32) 2x faster than one all-in-one kernel at every size from 32x10 up to
+256x2048, and 2-6x faster than numpy on short rows. Kernels take C-contiguous 2-D arrays of
+rows; any other axis is moved last first.
+"""
+import math
+
+import numpy as np
+
+from .. import grad_mode
+from .._kernel import kernel
+from ..function import Function
+from ..tensor import Tensor
+
+
+@kernel
+def _row_max_sub(x, out, mx):
+    """out = x - rowmax(x), mx = rowmax(x): exp(out) <= 1 cannot overflow."""
+    n, k = x.shape
+    for i in range(n):
+        m = x[i, 0]
+        for j in range(1, k):
+            m = max(m, x[i, j])
+        mx[i] = m
+        for j in range(k):
+            out[i, j] = x[i, j] - m
+
+
+@kernel
+def _softmax_scale(e):
+    """e /= rowsum(e), in place."""
+    n, k = e.shape
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += e[i, j]
+        inv = 1.0 / s
+        for j in range(k):
+            e[i, j] *= inv
+
+
+@kernel
+def _softmax_bwd(y, g, out):
+    n, k = y.shape
+    for i in range(n):
+        dot = 0.0
+        for j in range(k):
+            dot += g[i, j] * y[i, j]
+        for j in range(k):
+            out[i, j] = y[i, j] * (g[i, j] - dot)
+
+
+@kernel
+def _log_softmax_fwd(e, out):
+    """out -= log(rowsum(e)), with out = x - max and e = exp(out)."""
+    n, k = e.shape
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += e[i, j]
+        ls = math.log(s)
+        for j in range(k):
+            out[i, j] -= ls
+
+
+@kernel
+def _log_softmax_bwd(g, e):
+    """e <- g - e * rowsum(g), in place, with e = exp(y) on entry."""
+    n, k = g.shape
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += g[i, j]
+        for j in range(k):
+            e[i, j] = g[i, j] - e[i, j] * s
+
+
+@kernel
+def _sce_sparse(z, e, mx, labels, lo, hi, want_grad):
+    """Sum over rows of -log p_t, given e = exp(z - mx); with ``want_grad`` e becomes the
+    unit gradient. ``lo <= 0``: exact; else Keras's clip(p, lo, hi) with no gradient through
+    a clipped p_t (the whole row's gradient is then zero)."""
+    n, k = z.shape
+    total = 0.0
+    for i in range(n):
+        t = labels[i]
+        s = 0.0
+        for j in range(k):
+            s += e[i, j]
+        if lo <= 0.0:   # -log p_t = lse - z_t from the logits: exact even for tiny p_t
+            total += mx[i] + math.log(s) - z[i, t]
+            keep = 1.0
+        else:
+            p = e[i, t] / s
+            total -= math.log(min(max(p, lo), hi))
+            keep = 1.0 if lo <= p <= hi else 0.0
+        if want_grad:
+            c = keep / s
+            for j in range(k):
+                e[i, j] *= c
+            e[i, t] -= keep
+    return total
+
+
+@kernel
+def _sce_dense(z, e, mx, y, lo, hi, want_grad):
+    """As ``_sce_sparse`` for (n, k) label rows y: loss -sum_j y_j log p_j, and the unit
+    gradient p * sum_j(y_j nc_j) - y * nc, nc_j = [p_j not clipped] (always 1 when exact)."""
+    n, k = z.shape
+    total = 0.0
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += e[i, j]
+        lse = mx[i] + math.log(s)
+        ysum = 0.0
+        for j in range(k):
+            if lo <= 0.0:
+                total += y[i, j] * (lse - z[i, j])
+                ysum += y[i, j]
+            elif y[i, j] != 0.0:
+                p = e[i, j] / s
+                total -= y[i, j] * math.log(min(max(p, lo), hi))
+                if lo <= p <= hi:
+                    ysum += y[i, j]
+        if want_grad:
+            for j in range(k):
+                p = e[i, j] / s
+                keep = lo <= 0.0 or lo <= p <= hi
+                e[i, j] = p * ysum - (y[i, j] if keep else 0.0)
+    return total
+
+
+def _check_axis(name, x, axis):
+    if x.ndim == 0:
+        raise ValueError(f"{name}: needs a tensor of rank >= 1, got a 0-d tensor")
+    if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{name}: axis {axis!r} is out of range for a tensor of shape "
+                         f"{x.shape}")
+    return int(axis) % x.ndim
+
+
+def _rows(a, axis):
+    """``a`` as C-contiguous rows along ``axis`` (no copy for the last axis of a contiguous
+    array) and the moved shape."""
+    if axis == a.ndim - 1 and a.flags.c_contiguous:
+        return (a if a.ndim == 2 else a.reshape(-1, a.shape[-1])), a.shape
+    moved = np.moveaxis(a, axis, -1)
+    return np.ascontiguousarray(moved).reshape(-1, moved.shape[-1]), moved.shape
+
+
+def _unrows(rows, shape, axis):
+    out = rows if rows.shape == shape else rows.reshape(shape)
+    return out if axis == len(shape) - 1 else np.moveaxis(out, -1, axis)
+
+
+def _softmax_rows(x):
+    y = np.empty(x.shape, dtype=x.dtype)
+    if y.size:
+        _row_max_sub(x, y, np.empty(x.shape[0], dtype=x.dtype))
+        np.exp(y, out=y)
+        _softmax_scale(y)
+    return y
+
+
+def _log_softmax_rows(x):
+    y = np.empty(x.shape, dtype=x.dtype)
+    if y.size:
+        _row_max_sub(x, y, np.empty(x.shape[0], dtype=x.dtype))
+        _log_softmax_fwd(np.exp(y), y)
+    return y
+
+
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max)) along ``axis``.
+
+    VJP: dx = y * (g - sum(g * y, axis)). ``self.axis`` is the non-negative axis: losses
+    that find a Softmax node read its logits from ``inputs[0]``."""
+
+    def forward(self, x, axis=-1):
+        self.axis = _check_axis("softmax", x, axis)
+        rows, shape = _rows(x, self.axis)
+        y = _softmax_rows(rows)
+        self.save(y)
+        return _unrows(y, shape, self.axis)
+
+    def backward(self, g):
+        (y,) = self.saved
+        g, shape = _rows(g, self.axis)
+        dx = np.empty(y.shape, dtype=y.dtype)
+        if dx.size:
+            _softmax_bwd(y, g, dx)
+        return _unrows(dx, shape, self.axis)
+
+
+class LogSoftmax(Function):
+    """y = x - max - log(sum(exp(x - max))) along ``axis``.
+
+    VJP: dx = g - exp(y) * sum(g, axis)."""
+
+    def forward(self, x, axis=-1):
+        self.axis = _check_axis("log_softmax", x, axis)
+        rows, shape = _rows(x, self.axis)
+        y = _log_softmax_rows(rows)
+        self.save(y)
+        return _unrows(y, shape, self.axis)
+
+    def backward(self, g):
+        (y,) = self.saved
+        g, shape = _rows(g, self.axis)
+        dx = np.exp(y)
+        if dx.size:
+            _log_softmax_bwd(g, dx)
+        return _unrows(dx, shape, self.axis)
+
+
+def _labels(z, labels):
+    """(labels as rows, is_sparse): float (n, k) rows, or int64 (n,) class ids."""
+    if labels is None:
+        raise ValueError("softmax_cross_entropy: labels are required")
+    lab = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    batch, k = z.shape[:-1], z.shape[-1]
+    if lab.shape == z.shape:
+        return np.ascontiguousarray(lab, dtype=z.dtype).reshape(-1, k), False
+    if lab.shape == batch + (1,) and z.shape[-1] != 1:
+        lab = lab.reshape(batch)
+    if lab.shape != batch or lab.dtype.kind not in "iuf":
+        raise ValueError(
+            f"softmax_cross_entropy: labels of shape {lab.shape} (dtype {lab.dtype}) do not "
+            f"fit logits of shape {z.shape}: expected integer class ids of shape {batch} or "
+            f"one-hot/probabilities of shape {z.shape}")
+    if lab.dtype.kind == "f":
+        if not np.all(np.isfinite(lab)) or np.any(lab != np.round(lab)):
+            raise ValueError(
+                f"softmax_cross_entropy: sparse labels of shape {lab.shape} must be integer "
+                f"class ids; got non-integer values such as {lab[lab != np.round(lab)][:3]}")
+    ids = lab.astype(np.int64).reshape(-1)
+    if ids.size and (ids.min() < 0 or ids.max() >= k):
+        bad = np.unique(ids[(ids < 0) | (ids >= k)])[:5]
+        raise ValueError(f"softmax_cross_entropy: labels {bad.tolist()} are outside "
+                         f"[0, {k}) for logits with {k} classes")
+    return ids, True
+
+
+class SoftmaxCrossEntropy(Function):
+    """Batch mean of the cross-entropy of softmax(z) against labels y (one row per sample).
+
+    Exact (``epsilon=None``): loss = mean_i sum_j y_ij (lse_i - z_ij), lse = logsumexp(z);
+    VJP: dz = (softmax(z) * sum_j y_j - y) * g / n  (= (p - y) g / n for one-hot labels).
+    Clipped (``epsilon=e``, Keras's from_logits=False): p = softmax(z),
+    loss = mean_i -sum_j y_ij log(clip(p_ij, e, 1-e)); VJP with nc_j = [e <= p_j <= 1-e]:
+    dz = (p * sum_j(y_j nc_j) - y * nc) * g / n (zero where a probability was clipped).
+    Labels are config, never differentiated: integer ids (n,) or floats (n, k); logits of
+    shape (..., k) are read as rows, with labels of shape (...) or (..., k)."""
+
+    def forward(self, z, labels=None, epsilon=None):
+        if z.ndim < 2 or z.shape[-1] == 0:
+            raise ValueError(f"softmax_cross_entropy: logits must have shape (n, k) (or "
+                             f"(..., k)) with k >= 1, got {z.shape}")
+        self.shape = z.shape
+        rows = np.ascontiguousarray(z).reshape(-1, z.shape[-1])
+        lab, self.sparse = _labels(z, labels)
+        self.lo, self.hi = _clip_bounds(epsilon, z.dtype)
+        # the unit gradient is one more write while the row is in cache, so make it now when
+        # a backward will follow; otherwise keep the inputs and recompute it if asked
+        want = bool(self.needs_input_grad and self.needs_input_grad[0]
+                    and grad_mode.is_grad_enabled())
+        total, dz = self._run(rows, lab, want)
+        if want:
+            self.save(dz)
+        else:
+            self.save(rows, lab)
+        n = rows.shape[0]
+        return np.asarray(total / n if n else np.nan, dtype=z.dtype)
+
+    def _run(self, rows, lab, want):
+        e = np.empty(rows.shape, dtype=rows.dtype)
+        mx = np.empty(rows.shape[0], dtype=rows.dtype)
+        _row_max_sub(rows, e, mx)
+        np.exp(e, out=e)
+        kern = _sce_sparse if self.sparse else _sce_dense
+        return kern(rows, e, mx, lab, self.lo, self.hi, want), e
+
+    def backward(self, g):
+        dz = self.saved[0] if len(self.saved) == 1 else self._run(*self.saved, True)[1]
+        n = max(dz.shape[0], 1)
+        return (dz * (g / n).astype(dz.dtype)).reshape(self.shape)
+
+
+def _clip_bounds(epsilon, dtype):
+    """(lo, hi) in the logits' precision; lo = 0 selects the exact form."""
+    if epsilon is None:
+        return 0.0, 1.0
+    if not 0.0 < epsilon < 0.5:
+        raise ValueError(f"softmax_cross_entropy: epsilon must be None or in (0, 0.5), "
+                         f"got {epsilon!r}")
+    t = np.dtype(dtype).type
+    return float(t(epsilon)), float(t(1.0 - epsilon))
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis`` (see Softmax)."""
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """Log of the softmax along ``axis``, computed stably (see LogSoftmax)."""
+    return LogSoftmax.apply(x, axis=axis)
+
+
+def softmax_cross_entropy(logits, labels, *, epsilon=None):
+    """Fused, stable batch-mean cross-entropy of softmax(logits) (see SoftmaxCrossEntropy).
+
+    ``labels``: integer class ids of shape (n,) or one-hot/probabilities of shape (n, k).
+    ``epsilon=None`` is the exact log-softmax form; ``epsilon=1e-7`` reproduces Keras's
+    from_logits=False loss (probabilities clipped to [eps, 1-eps], zero gradient there)."""
+    return SoftmaxCrossEntropy.apply(logits, labels=labels, epsilon=epsilon)

@@ -1,0 +1,394 @@
+"""Optimizer base: Keras 3's apply pipeline around one fused kernel call per variable.
+
+``apply_gradients(zip(grads, variables))``: drop the ``None`` gradients, check the rest,
+clip (clipnorm per variable, global_clipnorm over all, or clipvalue), read
+``lr = schedule(iterations)``, run each variable's fused in-place update, apply each
+variable's ``constraint`` in place, then ``iterations += 1``.
+
+Slots (momenta, accumulators) are created on the first apply (or by ``build``) for every
+variable passed, zeros unless the optimizer says otherwise, and kept in a list aligned to
+the variables' order; nothing is keyed by ``id()``. A variable is recognised in later calls
+by identity (``is``) against that list: a call with a subset or a reordering of the built
+variables finds each one's own slots, and a variable never seen before is appended to the
+list (its slots are created then, after those of the earlier variables in ``variables``).
+"""
+import inspect
+import math
+import numbers
+
+import numpy as np
+
+from .._kernel import flat
+from .._registry import Registry
+from ..grad_mode import no_grad
+from ..tensor import Tensor
+from . import schedules as _schedules
+
+registry = Registry("optimizer")
+
+
+# ---- hyperparameter checks ------------------------------------------------------------------
+def check_real(owner, name, value):
+    """``value`` as a finite float, else ValueError naming the optimizer and the value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{owner}: {name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{owner}: {name} must be finite, got {value!r}")
+    return value
+
+
+def check_range(owner, name, value, lo, hi, hi_open=False):
+    """``value`` as a float in [lo, hi] (or [lo, hi) when ``hi_open``)."""
+    value = check_real(owner, name, value)
+    if value < lo or value > hi or (hi_open and value == hi):
+        bracket = ")" if hi_open else "]"
+        raise ValueError(f"{owner}: {name} must be in [{lo}, {hi}{bracket}, got {value!r}")
+    return value
+
+
+def check_nonneg(owner, name, value):
+    """``value`` as a finite float >= 0."""
+    value = check_real(owner, name, value)
+    if value < 0:
+        raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
+    return value
+
+
+def _check_clip(owner, name, value):
+    if value is None:
+        return None
+    value = check_real(owner, name, value)
+    if value <= 0:
+        raise ValueError(f"{owner}: {name} must be > 0, got {value!r}")
+    return value
+
+
+def _takes_step(fn):
+    """True if the callable ``fn`` accepts one positional argument (the step)."""
+    try:
+        inspect.signature(fn).bind(0)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+# ---- clipping (numpy: a temporary per clipped gradient, the user's .grad stays intact) ------
+def _sum_squares(g):
+    f = flat(g)
+    return float(np.dot(f, f))
+
+
+def clip_by_norm(g, clipnorm):
+    """Keras's per-variable clipnorm: ``g * clipnorm / max(||g||_2, clipnorm)``."""
+    norm = math.sqrt(_sum_squares(g))
+    if norm <= clipnorm:   # the factor is clipnorm / clipnorm == 1
+        return g
+    return g * g.dtype.type(clipnorm) / g.dtype.type(norm)
+
+
+def clip_by_global_norm(grads, clipnorm):
+    """Keras's global_clipnorm: every ``g * clipnorm * min(1/N, 1/clipnorm)`` with
+    ``N = sqrt(sum of all squared entries)``; a non-finite N makes every gradient NaN."""
+    norm = math.sqrt(sum(_sum_squares(g) for g in grads))
+    if norm <= clipnorm:
+        return grads
+    scale = clipnorm * (1.0 / norm) if math.isfinite(norm) else math.nan
+    return [g * g.dtype.type(scale) for g in grads]
+
+
+class Optimizer:
+    """Base class: subclasses define ``_slot_specs``, ``_hyper`` and ``_update``.
+
+    ``_slot_specs()`` -> ((slot name, initial value), ...); ``_hyper(lr, t)`` -> the floats
+    the kernel reads (t = iterations + 1); ``_update(w, g, slots, hp)`` runs the fused
+    kernel on flat contiguous arrays, ``hp`` being those floats in the variable's dtype.
+    """
+
+    def __init__(self, learning_rate, lr=None, default_lr=None, *, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, name=None):
+        owner = type(self).__name__
+        self.name = name if name is not None else owner.lower()
+        if lr is not None:
+            if learning_rate != default_lr:
+                raise ValueError(f"{owner}: pass learning_rate or its alias lr, not both "
+                                 f"(got learning_rate={learning_rate!r}, lr={lr!r})")
+            learning_rate = lr
+        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue,
+                 "global_clipnorm": global_clipnorm}
+        given = [k for k, v in clips.items() if v is not None]
+        if len(given) > 1:
+            raise ValueError(f"{owner}: at most one of clipnorm, clipvalue and global_clipnorm "
+                             f"may be set; got {', '.join(f'{k}={clips[k]!r}' for k in given)}")
+        self.clipnorm = _check_clip(owner, "clipnorm", clipnorm)
+        self.clipvalue = _check_clip(owner, "clipvalue", clipvalue)
+        self.global_clipnorm = _check_clip(owner, "global_clipnorm", global_clipnorm)
+        self.iterations = 0
+        self._vars = []     # the built variables, in order
+        self._shapes = []   # their shapes when built
+        self._slots = []    # per variable: its flat slot arrays, in _slot_specs() order
+        self._set_lr(learning_rate)
+
+    # ---- learning rate ----------------------------------------------------------------------
+    def _set_lr(self, value):
+        if isinstance(value, _schedules.LearningRateSchedule):
+            self._lr, self._lr_takes_step = value, True
+        elif callable(value):
+            self._lr, self._lr_takes_step = value, _takes_step(value)
+        else:
+            self._lr = check_nonneg(type(self).__name__, "learning_rate", value)
+
+    @property
+    def learning_rate(self):
+        """The learning rate for the next step, a float. Assign a float, a schedule or a
+        callable; a float cannot replace a schedule or callable (TypeError, as Keras)."""
+        return self._current_lr()
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if not callable(value) and type(self._lr) is not float:
+            raise TypeError(
+                f"{type(self).__name__}: the learning rate is the schedule {self._lr!r}, so it "
+                f"cannot be set to {value!r}; create the optimizer with a float learning_rate "
+                f"to make it settable")
+        self._set_lr(value)
+
+    def _current_lr(self):
+        lr = self._lr
+        if type(lr) is float:
+            return lr
+        step = self.iterations
+        value = lr(step) if self._lr_takes_step else lr()
+        value = float(value)
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{type(self).__name__}: the learning rate {lr!r} gave {value!r} "
+                             f"at step {step}; expected a finite value >= 0")
+        return value
+
+    # ---- variables and slots ----------------------------------------------------------------
+    def _check_variable(self, var, k):
+        if not isinstance(var, Tensor) or not var.requires_grad:
+            what = (f"a Tensor with requires_grad=False ({var!r})" if isinstance(var, Tensor)
+                    else f"a {type(var).__name__}")
+            raise TypeError(f"{type(self).__name__}: variable #{k} is {what}; expected a "
+                            f"Tensor or Parameter that requires grad")
+
+    def _add_variable(self, var):
+        shape, dtype = var.data.shape, var.data.dtype
+        self._vars.append(var)
+        self._shapes.append(shape)
+        self._slots.append([np.full(var.data.size, init, dtype=dtype)
+                            for _, init in self._slot_specs()])
+        return len(self._vars) - 1
+
+    def _indices(self, variables):
+        """Position of each variable in the built list (appending new ones)."""
+        known = self._vars
+        if len(variables) == len(known) and all(a is b for a, b in zip(variables, known)):
+            return range(len(known))
+        out = []
+        for var in variables:
+            i = next((j for j, b in enumerate(known) if b is var), None)
+            out.append(self._add_variable(var) if i is None else i)
+        return out
+
+    def build(self, variables):
+        """Create the slots of every variable not built yet (zeros unless stated)."""
+        variables = list(variables)
+        for k, var in enumerate(variables):
+            self._check_variable(var, k)
+        self._indices(variables)
+
+    @property
+    def variables(self):
+        """``[iterations, *slots]``: a 0-d int64 array, then copies of the slot arrays,
+        variable by variable (build order), each variable's slots in slot-name order."""
+        out = [np.array(self.iterations, dtype=np.int64)]
+        for shape, slots in zip(self._shapes, self._slots):
+            out.extend(s.reshape(shape).copy() for s in slots)
+        return out
+
+    def _state_targets(self):
+        names = [name for name, _ in self._slot_specs()]
+        targets = [("iterations", (), None)]
+        for i, (var, shape, slots) in enumerate(zip(self._vars, self._shapes, self._slots)):
+            targets.extend((f"slot {n!r} of variable #{i} ({getattr(var, 'name', None)!r})",
+                            shape, s) for n, s in zip(names, slots))
+        return targets
+
+    def set_state(self, arrays):
+        """Restore ``variables`` (same count, order and shapes); build the optimizer on the
+        same variables first. Checks everything before writing anything."""
+        arrays = [np.asarray(a) for a in arrays]
+        targets = self._state_targets()
+        owner = type(self).__name__
+        if len(arrays) != len(targets):
+            raise ValueError(
+                f"{owner}.set_state: got {len(arrays)} arrays, expected {len(targets)} "
+                f"(iterations + {len(targets) - 1} slot arrays for {len(self._vars)} built "
+                f"variables; call build(variables) before set_state)")
+        for k, (a, (label, shape, _)) in enumerate(zip(arrays, targets)):
+            if a.shape != shape:
+                raise ValueError(f"{owner}.set_state: array {k} ({label}) has shape "
+                                 f"{a.shape}, expected {shape}")
+        if arrays[0].dtype.kind not in "iu" or int(arrays[0]) < 0:
+            raise ValueError(f"{owner}.set_state: array 0 (iterations) must be a "
+                             f"non-negative integer, got {arrays[0]!r}")
+        self.iterations = int(arrays[0])
+        for a, (_, _, slot) in zip(arrays[1:], targets[1:]):
+            np.copyto(slot, a.reshape(-1), casting="same_kind")
+
+    # ---- the step ---------------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars):
+        """Apply ``(gradient, variable)`` pairs; gradients are ndarrays, Tensors or None
+        (skipped). Returns ``iterations``."""
+        pairs = list(grads_and_vars)
+        if pairs:
+            self._apply([g for g, _ in pairs], [v for _, v in pairs])
+        return self.iterations
+
+    def step(self, variables=None):
+        """One update of ``variables`` (default: the built ones) from their ``.grad``."""
+        if variables is None and not self._vars:
+            raise ValueError(f"{type(self).__name__}.step: no variables given and none built; "
+                             f"call step(variables)")
+        variables = self._vars if variables is None else list(variables)
+        if variables:
+            self._apply([getattr(v, "grad", None) for v in variables], variables)
+        return self.iterations
+
+    def _grad_array(self, g, var, k):
+        if isinstance(g, Tensor):
+            g = g.data
+        if not isinstance(g, np.ndarray):
+            raise TypeError(f"{type(self).__name__}: the gradient for variable #{k} "
+                            f"({getattr(var, 'name', None)!r}) is a {type(g).__name__}; "
+                            f"expected an ndarray or a Tensor")
+        w = var.data
+        if g.shape != w.shape or g.dtype != w.dtype:
+            raise ValueError(
+                f"{type(self).__name__}: the gradient for variable #{k} "
+                f"({getattr(var, 'name', None)!r}) has shape {g.shape} and dtype {g.dtype}; "
+                f"expected the variable's shape {w.shape} and dtype {w.dtype}")
+        return g
+
+    def _apply(self, grads, variables):
+        for k, var in enumerate(variables):
+            self._check_variable(var, k)
+        indices = self._indices(variables)
+        todo = [(i, var, self._grad_array(g, var, k))
+                for k, (i, var, g) in enumerate(zip(indices, variables, grads))
+                if g is not None]
+        if not todo:
+            raise ValueError(f"{type(self).__name__}: no gradient was provided for any of "
+                             f"the {len(variables)} variables (all are None)")
+        for i, var, _ in todo:
+            self._check_built_shape(i, var)
+        gs = self._clip([g for _, _, g in todo])
+        hyper = self._hyper(self._current_lr(), self.iterations + 1)
+        hp_by_dtype = {}
+        for (i, var, _), g in zip(todo, gs):
+            w = var.data
+            hp = hp_by_dtype.get(w.dtype)
+            if hp is None:
+                hp = hp_by_dtype[w.dtype] = np.array(hyper, dtype=w.dtype)
+            if w.flags.c_contiguous:
+                self._update(w.reshape(-1), flat(g), self._slots[i], hp)
+            else:   # the kernel needs a flat array: update a copy, write it back
+                wf = np.ascontiguousarray(w).reshape(-1)
+                self._update(wf, flat(g), self._slots[i], hp)
+                w[...] = wf.reshape(w.shape)
+        self._apply_constraints([var for _, var, _ in todo])
+        self.iterations += 1
+
+    def _check_built_shape(self, i, var):
+        slots, w = self._slots[i], var.data
+        if w.shape != self._shapes[i] or (slots and slots[0].dtype != w.dtype):
+            raise ValueError(
+                f"{type(self).__name__}: variable #{i} ({getattr(var, 'name', None)!r}) now has "
+                f"shape {w.shape} and dtype {w.dtype}, but its slots were built for shape "
+                f"{self._shapes[i]} and dtype {slots[0].dtype if slots else w.dtype}")
+
+    def _clip(self, grads):
+        if self.clipnorm is not None:
+            return [clip_by_norm(g, self.clipnorm) for g in grads]
+        if self.global_clipnorm is not None:
+            return clip_by_global_norm(grads, self.global_clipnorm)
+        if self.clipvalue is not None:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def _apply_constraints(self, variables):
+        with no_grad():
+            for var in variables:
+                constraint = getattr(var, "constraint", None)
+                if constraint is None:
+                    continue
+                new = constraint(var.data)
+                new = new.data if isinstance(new, Tensor) else np.asarray(new)
+                if new.shape != var.data.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}: the constraint {constraint!r} of "
+                        f"{getattr(var, 'name', None)!r} returned shape {new.shape}, "
+                        f"expected {var.data.shape}")
+                np.copyto(var.data, new, casting="same_kind")
+
+    # ---- config -----------------------------------------------------------------------------
+    def _lr_config(self):
+        lr = self._lr
+        if type(lr) is float:
+            return lr
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            return _schedules.serialize(lr)
+        name = getattr(lr, "__name__", None)
+        if not name or not name.isidentifier():
+            raise ValueError(
+                f"{type(self).__name__}.get_config: the learning rate {lr!r} is a callable "
+                f"without a usable name, so it cannot be saved; use a schedule from "
+                f"minigrad.optimizers.schedules or a named function (restored through "
+                f"custom_objects)")
+        return name
+
+    def get_config(self):
+        """The constructor arguments (a schedule as ``{"class_name", "config"}``, a named
+        function learning rate as its name)."""
+        return {"name": self.name, "learning_rate": self._lr_config(),
+                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+                "global_clipnorm": self.global_clipnorm}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild from ``get_config()``. On the base class, pass ``{"class_name",
+        "config"}`` (``serialize``'s output) so the subclass is known."""
+        if cls is Optimizer:
+            if "class_name" not in config:
+                raise ValueError("Optimizer.from_config: the base class needs "
+                                 "{'class_name': ..., 'config': ...}; or call the concrete "
+                                 "class's from_config (e.g. Adam.from_config)")
+            sub = (custom_objects or {}).get(config["class_name"]) or registry.lookup(
+                config["class_name"])
+            return sub.from_config(config.get("config", {}), custom_objects)
+        config = dict(config)
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict):
+            config["learning_rate"] = _schedules.deserialize(lr, custom_objects)
+        elif isinstance(lr, str):
+            fn = (custom_objects or {}).get(lr)
+            if fn is None:
+                raise ValueError(f"{cls.__name__}.from_config: the learning rate is the "
+                                 f"function {lr!r}; pass it as custom_objects={{{lr!r}: fn}}")
+            config["learning_rate"] = fn
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name!r} iterations={self.iterations}>"
+
+    # ---- subclass interface ----------------------------------------------------------------
+    def _slot_specs(self):
+        return ()
+
+    def _hyper(self, lr, t):
+        raise NotImplementedError
+
+    def _update(self, w, g, slots, hp):
+        raise NotImplementedError

@@ -1,0 +1,73 @@
+"""SGD with optional momentum and Nesterov momentum (Keras 3 formulas)."""
+from .._kernel import kernel
+from .base import Optimizer, check_range, registry
+
+
+@kernel
+def _sgd_update(w, g, hp):
+    """w -= lr*g.  hp = [lr]."""
+    lr = hp[0]
+    for i in range(w.size):
+        w[i] -= lr * g[i]
+
+
+@kernel
+def _sgd_momentum_update(w, g, v, hp):
+    """v = momentum*v - lr*g;  w += v.  hp = [lr, momentum]."""
+    lr, momentum = hp[0], hp[1]
+    for i in range(w.size):
+        vi = momentum * v[i] - lr * g[i]
+        v[i] = vi
+        w[i] += vi
+
+
+@kernel
+def _sgd_nesterov_update(w, g, v, hp):
+    """v = momentum*v - lr*g;  w += momentum*v - lr*g (with the new v).  hp = [lr, momentum]."""
+    lr, momentum = hp[0], hp[1]
+    for i in range(w.size):
+        step = lr * g[i]
+        vi = momentum * v[i] - step
+        v[i] = vi
+        w[i] += momentum * vi - step
+
+
+@registry.register("sgd")
+class SGD(Optimizer):
+    """Stochastic gradient descent, as Keras 3 (g = the clipped gradient, lr = learning rate).
+
+    - plain (momentum=0): ``w -= lr*g``.
+    - momentum: ``v = momentum*v - lr*g; w += v`` (v starts at 0).
+    - nesterov: ``v = momentum*v - lr*g; w += momentum*v - lr*g`` with the new v. This is
+      Sutskever's reformulation: the gradient is the one at w, not at a look-ahead point
+      ``w + momentum*v`` as in the lecture's picture; the trajectories are the same up to the
+      change of variable from the look-ahead point to w.
+
+    Slot (only when momentum > 0): "momentum" (v).
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, *, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, lr=None, name=None):
+        super().__init__(learning_rate, lr, 0.01, clipnorm=clipnorm, clipvalue=clipvalue,
+                         global_clipnorm=global_clipnorm, name=name)
+        self.momentum = check_range("SGD", "momentum", momentum, 0.0, 1.0)
+        self.nesterov = bool(nesterov)
+
+    def _slot_specs(self):
+        return (("momentum", 0.0),) if self.momentum > 0 else ()
+
+    def _hyper(self, lr, t):
+        return (lr, self.momentum)
+
+    def _update(self, w, g, slots, hp):
+        if not slots:
+            _sgd_update(w, g, hp)
+        elif self.nesterov:
+            _sgd_nesterov_update(w, g, slots[0], hp)
+        else:
+            _sgd_momentum_update(w, g, slots[0], hp)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(momentum=self.momentum, nesterov=self.nesterov)
+        return config

@@ -1,0 +1,607 @@
+"""THE op table (DESIGN §6): one row per differentiable op, checked three ways.
+
+A row is the minigrad call, an independent float64 numpy reference, the input shapes of each
+case (a broadcast pair and a ``()`` case where that means something) and the input domain with
+the kinks to stay away from. ``test_value`` compares float64 and float32 outputs with the
+reference (dtype kept); ``test_grad`` runs a float64 gradcheck of ``fn(*xs) * C`` with a fixed
+random cotangent ``C`` (a plain ``.sum()`` would let a backward that ignores ``g`` pass);
+``test_every_function_has_a_row`` fails when a ``Function`` subclass has no row.
+"""
+import importlib
+import pkgutil
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.function import Function
+from minigrad.gradcheck import directional_check, gradcheck
+from minigrad.ops import (
+    activation,
+    arith,
+    dropout,
+    linear,
+    matmul,
+    norm,
+    reduce,
+    shape,
+    softmax,
+    unary,
+)
+
+GAP = 0.05  # distance from every kink: far more than 10 * gradcheck's eps (1e-6)
+
+
+@dataclass(frozen=True)
+class D:
+    """Input domain: uniform on [lo, hi], at least GAP away from each kink; ``distinct``
+    spreads the values so that no two are within GAP / n (no max/min ties)."""
+    lo: float = -2.0
+    hi: float = 2.0
+    kinks: tuple = ()
+    distinct: bool = False
+
+
+@dataclass
+class Row:
+    id: str
+    op: type               # the Function subclass that must produce the output node
+    fn: Callable           # minigrad call: fn(*tensors, **kw)
+    ref: Callable          # float64 numpy reference: ref(*arrays, **kw)
+    cases: list            # [(input shapes, kw)]
+    domain: tuple = (D(),)  # one D per input; the last one repeats
+    ok: Callable = None    # predicate on the inputs for kinks of a composite (e.g. x@W+b)
+    out_dtype: object = None  # output dtype when it is not the inputs' (Cast)
+    tol32: tuple = (1e-5, 1e-6)  # float32 (rtol, atol)
+    random: bool = False   # draws depend on the dtype: ref gets dtype=, no f32-vs-f64 grads
+
+
+def case(*shapes, **kw):
+    return (shapes, kw)
+
+
+PAIRS = [case((3, 4), (3, 4)), case((2, 3, 4), (3, 1)), case((4, 1), (1, 3)), case((), (2, 3))]
+UNARY = [case((3, 4)), case(())]
+R = np.random.default_rng(1234)   # fixed config arrays (masks, labels, indices)
+MASK = R.random((3, 4)) < 0.5
+REDUCE = [case((2, 3, 4)), case((2, 3, 4), axis=1), case((2, 3, 4), axis=(0, 2), keepdims=True),
+          case((2, 3, 4), axis=-1), case((5,), axis=0, keepdims=True), case(())]
+
+
+def reducer(name):
+    return lambda x, **kw: getattr(x, name)(**kw)
+
+
+def np_reducer(f):
+    return lambda x, axis=None, keepdims=False: f(x, axis=axis, keepdims=keepdims)
+
+
+# ---- numpy references of the fused ops (float64, written from the formulas)
+SELU_A, SELU_S = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def np_elu(z, alpha=1.0):
+    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+
+
+ACT = {None: lambda z, a: z, "linear": lambda z, a: z,
+       "relu": lambda z, a: np.maximum(z, 0),
+       "leaky_relu": lambda z, a: np.where(z > 0, z, (0.2 if a is None else a) * z),
+       "elu": lambda z, a: np_elu(z, 1.0 if a is None else a),
+       "selu": lambda z, a: SELU_S * np_elu(z, SELU_A),
+       "sigmoid": lambda z, a: 1 / (1 + np.exp(-z)), "tanh": lambda z, a: np.tanh(z)}
+
+
+def linear_ref(x, w, b=None, act=None, alpha=None):
+    z = x @ w + (0 if b is None else b)
+    return ACT[act](z, alpha)
+
+
+def linear_ok(x, w, b=None, **kw):
+    """The pre-activation x@W+b stays GAP away from relu/leaky/elu's kink at 0."""
+    return np.min(np.abs(x @ w + (0 if b is None else b))) > GAP
+
+
+def softmax_ref(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax_ref(x, axis=-1):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+def dense_labels(z, labels):
+    return labels if labels.shape == z.shape else np.eye(z.shape[-1])[labels]
+
+
+def sce_ref(z, labels, epsilon=None):
+    y = dense_labels(z, labels)
+    if epsilon is None:
+        return np.mean(np.sum(-y * log_softmax_ref(z), axis=-1))
+    p = np.clip(softmax_ref(z), epsilon, 1 - epsilon)
+    return np.mean(np.sum(-y * np.log(p), axis=-1))
+
+
+def sce_ok(z, labels, epsilon=None):
+    """Probabilities stay away from the clip bounds (the clipped form's kinks)."""
+    if epsilon is None:
+        return True
+    p = softmax_ref(z)
+    return np.min(np.abs(p - epsilon)) > 0.01 and np.min(np.abs(p - 1 + epsilon)) > 0.01
+
+
+def bn(x, *p, has="gb", mm=None, mv=None, **kw):
+    it = iter(p)
+    gamma = next(it) if "g" in has else None
+    beta = next(it) if "b" in has else None
+    return norm.batch_norm(x, gamma, beta, mm, mv, **kw)
+
+
+def bn_ref(x, *p, has="gb", mm=None, mv=None, training=False, epsilon=1e-3, axis=-1):
+    it = iter(p)
+    gamma = next(it) if "g" in has else 1.0
+    beta = next(it) if "b" in has else 0.0
+    axes = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
+    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else (mm, mv)
+    col = [-1 if i == axis % x.ndim else 1 for i in range(x.ndim)]
+    xhat = (x - mean.reshape(col)) / np.sqrt(var.reshape(col) + epsilon)
+    return xhat * np.reshape(gamma, col if np.ndim(gamma) else ()) + np.reshape(
+        beta, col if np.ndim(beta) else ())
+
+
+def rrelu_train(x, lower=1 / 8, upper=1 / 3):
+    return activation.rrelu(x, lower, upper, training=True, rng=np.random.default_rng(11))
+
+
+def rrelu_train_ref(x, lower=1 / 8, upper=1 / 3, dtype=np.float64):
+    """The slopes come from the seed alone: read them off a run on -1s of the same dtype."""
+    a = -rrelu_train(mg.Tensor(-np.ones(x.shape, dtype)), lower, upper).data.astype(np.float64)
+    assert np.all((lower <= a) & (a <= upper)) and (x.size < 4 or np.ptp(a) > 0)
+    return np.where(x > 0, x, a * x)
+
+
+def dropout_train(x, rate=0.4):
+    mg.random.seed(5)   # the same mask in every forward of the finite differences
+    return dropout.dropout(x, rate, training=True)
+
+
+def dropout_train_ref(x, rate=0.4, dtype=np.float64):
+    """The mask comes from the seed alone: read it off a run on 1s of the same dtype."""
+    kept = dropout_train(mg.Tensor(np.ones(x.shape, dtype)), rate).data != 0
+    if rate == 1.0:
+        assert not kept.any()
+        return np.zeros_like(x)
+    assert x.size < 10 or 0 < kept.sum() < x.size
+    return np.where(kept, x / (1 - rate), 0.0)
+
+
+def np_leaky(slope):
+    return lambda x, **kw: np.where(x > 0, x, kw.get("negative_slope", slope) * x)
+
+
+LIN = [case((5, 4), (4, 3), (3,), act=a) for a in ACT] + [
+    case((5, 4), (4, 3), act="relu"), case((5, 4), (4, 3), act=None),
+    case((2, 3, 4), (4, 3), (3,), act="tanh"), case((4,), (4, 3), (3,), act="relu"),
+    case((5, 4), (4, 3), (3,), act="leaky_relu", alpha=0.1),
+    case((5, 4), (4, 3), (3,), act="elu", alpha=0.5)]
+SPARSE = R.integers(0, 5, 6)
+SOFT = R.dirichlet(np.ones(5), 6)
+BN_STATS = {"mm": R.uniform(-0.5, 0.5, 3), "mv": R.uniform(0.5, 2.0, 3)}
+
+
+TABLE = [
+    # ---- arith
+    Row("add", arith.Add, lambda a, b: a + b, np.add, PAIRS),
+    Row("radd", arith.Add, lambda a: 1.5 + a, lambda a: 1.5 + a, UNARY),
+    Row("sub", arith.Sub, lambda a, b: a - b, np.subtract, PAIRS),
+    Row("rsub", arith.Sub, lambda a: 1 - a, lambda a: 1 - a, UNARY),
+    Row("mul", arith.Mul, lambda a, b: a * b, np.multiply, PAIRS),
+    Row("div", arith.Div, lambda a, b: a / b, np.divide, PAIRS,
+        (D(), D(-2, 2, kinks=(0.0,)))),
+    Row("rdiv", arith.Div, lambda b: 2.0 / b, lambda b: 2.0 / b, UNARY, (D(0.3, 2),)),
+    Row("neg", arith.Neg, lambda a: -a, np.negative, UNARY),
+    Row("pow", arith.Pow, lambda a, b: a ** b, np.power, PAIRS, (D(0.3, 2), D())),
+    Row("pow_const", arith.Pow, lambda a: a ** 3, lambda a: a ** 3, UNARY),
+    Row("rpow", arith.Pow, lambda b: 2.0 ** b, lambda b: 2.0 ** b, UNARY),
+    # ---- unary
+    Row("exp", unary.Exp, lambda x: x.exp(), np.exp, UNARY),
+    Row("log", unary.Log, lambda x: x.log(), np.log, UNARY, (D(0.2, 3),)),
+    Row("sqrt", unary.Sqrt, lambda x: mg.sqrt(x), np.sqrt, UNARY, (D(0.2, 3),)),
+    Row("abs", unary.Abs, lambda x: abs(x), np.abs, UNARY, (D(kinks=(0.0,)),)),
+    Row("clip", unary.Clip, lambda x, lo, hi: x.clip(lo, hi), lambda x, lo, hi: np.clip(x, lo, hi),
+        [case((3, 4), lo=-0.5, hi=0.7), case((), lo=-0.5, hi=0.7),
+         case((3, 4), lo=None, hi=0.3), case((3, 4), lo=-0.2, hi=None)],
+        (D(kinks=(-0.5, -0.2, 0.3, 0.7)),)),
+    # ---- reduce
+    Row("sum", reduce.Sum, reducer("sum"), np_reducer(np.sum), REDUCE),
+    Row("mean", reduce.Mean, reducer("mean"), np_reducer(np.mean), REDUCE),
+    Row("max", reduce.Max, reducer("max"), np_reducer(np.max), REDUCE, (D(distinct=True),)),
+    Row("min", reduce.Min, reducer("min"), np_reducer(np.min), REDUCE, (D(distinct=True),)),
+    Row("var", reduce.Var, reducer("var"), np_reducer(np.var), REDUCE),
+    # ---- shape
+    Row("reshape", shape.Reshape, lambda x, s: x.reshape(s), lambda x, s: x.reshape(s),
+        [case((2, 3, 4), s=(4, 6)), case((6,), s=(2, -1)), case((), s=(1, 1))]),
+    Row("flatten", shape.Reshape, lambda x, d: x.flatten(d),
+        lambda x, d: x.reshape(x.shape[:d] + (-1,)), [case((2, 3, 4), d=1), case((2, 3), d=0)]),
+    Row("transpose", shape.Transpose,
+        lambda x, axes: x.T if axes is None else x.transpose(*axes),
+        lambda x, axes: np.transpose(x, axes or None),
+        [case((2, 3, 4), axes=(2, 0, 1)), case((2, 3, 4), axes=(-1, 0, 1)),
+         case((3, 4), axes=None), case((2, 3, 4), axes=())]),
+    Row("getitem", shape.GetItem, lambda x, i: x[i], lambda x, i: x[i],
+        [case((4, 5), i=(slice(1, None), slice(None, None, 2))), case((3, 4, 2), i=(..., 1)),
+         case((4, 5), i=0), case((4, 5), i=(None, slice(None), slice(1, 3)))]),
+    Row("getitem_int_array", shape.GetItem, lambda x, i: x[i], lambda x, i: x[i],
+        [case((4, 3), i=np.array([0, 2, 0, 1, 0])), case((4, 3), i=[3, 3]),
+         case((4, 3), i=(np.array([[0, 1], [1, 1]]), 2)),
+         case((4, 3, 2), i=(np.array([2, 0, 2]), slice(1, 3))),
+         case((3, 4), i=MASK)]),
+    Row("concatenate", shape.Concatenate, lambda *xs, axis: mg.concatenate(xs, axis=axis),
+        lambda *xs, axis: np.concatenate(xs, axis=axis),
+        [case((2, 3), (4, 3), (1, 3), axis=0), case((2, 1), (2, 3), axis=-1)]),
+    Row("stack", shape.Stack, lambda *xs, axis: mg.stack(xs, axis=axis),
+        lambda *xs, axis: np.stack(xs, axis=axis),
+        [case((2, 3), (2, 3), (2, 3), axis=0), case((2, 3), (2, 3), axis=-1)]),
+    Row("where", shape.Where, lambda a, b, c: mg.where(c, a, b), lambda a, b, c: np.where(c, a, b),
+        [case((3, 4), (3, 4), c=MASK), case((3, 1), (4,), c=MASK), case((), (3, 4), c=MASK)]),
+    Row("where_scalar", shape.Where, lambda a, c: mg.where(c, a, 0.5),
+        lambda a, c: np.where(c, a, 0.5), [case((3, 4), c=MASK)]),
+    Row("cast", shape.Cast, lambda x: mg.cast(x, "float64"), lambda x: x, UNARY,
+        out_dtype=np.float64),
+    # ---- matmul
+    Row("matmul", matmul.MatMul, lambda a, b: a @ b, np.matmul,
+        [case((3, 4), (4, 5)), case((2, 3, 4), (4, 5)), case((2, 1, 3, 4), (3, 4, 2)),
+         case((4,), (4, 5)), case((3, 4), (4,)), case((4,), (4,))]),
+    Row("rmatmul", matmul.MatMul, lambda b: np.ones((2, 3), b.dtype) @ b,
+        lambda b: np.ones((2, 3)) @ b,
+        [case((3, 4))]),
+    # ---- activation
+    Row("relu", activation.Relu, lambda x: x.relu(), lambda x: np.maximum(x, 0), UNARY,
+        (D(kinks=(0.0,)),)),
+    Row("leaky_relu", activation.LeakyRelu, lambda x, **kw: activation.leaky_relu(x, **kw),
+        np_leaky(0.2), UNARY + [case((3, 4), negative_slope=0.3),
+                                case((3, 4), negative_slope=-0.5)], (D(kinks=(0.0,)),)),
+    Row("elu", activation.Elu, lambda x, **kw: activation.elu(x, **kw), np_elu,
+        UNARY + [case((3, 4), alpha=0.5), case((3, 4), alpha=-0.5)], (D(kinks=(0.0,)),)),
+    Row("selu", activation.Selu, activation.selu, lambda x: ACT["selu"](x, None), UNARY,
+        (D(kinks=(0.0,)),)),
+    Row("sigmoid", activation.Sigmoid, lambda x: x.sigmoid(), lambda x: ACT["sigmoid"](x, 0),
+        UNARY, (D(-6, 6),)),
+    Row("sigmoid_far", activation.Sigmoid, activation.sigmoid, lambda x: ACT["sigmoid"](x, 0),
+        UNARY, (D(-80, 80, kinks=(0.0,)),)),   # exp never overflows on either side
+    Row("tanh", activation.Tanh, lambda x: x.tanh(), np.tanh, UNARY, (D(-3, 3),)),
+    Row("prelu", activation.Prelu, activation.prelu, lambda x, a: np.where(x > 0, x, a * x),
+        [case((4, 3), (3,)), case((2, 3, 4), (3, 1)), case((4, 3), (4, 3)), case((5,), (1,)),
+         case((2, 3), ())], (D(kinks=(0.0,)), D(0.05, 0.8))),
+    Row("rrelu", activation.Rrelu, lambda x, **kw: activation.rrelu(x, **kw),
+        lambda x, lower=1 / 8, upper=1 / 3, training=False:
+            np.where(x > 0, x, (lower + upper) / 2 * x),
+        UNARY + [case((3, 4), lower=0.1, upper=0.4)], (D(kinks=(0.0,)),)),
+    Row("rrelu_train", activation.Rrelu, rrelu_train, rrelu_train_ref,
+        [case((6, 5)), case((6, 5), lower=0.05, upper=0.5), case(())], (D(kinks=(0.0,)),),
+        random=True),
+    # ---- linear: every fused activation, no bias, leading axes, a 1-D input, alpha
+    Row("linear", linear.Linear,
+        lambda x, w, b=None, act=None, alpha=None: linear.linear(x, w, b, act, alpha=alpha),
+        linear_ref, LIN, ok=linear_ok, tol32=(1e-5, 1e-5)),
+    # ---- softmax
+    Row("softmax", softmax.Softmax, lambda x, axis: x.softmax(axis), softmax_ref,
+        [case((4, 5), axis=-1), case((3, 4, 5), axis=1), case((5,), axis=0), case((4, 5), axis=0),
+         case((4, 1), axis=-1)], (D(-3, 3),)),
+    Row("log_softmax", softmax.LogSoftmax, lambda x, axis: x.log_softmax(axis), log_softmax_ref,
+        [case((4, 5), axis=-1), case((3, 4, 5), axis=1), case((5,), axis=0), case((4, 5), axis=0)],
+        (D(-3, 3),)),
+    Row("softmax_cross_entropy", softmax.SoftmaxCrossEntropy,
+        lambda z, **kw: softmax.softmax_cross_entropy(z, **kw), sce_ref,
+        [case((6, 5), labels=SPARSE), case((6, 5), labels=np.eye(5)[SPARSE]),
+         case((6, 5), labels=SOFT), case((2, 3, 5), labels=SPARSE.reshape(2, 3)),
+         case((6, 5), labels=SPARSE, epsilon=1e-7), case((6, 5), labels=SOFT, epsilon=1e-7),
+         case((6, 5), labels=SOFT, epsilon=0.1), case((6, 5), labels=SPARSE, epsilon=0.1)],
+        (D(-3, 3),), ok=sce_ok),
+    Row("dropout", dropout.Dropout, dropout_train, dropout_train_ref,
+        [case((6, 5)), case((6, 5), rate=0.8), case((), rate=0.5), case((3, 4), rate=1.0)],
+        random=True),
+    # ---- batch norm: training (batch statistics) and inference, with/without gamma, beta
+    Row("batch_norm", norm.BatchNorm, bn, bn_ref,
+        [case((6, 3), (3,), (3,), training=True, **BN_STATS),
+         case((6, 3), training=True, has="", **BN_STATS),
+         case((6, 3), (3,), training=True, has="g", **BN_STATS),
+         case((6, 3), (3,), training=True, has="b", **BN_STATS),
+         case((4, 3, 2), (3,), (3,), training=True, axis=1, **BN_STATS),
+         case((6, 3), (3,), (3,), training=False, **BN_STATS),
+         case((6, 3), training=False, has="", **BN_STATS),
+         case((2, 3, 2), (3,), training=False, has="b", axis=-2, **BN_STATS)],
+        (D(), D(0.5, 1.5), D(-1, 1)), tol32=(1e-4, 1e-5)),
+]
+
+CASES = [pytest.param(row, i, id=f"{row.id}-{i}") for row in TABLE for i in range(len(row.cases))]
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def _sample(rng, shape, dom):
+    n = int(np.prod(shape))
+    if dom.distinct:
+        u = (rng.permutation(n) + rng.uniform(0.1, 0.9, n)) / n
+        return (dom.lo + (dom.hi - dom.lo) * u).reshape(shape)
+    x = np.asarray(rng.uniform(dom.lo, dom.hi, shape))
+    for _ in range(200):
+        bad = np.zeros(x.shape, dtype=bool)
+        for k in dom.kinks:
+            bad |= np.abs(x - k) < GAP
+        if not bad.any():
+            return x
+        x = np.where(bad, rng.uniform(dom.lo, dom.hi, shape), x)
+    raise AssertionError(f"could not sample {shape} away from kinks {dom.kinks}")
+
+
+def _rng(row, i, what):
+    return np.random.default_rng(zlib.crc32(f"{row.id}/{i}/{what}".encode()))
+
+
+def inputs(row, i):
+    """float64 inputs of case i, inside the row's domain and away from its kinks."""
+    shapes, kw = row.cases[i]
+    rng = _rng(row, i, "x")
+    for _ in range(100):
+        xs = [_sample(rng, s, row.domain[min(j, len(row.domain) - 1)])
+              for j, s in enumerate(shapes)]
+        if row.ok is None or row.ok(*xs, **kw):
+            return xs
+    raise AssertionError(f"{row.id}: no inputs satisfy the row's kink predicate")
+
+
+def kwargs(row, i, dtype):
+    """The case's config, float arrays cast to ``dtype`` and copied (some ops update them)."""
+    out = {}
+    for k, v in row.cases[i][1].items():
+        if isinstance(v, np.ndarray):
+            v = v.astype(dtype) if v.dtype.kind == "f" else v.copy()
+        out[k] = v
+    return out
+
+
+def cotangent(row, i, shape):
+    return _rng(row, i, "C").standard_normal(shape)
+
+
+def run(row, i, xs, dtype, requires_grad=True):
+    ts = [mg.Tensor(x.astype(dtype), requires_grad=requires_grad) for x in xs]
+    return ts, row.fn(*ts, **kwargs(row, i, dtype))
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+@pytest.mark.parametrize("row, i", CASES)
+def test_value(row, i):
+    xs = inputs(row, i)
+    for dtype, (rtol, atol) in ((np.float64, (1e-10, 1e-12)), (np.float32, row.tol32)):
+        # the reference sees the same (rounded) inputs, so only the op's own error counts
+        kw = kwargs(row, i, np.float64)
+        if row.random:
+            kw["dtype"] = dtype
+        expected = row.ref(*[x.astype(dtype).astype(np.float64) for x in xs], **kw)
+        _, out = run(row, i, xs, dtype)
+        assert type(out._ctx) is row.op, f"{row.id}: output made by {type(out._ctx)}"
+        assert out.dtype == np.dtype(row.out_dtype or dtype)
+        assert out.shape == np.shape(expected)
+        np.testing.assert_allclose(out.data, expected, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("row, i", CASES)
+def test_grad(row, i):
+    xs = inputs(row, i)
+    ts = [mg.Tensor(x, requires_grad=True) for x in xs]
+    kw = kwargs(row, i, np.float64)
+    c = cotangent(row, i, row.fn(*ts, **kw).shape)
+    assert gradcheck(lambda *a: row.fn(*a, **kw) * c, *ts, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("row, i", CASES)
+def test_grad_float32_and_partial(row, i):
+    """float32 gradients keep the dtype and agree with float64; with only input j requiring
+    grad (the ``needs_input_grad`` branches), input j gets the same gradient."""
+    xs = inputs(row, i)
+    ts64, out = run(row, i, xs, np.float64)
+    c = cotangent(row, i, out.shape)
+    out.backward(c)
+    ts32, out32 = run(row, i, xs, np.float32)
+    out32.backward(c.astype(np.float32))
+    for t32, t64 in zip(ts32, ts64):
+        assert t32.grad.dtype == np.float32 and t32.grad.shape == t32.shape
+        scale = 1.0 + np.max(np.abs(t64.grad), initial=0.0)
+        if not row.random:
+            np.testing.assert_allclose(t32.grad, t64.grad, rtol=1e-3, atol=1e-4 * scale)
+    for j in range(len(xs) if len(xs) > 1 else 0):
+        ts = [mg.Tensor(x, requires_grad=(k == j)) for k, x in enumerate(xs)]
+        row.fn(*ts, **kwargs(row, i, np.float64)).backward(c)
+        np.testing.assert_allclose(ts[j].grad, ts64[j].grad, rtol=1e-12, atol=1e-12)
+        assert all(t.grad is None for k, t in enumerate(ts) if k != j)
+
+
+# ---------------------------------------------------------------------------- big shapes
+
+
+def _leaves(rng, *shapes):
+    return [mg.Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+
+
+def _large_matmul(rng):
+    c = rng.standard_normal((256, 256))
+    return (lambda a, b: (a @ b) * c), _leaves(rng, (256, 256), (256, 256))
+
+
+def _large_linear_relu(rng):
+    x, w, b = _leaves(rng, (128, 256), (256, 128), (128,))
+    w.data /= 16.0    # unit-variance pre-activations: relu's kink is hit by ~half of them
+    c = rng.standard_normal((128, 128))
+    return (lambda x, w, b: linear.linear(x, w, b, "relu") * c), (x, w, b)
+
+
+def _large_softmax_ce(rng):
+    labels = rng.integers(0, 10, 512)
+    return (lambda z: softmax.softmax_cross_entropy(z, labels) * 3.7), _leaves(rng, (512, 10))
+
+
+def _large_batch_norm(rng):
+    x, gamma, beta = _leaves(rng, (256, 64), (64,), (64,))
+    mm, mv = np.zeros(64), np.ones(64)
+    c = rng.standard_normal((256, 64))
+    return (lambda *a: norm.batch_norm(*a, mm, mv, training=True) * c), (x, gamma, beta)
+
+
+LARGE = {"matmul_256": _large_matmul, "linear_relu": _large_linear_relu,
+         "softmax_ce": _large_softmax_ce, "batch_norm": _large_batch_norm}
+
+
+@pytest.mark.parametrize("name", sorted(LARGE))
+def test_grad_large(name):
+    fn, ts = LARGE[name](np.random.default_rng(zlib.crc32(name.encode())))
+    for seed in range(2):
+        assert directional_check(fn, *ts, rtol=1e-5, seed=seed)
+
+
+def test_grad_large_catches_a_wrong_gradient():
+    """The directional check is sharp enough to see one wrong element in 65 536."""
+    fn, (a, b) = _large_matmul(np.random.default_rng(0))
+    hook = a.register_hook(lambda g: g + np.eye(1, g.size, 1234).reshape(g.shape))
+    with pytest.raises(mg.GradcheckError):
+        directional_check(fn, a, b, rtol=1e-5)
+    hook.remove()
+    assert directional_check(fn, a, b, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------- guards
+
+
+def all_functions():
+    """Every Function subclass defined in minigrad (test-defined ones excluded by module)."""
+    import minigrad
+    import minigrad.ops
+    for m in pkgutil.iter_modules(minigrad.ops.__path__):
+        importlib.import_module(f"minigrad.ops.{m.name}")
+    for m in pkgutil.walk_packages(minigrad.__path__, "minigrad.", onerror=lambda name: None):
+        if m.name != "minigrad.__main__" and ".ops." not in m.name:
+            try:
+                importlib.import_module(m.name)
+            except ImportError:   # optional extras (matplotlib) may be absent
+                pass
+    seen, stack = set(), [Function]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                stack.append(sub)
+    return {c for c in seen if c.__module__.startswith("minigrad.")}
+
+
+def test_every_function_has_a_row():
+    covered = {row.op for row in TABLE}
+    missing = sorted(f"{c.__module__}.{c.__name__}" for c in all_functions() - covered)
+    assert not missing, f"Function subclasses without a row in the op table: {missing}"
+
+
+def test_table_rows_are_well_formed():
+    ids = [row.id for row in TABLE]
+    assert len(ids) == len(set(ids))
+    for row in TABLE:
+        assert issubclass(row.op, Function) and row.cases
+
+
+# ---------------------------------------------------------------------------- probes
+
+
+PLAIN = {None: lambda z: z, "relu": lambda z: z.relu(), "tanh": lambda z: z.tanh(),
+         "sigmoid": lambda z: z.sigmoid(), "elu": activation.elu, "selu": activation.selu,
+         "leaky_relu": activation.leaky_relu}
+
+
+@pytest.mark.parametrize("act", list(PLAIN), ids=str)
+@pytest.mark.parametrize("x_shape", [(5, 4), (2, 3, 4)], ids=["2d", "3d"])
+def test_linear_probe_delta_is_the_unfused_preactivation_gradient(act, x_shape):
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(s) for s in (x_shape, (4, 3), (3,))]
+    c = rng.standard_normal(x_shape[:-1] + (3,))
+    seen = []
+    listener = mg.add_probe_listener(lambda tag, kind, a: seen.append((tag, kind, a.copy())))
+    try:
+        fused = [mg.Tensor(a, requires_grad=True) for a in arrays]
+        linear.linear(*fused, act, tag="dense_7").backward(c)
+    finally:
+        mg.remove_probe_listener(listener)
+    plain = [mg.Tensor(a, requires_grad=True) for a in arrays]
+    z = plain[0] @ plain[1] + plain[2]
+    dz = []
+    z.register_hook(lambda g: dz.append(g.copy()))
+    y = PLAIN[act](z)
+    y.backward(c)
+    assert [(tag, kind) for tag, kind, _ in seen] == [("dense_7", "output"), ("dense_7", "delta")]
+    np.testing.assert_allclose(seen[0][2], y.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(seen[1][2], dz[0], rtol=1e-12, atol=1e-12)
+    for f, p in zip(fused, plain):
+        np.testing.assert_allclose(f.grad, p.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_linear_without_tag_sends_no_probe():
+    seen = []
+    listener = mg.add_probe_listener(lambda *a: seen.append(a))
+    try:
+        x, w = mg.Tensor(np.ones((2, 3)), requires_grad=True), mg.Tensor(np.ones((3, 4)))
+        linear.linear(x, w, activation="relu").sum().backward()
+    finally:
+        mg.remove_probe_listener(listener)
+    assert seen == [] and x.grad is not None
+
+
+# ---------------------------------------------------------------------------- op details
+
+
+def test_max_min_ties_share_the_gradient_equally():
+    x = mg.Tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], requires_grad=True, dtype="float64")
+    (x.max(axis=1) * np.array([6.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 3, 3], [1, 1, 1]])
+    x.zero_grad()
+    (x.min(axis=1) * np.array([2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2, 0, 0], [1, 1, 1]])
+
+
+def test_batch_norm_updates_moving_statistics_in_place_in_training_only():
+    rng = np.random.default_rng(3)
+    x = rng.normal(2.0, 3.0, (50, 4))
+    mm, mv = np.full(4, 0.5), np.full(4, 2.0)
+    ids = id(mm), id(mv)
+    norm.batch_norm(mg.Tensor(x), None, None, mm, mv, training=True, momentum=0.9)
+    np.testing.assert_allclose(mm, 0.5 * 0.9 + x.mean(0) * 0.1, rtol=1e-12)
+    np.testing.assert_allclose(mv, 2.0 * 0.9 + x.var(0) * 0.1, rtol=1e-12)   # biased var
+    assert (id(mm), id(mv)) == ids
+    before = mm.copy(), mv.copy()
+    norm.batch_norm(mg.Tensor(x), None, None, mm, mv, training=False)
+    np.testing.assert_array_equal(mm, before[0])
+    np.testing.assert_array_equal(mv, before[1])
+
+
+def test_dropout_identity_outside_training_and_rate_statistics():
+    x = mg.Tensor(np.ones((200, 500)), requires_grad=True)
+    assert dropout.dropout(x, 0.5) is x and dropout.dropout(x, 0.5, training=True) is not x
+    mg.random.seed(0)
+    y = dropout.dropout(x, 0.3, training=True)
+    kept = y.data != 0
+    assert abs(kept.mean() - 0.7) < 0.005                          # 100 000 draws
+    np.testing.assert_allclose(y.data[kept], 1 / 0.7, rtol=1e-6)   # inverted scaling
+    mg.random.seed(0)
+    np.testing.assert_array_equal(dropout.dropout(x, 0.3, training=True).data, y.data)
+
+
+def test_softmax_cross_entropy_rejects_labels_out_of_range():
+    z = mg.Tensor(np.zeros((3, 4)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy.*\[0, 4\)"):
+        softmax.softmax_cross_entropy(z, np.array([0, 4, 1]))
+    with pytest.raises(ValueError, match="softmax_cross_entropy"):
+        softmax.softmax_cross_entropy(z, np.array([0, -1, 1]))

@@ -1,0 +1,286 @@
+"""save / load_model / save_weights / load_weights: one zip of JSON + .npy, never pickle,
+written atomically, checked before anything is built."""
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import layers
+from minigrad.datasets import digits
+from minigrad.models import Sequential, load_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def data():
+    (x, y), _ = digits.load_data()
+    return x[:256].reshape(256, -1), y[:256]
+
+
+def build(seed=0, activation="relu"):
+    mg.random.seed(seed)
+    model = Sequential([
+        layers.Dense(32, activation=activation, input_shape=(64,),
+                     kernel_regularizer=mg.regularizers.l2(1e-3)),
+        layers.BatchNormalization(),
+        layers.Dropout(0.2),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=mg.optimizers.Adam(learning_rate=3e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def assert_same_weights(a, b):
+    wa, wb = a.get_weights(), b.get_weights()
+    assert len(wa) == len(wb)
+    for u, v in zip(wa, wb):
+        assert u.dtype == v.dtype
+        np.testing.assert_array_equal(u, v)
+
+
+def test_round_trip_predicts_identically_and_continues_bit_identically(tmp_path, data):
+    x, y = data
+    model = build()
+    model.fit(x, y, epochs=2, verbose=0)
+    path = tmp_path / "model.anything"
+    model.save(path)
+    loaded = load_model(path)
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    assert_same_weights(model, loaded)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    assert loaded.optimizer.iterations == model.optimizer.iterations == 16
+    assert type(loaded.optimizer) is type(model.optimizer)
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    mg.random.seed(123)
+    h1 = model.fit(x, y, epochs=2, verbose=0).history
+    mg.random.seed(123)
+    h2 = loaded.fit(x, y, epochs=2, verbose=0).history
+    assert h1 == h2
+    assert_same_weights(model, loaded)
+
+
+def test_file_is_a_zip_of_json_and_plain_npy(tmp_path, data):
+    x, y = data
+    model = build()
+    model.fit(x[:64], y[:64], epochs=1, verbose=0)
+    path = tmp_path / "m"            # no extension at all
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        doc = json.loads(zf.read("model.json"))
+        npys = [n for n in zf.namelist() if n.endswith(".npy")]
+        arrays = [np.load(io.BytesIO(zf.read(n)), allow_pickle=False) for n in npys]
+    assert doc["format_version"] == 1
+    assert doc["compile"]["loss"] == "sparse_categorical_crossentropy"
+    assert doc["compile"]["metrics"] == ["accuracy"]
+    assert [s["shape"] for s in doc["weights"]] == [list(w.shape) for w in model.weights]
+    assert len(npys) == len(model.weights) + doc["optimizer_state"]
+    assert doc["optimizer_state"] == len(model.optimizer.variables)
+    assert all(a.dtype != object for a in arrays)
+
+
+def test_load_without_compile_gives_an_uncompiled_model(tmp_path, data):
+    x, _ = data
+    model = build()
+    model.save(tmp_path / "m.mg")
+    loaded = load_model(tmp_path / "m.mg", compile=False)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    with pytest.raises(RuntimeError, match="compile"):
+        loaded.fit(x, np.zeros(len(x), int), verbose=0)
+
+
+def test_unfitted_model_round_trip_has_no_optimizer_state(tmp_path, data):
+    x, y = data
+    model = build()
+    model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.optimizer.iterations == 0
+    mg.random.seed(1)
+    h1 = model.fit(x, y, epochs=1, verbose=0).history
+    mg.random.seed(1)
+    h2 = loaded.fit(x, y, epochs=1, verbose=0).history
+    assert h1 == h2
+
+
+def test_save_weights_load_weights(tmp_path, data):
+    x, y = data
+    model = build(seed=1)
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save_weights(tmp_path / "w.bin")
+    other = build(seed=2)
+    assert not np.array_equal(other.get_weights()[0], model.get_weights()[0])
+    other.load_weights(tmp_path / "w.bin")
+    assert_same_weights(model, other)
+    mg.random.seed(3)
+    wrong = Sequential([layers.Dense(16, input_shape=(64,)), layers.Dense(10)])
+    before = wrong.get_weights()
+    with pytest.raises(ValueError, match="shape"):
+        wrong.load_weights(tmp_path / "w.bin")
+    assert all(np.array_equal(a, b) for a, b in zip(before, wrong.get_weights()))
+    with pytest.raises(ValueError, match="load_weights"):
+        load_model(tmp_path / "w.bin")
+
+
+def my_swish(x):
+    return x * x.sigmoid()
+
+
+def test_custom_activation_saved_by_name_and_resolved_through_custom_objects(tmp_path, data):
+    x, _ = data
+    model = build(activation=my_swish)
+    model.save(tmp_path / "custom")
+    with pytest.raises(ValueError, match="my_swish"):
+        load_model(tmp_path / "custom")
+    loaded = load_model(tmp_path / "custom", custom_objects={"my_swish": my_swish})
+    assert loaded.layers[0].activation is my_swish
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def my_loss(y_true, y_pred):
+    return mg.losses.mean_squared_error(y_true, y_pred)
+
+
+def test_custom_loss_function_saved_by_name(tmp_path):
+    mg.random.seed(0)
+    model = Sequential([layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss=my_loss)
+    model.save(tmp_path / "m")
+    with pytest.raises(ValueError, match="my_loss"):
+        load_model(tmp_path / "m")
+    loaded = load_model(tmp_path / "m", custom_objects={"my_loss": my_loss})
+    assert loaded.loss is my_loss
+    assert load_model(tmp_path / "m", compile=False).compiled is False
+
+
+def test_lambda_raises_at_save_time_and_leaves_no_file(tmp_path):
+    model = build(activation=lambda t: t.relu())
+    with pytest.raises(ValueError, match="lambda"):
+        model.save(tmp_path / "m")
+    assert os.listdir(tmp_path) == []
+
+
+def test_unbuilt_model_cannot_be_saved(tmp_path):
+    with pytest.raises(ValueError, match="not built"):
+        Sequential([layers.Dense(3)]).save(tmp_path / "m")
+
+
+# ---- hostile and damaged files -----------------------------------------------------------------
+def test_truncated_file_is_refused(tmp_path):
+    build().save(tmp_path / "m")
+    blob = (tmp_path / "m").read_bytes()
+    for cut in (len(blob) // 2, len(blob) - 10, 100):
+        (tmp_path / "t").write_bytes(blob[:cut])
+        with pytest.raises(ValueError, match="truncated|damaged"):
+            load_model(tmp_path / "t")
+
+
+def test_foreign_files_are_refused(tmp_path):
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as zf:
+        zf.writestr("hello.txt", "not a model")
+    with pytest.raises(ValueError, match="not a minigrad file"):
+        load_model(tmp_path / "other.zip")
+    with zipfile.ZipFile(tmp_path / "json.zip", "w") as zf:
+        zf.writestr("model.json", json.dumps({"format": "something-else"}))
+    with pytest.raises(ValueError, match="not a minigrad file"):
+        load_model(tmp_path / "json.zip")
+    (tmp_path / "text").write_text("just text")
+    with pytest.raises(ValueError, match="not a zip archive"):
+        load_model(tmp_path / "text")
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "absent")
+
+
+def rewrite_member(src, dst, name, data):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.namelist():
+            zout.writestr(item, data if item == name else zin.read(item))
+
+
+def test_newer_format_version_is_refused(tmp_path):
+    build().save(tmp_path / "m")
+    with zipfile.ZipFile(tmp_path / "m") as zf:
+        doc = json.loads(zf.read("model.json"))
+    doc["format_version"] = 99
+    rewrite_member(tmp_path / "m", tmp_path / "new", "model.json", json.dumps(doc))
+    with pytest.raises(ValueError, match="newer minigrad"):
+        load_model(tmp_path / "new")
+
+
+class _Payload:
+    """Unpickling this calls open(marker, "w"): the file appears iff pickle ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_pickle_payload_is_refused_without_running_it(tmp_path):
+    build().save(tmp_path / "m")
+    marker = tmp_path / "pwned"
+    evil = io.BytesIO()
+    np.save(evil, np.array([_Payload(str(marker))], dtype=object), allow_pickle=True)
+    rewrite_member(tmp_path / "m", tmp_path / "evil", "weights/00000.npy", evil.getvalue())
+    with pytest.raises(ValueError, match="pickle"):
+        load_model(tmp_path / "evil")
+    with pytest.raises(ValueError, match="pickle"):
+        build().load_weights(tmp_path / "evil")
+    assert not marker.exists()
+    # the payload is real: unpickling it does create the marker
+    np.load(io.BytesIO(evil.getvalue()), allow_pickle=True)
+    assert marker.exists()
+
+
+_KILLED_SAVE = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    sys.path.insert(0, {repo!r})
+    import minigrad as mg
+    from minigrad import layers
+
+    mg.random.seed(9)
+    model = mg.models.Sequential([layers.Dense(64, input_shape=(64,)), layers.Dense(10)])
+    real_save, count = np.save, [0]
+
+    def slow_save(*args, **kwargs):
+        real_save(*args, **kwargs)
+        count[0] += 1
+        if count[0] == 2:           # midway: some arrays written, the zip not finished
+            print("midway", flush=True)
+            time.sleep(60)
+
+    np.save = slow_save
+    model.save({path!r})
+""")
+
+
+def test_save_killed_midway_leaves_previous_file_loadable(tmp_path, data):
+    x, _ = data
+    path = tmp_path / "model.mg"
+    model = build()
+    model.save(path)
+    before = path.read_bytes()
+    script = _KILLED_SAVE.format(repo=str(REPO), path=str(path))
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "midway"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    assert path.read_bytes() == before
+    loaded = load_model(path)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))

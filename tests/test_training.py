@@ -1,0 +1,486 @@
+"""Sequential, compile / fit / evaluate / predict / train_on_batch / test_on_batch.
+
+Behaviour checked against Keras 3's rules (KERAS_SEMANTICS.md "fit / logs") with references
+computed independently here in numpy float64, and the lecture's listings on real data with
+stated accuracy thresholds.
+"""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import layers
+from minigrad.callbacks import Callback, EarlyStopping
+from minigrad.datasets import digits, synthetic
+from minigrad.models import Sequential
+
+
+@pytest.fixture(scope="module")
+def digits8():
+    (x, y), (xt, yt) = digits.load_data()
+    return x.reshape(len(x), -1), y, xt.reshape(len(xt), -1), yt
+
+
+@pytest.fixture(scope="module")
+def digits28():
+    return digits.load_data(image_size=28)
+
+
+def small_model(n_in=4, hidden=8, n_out=3, seed=0, **dense_kwargs):
+    mg.random.seed(seed)
+    return Sequential([layers.Dense(hidden, activation="relu", input_shape=(n_in,),
+                                    **dense_kwargs),
+                       layers.Dense(n_out, activation="softmax")])
+
+
+def small_data(n=10, n_in=4, k=3, seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, n_in)).astype(np.float32), rng.integers(0, k, size=n)
+
+
+def np_forward(weights, x):
+    """float64 reference of Dense(relu) -> Dense(softmax)."""
+    w1, b1, w2, b2 = (np.asarray(w, np.float64) for w in weights)
+    h = np.maximum(x.astype(np.float64) @ w1 + b1, 0.0)
+    z = h @ w2 + b2
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def np_ce(weights, x, y):
+    p = np.clip(np_forward(weights, x), 1e-7, 1 - 1e-7)
+    return float(-np.log(p[np.arange(len(y)), y]).mean())
+
+
+class Recorder(Callback):
+    """Records every hook call as (hook, index or None)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def _rec(name):
+        def hook(self, *args):
+            self.calls.append((name, args[0] if len(args) == 2 else None))
+        return hook
+
+    for _name in ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+                  "on_test_begin", "on_test_end", "on_predict_begin", "on_predict_end",
+                  "on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
+                  "on_test_batch_end", "on_predict_batch_begin", "on_predict_batch_end"):
+        locals()[_name] = _rec(_name)
+    del _name, _rec
+
+
+# ---- the lecture's listings -------------------------------------------------------------------
+def test_listing_feedforward_sgd_on_blobs():
+    """n_features=2, n_hidden=4, n_output=3 with SGD, 30 epochs (the lecture's first listing)."""
+    n_output, n_hidden, n_features = 3, 4, 2
+    x, y = synthetic.make_blobs(n_samples=600, n_features=n_features, centers=n_output,
+                                cluster_std=1.0, seed=3)
+    x_train, y_train, x_test, y_test = x[:500], y[:500], x[500:], y[500:]
+    mg.random.seed(0)
+    model = mg.models.Sequential()
+    model.add(mg.layers.Dense(n_hidden, input_shape=(n_features,), activation="relu"))
+    model.add(mg.layers.Dense(n_output, activation="softmax"))
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+    history = model.fit(x_train, y_train, epochs=30, verbose=0)
+    assert list(history.history) == ["accuracy", "loss"]
+    assert len(history.history["loss"]) == 30
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.evaluate(x_test, y_test, verbose=0)[1] >= 0.9
+
+
+def test_listing_dropout_model_on_digits28(digits28):
+    (x, y), (xt, yt) = digits28
+    mg.random.seed(0)
+    model = mg.models.Sequential([
+        mg.layers.Flatten(input_shape=[28, 28]),
+        mg.layers.Dropout(rate=0.2),
+        mg.layers.Dense(128, activation="relu"),
+        mg.layers.Dropout(rate=0.2),
+        mg.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, epochs=5, verbose=0)
+    loss, acc = model.evaluate(xt, yt, verbose=0)
+    assert acc >= 0.9, (loss, acc)
+
+
+def test_listing_early_stopping_stops_where_keras_rule_says(digits8):
+    """EarlyStopping(monitor='accuracy', min_delta=0.05, patience=1): training stops at the
+    first epoch > 0 whose accuracy does not beat the best by more than 0.05."""
+    x, y, _, _ = digits8
+    mg.random.seed(0)
+    model = Sequential([layers.Dense(32, activation="relu", input_shape=(64,)),
+                        layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    hist = model.fit(x, y, epochs=500, verbose=0,
+                     callbacks=[EarlyStopping(monitor="accuracy", min_delta=0.05, patience=1)])
+    acc = hist.history["accuracy"]
+    best, expected_stop = None, None
+    for epoch, a in enumerate(acc):
+        if best is None or a - 0.05 > best:
+            best = a
+        elif epoch > 0:
+            expected_stop = epoch
+            break
+    assert expected_stop is not None and len(acc) == expected_stop + 1 < 500
+
+
+# ---- fit semantics ---------------------------------------------------------------------------
+def test_validation_split_takes_last_rows_before_shuffling():
+    x, y = small_data(n=10)
+    model = small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    rec = Recorder()
+    hist = model.fit(x, y, batch_size=1, epochs=1, validation_split=0.25, verbose=0,
+                     callbacks=[rec])
+    assert rec.params["steps"] == 7          # floor(10 * 0.75) training rows, batch 1
+    assert sum(1 for c in rec.calls if c[0] == "on_test_batch_end") == 3
+    expected = np_ce(model.get_weights(), x[7:], y[7:])
+    assert hist.history["val_loss"][0] == pytest.approx(expected, rel=1e-5)
+    assert expected != pytest.approx(np_ce(model.get_weights(), x[:3], y[:3]), rel=1e-3)
+
+
+def test_epoch_loss_is_sample_weighted_mean_on_pre_step_weights():
+    """With lr=0 the weights never move, so the epoch loss (batches of 4, 4, 2) must equal
+    the full-data loss; an unweighted mean of the batch means would not."""
+    x, y = small_data(n=10)
+    model = small_model()
+    model.compile(optimizer=mg.optimizers.SGD(learning_rate=0.0),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    hist = model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    full = np_ce(model.get_weights(), x, y)
+    assert hist.history["loss"] == pytest.approx([full, full], rel=1e-5)
+    acc = float((np_forward(model.get_weights(), x).argmax(1) == y).mean())
+    assert hist.history["accuracy"] == pytest.approx([acc, acc])
+
+
+def test_loss_includes_regularization_penalties():
+    x, y = small_data(n=12)
+    model = small_model(kernel_regularizer=mg.regularizers.l2(0.01))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    w0 = model.get_weights()
+    hist = model.fit(x, y, batch_size=12, epochs=1, shuffle=False, verbose=0,
+                     validation_data=(x, y))
+    penalty0 = 0.01 * float((w0[0].astype(np.float64) ** 2).sum())
+    assert hist.history["loss"][0] == pytest.approx(np_ce(w0, x, y) + penalty0, rel=1e-5)
+    w1 = model.get_weights()
+    expected1 = np_ce(w1, x, y) + 0.01 * float((w1[0].astype(np.float64) ** 2).sum())
+    assert hist.history["val_loss"][0] == pytest.approx(expected1, rel=1e-5)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(expected1, rel=1e-5)
+    assert model.test_on_batch(x, y) == pytest.approx(expected1, rel=1e-5)
+
+
+def test_history_keys_in_keras_order_and_model_history():
+    x, y = small_data(n=20)
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", "sparse_categorical_accuracy"])
+    hist = model.fit(x, y, epochs=3, validation_split=0.2, verbose=0)
+    assert list(hist.history) == ["accuracy", "sparse_categorical_accuracy", "loss",
+                                  "val_accuracy", "val_sparse_categorical_accuracy",
+                                  "val_loss"]
+    assert all(len(v) == 3 for v in hist.history.values())
+    assert model.history is hist and hist.epoch == [0, 1, 2]
+
+
+def test_same_seed_gives_identical_history_and_weights(digits8):
+    x, y, _, _ = digits8
+
+    def run():
+        mg.random.seed(11)
+        model = Sequential([layers.Dense(32, activation="relu", input_shape=(64,)),
+                            layers.Dropout(0.3), layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        hist = model.fit(x[:300], y[:300], epochs=3, validation_split=0.2, verbose=0)
+        return hist.history, model.get_weights()
+
+    (h1, w1), (h2, w2) = run(), run()
+    assert h1 == h2
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w2))
+
+
+class RowRecorder(layers.Layer):
+    """Identity layer that records the first feature of every training batch."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seen = []
+
+    def call(self, x, training=False):
+        if training:
+            self.seen.append(x.data[:, 0].astype(int).tolist())
+        return x
+
+
+def test_per_epoch_reshuffle_from_minigrad_random_and_partial_batch_kept():
+    n = 10
+    x = np.stack([np.arange(n), np.ones(n)], axis=1).astype(np.float32)
+    y = np.zeros(n, dtype=np.int64)
+    mg.random.seed(5)
+    rec = RowRecorder(input_shape=(2,))
+    model = Sequential([rec, layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    gen = np.random.Generator(np.random.PCG64())
+    gen.bit_generator.state = mg.random.get_state()    # the state fit starts from
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    assert [len(b) for b in rec.seen] == [4, 4, 2, 4, 4, 2]
+    epoch1 = sum(rec.seen[:3], [])
+    epoch2 = sum(rec.seen[3:], [])
+    assert epoch1 == gen.permutation(n).tolist()
+    assert epoch2 == gen.permutation(n).tolist()
+    rec.seen.clear()
+    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    assert sum(rec.seen, []) == list(range(n))
+
+
+def test_callback_hooks_order_params_and_shared_logs():
+    x, y = small_data(n=10)
+    model = small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    rec = Recorder()
+
+    class AddsKey(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["extra"] = epoch * 10.0
+
+    hist = model.fit(x, y, batch_size=4, epochs=2, validation_data=(x[:3], y[:3]),
+                     verbose=0, callbacks=[AddsKey(), rec])
+    assert rec.params == {"epochs": 2, "steps": 3, "verbose": 0}
+    assert rec.model is model
+    epoch = ([("on_epoch_begin", 0)]
+             + [(h, i) for i in range(3) for h in ("on_train_batch_begin", "on_train_batch_end")]
+             + [("on_test_begin", None), ("on_test_batch_begin", 0), ("on_test_batch_end", 0),
+                ("on_test_end", None), ("on_epoch_end", 0)])
+    second = [(h, 1 if h.startswith("on_epoch") else i) for h, i in epoch]
+    assert rec.calls == [("on_train_begin", None)] + epoch + second + [("on_train_end", None)]
+    assert hist.history["extra"] == [0.0, 10.0]   # History saw the key an earlier callback set
+
+
+def test_stop_training_ends_after_current_epoch_or_batch():
+    x, y = small_data(n=10)
+    model = small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+
+    class StopAtEpoch1(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.stop_training = True
+
+    assert len(model.fit(x, y, epochs=10, verbose=0, callbacks=[StopAtEpoch1()]).epoch) == 2
+    rec = Recorder()
+
+    class StopAtBatch1(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                self.model.stop_training = True
+
+    hist = model.fit(x, y, batch_size=2, epochs=3, verbose=0, callbacks=[StopAtBatch1(), rec])
+    assert [c for c in rec.calls if c[0] == "on_train_batch_end"] == [
+        ("on_train_batch_end", 0), ("on_train_batch_end", 1)]
+    assert hist.epoch == [0]
+
+
+def test_verbose_zero_prints_nothing_and_verbose_one_prints_epochs(capsys):
+    x, y = small_data(n=10)
+    model = small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    model.predict(x, verbose=0)
+    assert capsys.readouterr().out == ""
+    model.fit(x, y, epochs=2, verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "loss:" in out
+
+
+# ---- evaluate / predict / single batches ----------------------------------------------------
+def test_return_types_of_evaluate_and_single_batch_methods():
+    x, y = small_data(n=10)
+    model = small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    assert isinstance(model.evaluate(x, y, verbose=0), float)
+    assert isinstance(model.train_on_batch(x, y), float)
+    assert isinstance(model.test_on_batch(x, y), float)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    res = model.evaluate(x, y, verbose=0)
+    acc = float((np_forward(model.get_weights(), x).argmax(1) == y).mean())
+    assert res == pytest.approx([np_ce(model.get_weights(), x, y), acc], rel=1e-5)
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == pytest.approx(
+        {"accuracy": res[1], "loss": res[0]})
+    assert len(model.train_on_batch(x, y)) == 2
+    assert set(model.test_on_batch(x, y, return_dict=True)) == {"accuracy", "loss"}
+
+
+def test_train_on_batch_returns_pre_update_loss_and_steps_once():
+    x, y = small_data(n=10)
+    model = small_model()
+    model.compile(optimizer=mg.optimizers.SGD(learning_rate=0.5),
+                  loss="sparse_categorical_crossentropy")
+    w0 = model.get_weights()
+    loss = model.train_on_batch(x, y)
+    assert loss == pytest.approx(np_ce(w0, x, y), rel=1e-5)
+    w1 = model.get_weights()
+    assert not np.allclose(w0[0], w1[0])
+    assert model.optimizer.iterations == 1
+    assert model.test_on_batch(x, y) == pytest.approx(np_ce(w1, x, y), rel=1e-5)
+    assert all(np.array_equal(a, b) for a, b in zip(w1, model.get_weights()))
+
+
+def test_predict_is_inference_mode_batched_and_graph_free():
+    x, y = small_data(n=23)
+    mg.random.seed(0)
+    model = Sequential([layers.Dense(8, activation="relu", input_shape=(4,)),
+                        layers.Dropout(0.5), layers.Dense(3, activation="softmax")])
+    p = model.predict(x, batch_size=5, verbose=0)
+    assert isinstance(p, np.ndarray) and p.shape == (23, 3) and p.dtype == np.float32
+    np.testing.assert_allclose(p, np_forward(model.get_weights(), x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(p, model.predict(x, batch_size=100, verbose=0))
+    with mg.no_grad():
+        np.testing.assert_array_equal(p[:5], model(x[:5]).data)
+
+
+def test_evaluate_uses_batchnorm_moving_statistics(digits8):
+    x, y, _, _ = digits8
+    mg.random.seed(0)
+    model = Sequential([layers.Dense(16, input_shape=(64,)), layers.BatchNormalization(),
+                        layers.Activation("relu"), layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x[:200], y[:200], epochs=1, verbose=0)
+    with mg.no_grad():
+        p = model(x[:50], training=False).data.astype(np.float64)
+    manual = -np.log(np.clip(p[np.arange(50), y[:50]], 1e-7, 1 - 1e-7)).mean()
+    assert model.evaluate(x[:50], y[:50], verbose=0) == pytest.approx(manual, rel=1e-5)
+
+
+# ---- the container ----------------------------------------------------------------------------
+def test_immediate_build_summary_and_weight_order(capsys):
+    model = Sequential([mg.Input(shape=(28, 28)), layers.Flatten(name="flat"),
+                        layers.Dense(128, activation="relu", name="hidden"),
+                        layers.Dense(10, activation="softmax", name="out")])
+    assert model.built and len(model.layers) == 3
+    assert [w.shape for w in model.weights] == [(784, 128), (128,), (128, 10), (10,)]
+    model.summary()
+    out = capsys.readouterr().out
+    for text in ("flat (Flatten)", "hidden (Dense)", "(None, 784)", "(None, 128)",
+                 "(None, 10)", str(784 * 128 + 128), str(128 * 10 + 10),
+                 f"Total params: {784 * 128 + 128 + 128 * 10 + 10:,}",
+                 "Trainable params", "Non-trainable params: 0"):
+        assert text in out, text
+    model.set_weights([np.ones(s, np.float32) for s in ((784, 128), (128,), (128, 10), (10,))])
+    assert float(model.layers[1].kernel.data.sum()) == 784 * 128
+
+
+def test_summary_counts_non_trainable_batchnorm_statistics(capsys):
+    model = Sequential([layers.Dense(4, input_shape=(3,)), layers.BatchNormalization()])
+    model.summary()
+    out = capsys.readouterr().out
+    assert "Non-trainable params: 8" in out and "Trainable params: 24" in out
+
+
+def test_unbuilt_model_summary_explains_how_to_build():
+    model = Sequential([layers.Dense(4)])
+    with pytest.raises(ValueError, match="input_shape"):
+        model.summary()
+    model(np.zeros((2, 5), np.float32))
+    assert model.built and model.input_shape == (None, 5)
+
+
+def test_duplicate_layer_names_raise():
+    model = Sequential([layers.Dense(2, name="d", input_shape=(3,))])
+    with pytest.raises(ValueError, match="duplicate layer name 'd'"):
+        model.add(layers.Dense(2, name="d"))
+
+
+def test_losses_collects_layer_penalties():
+    model = small_model(kernel_regularizer=mg.regularizers.l1(0.1))
+    (term,) = model.losses
+    k = model.layers[0].kernel.data.astype(np.float64)
+    assert float(term.data) == pytest.approx(0.1 * np.abs(k).sum(), rel=1e-5)
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+def test_fit_before_compile_says_call_compile():
+    x, y = small_data()
+    with pytest.raises(RuntimeError, match="compile"):
+        small_model().fit(x, y, verbose=0)
+
+
+@pytest.fixture
+def compiled():
+    model = small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_length_mismatch_names_both_counts(compiled):
+    x, y = small_data(n=10)
+    with pytest.raises(ValueError, match=r"x has 10, y has 9"):
+        compiled.fit(x, y[:9], verbose=0)
+
+
+def test_non_finite_inputs_name_the_rows(compiled):
+    x, y = small_data(n=10)
+    x[3, 1], x[7, 0] = np.nan, np.inf
+    with pytest.raises(ValueError, match=r"x contains NaN or inf in 2 of 10 rows \(rows 3, 7\)"):
+        compiled.fit(x, y, verbose=0)
+    x, _ = small_data(n=10)
+    yf = y.astype(np.float32)
+    yf[4] = np.nan
+    with pytest.raises(ValueError, match=r"y contains NaN or inf .*rows 4"):
+        compiled.fit(x, yf, verbose=0)
+
+
+def test_labels_out_of_range_raise_from_the_loss(compiled):
+    x, y = small_data(n=10)
+    y[2] = 3
+    with pytest.raises(ValueError, match=r"label 3 is outside \[0, 3\)"):
+        compiled.fit(x, y, verbose=0)
+
+
+def test_wrong_input_shape_names_both_shapes(compiled):
+    with pytest.raises(ValueError, match=r"\(None, 4\).*\(10, 5\)"):
+        compiled.fit(np.zeros((10, 5), np.float32), np.zeros(10, int), verbose=0)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"optimizer": "adamw"}, "Unknown optimizer 'adamw'; valid names: .*adam"),
+    ({"loss": "crossentropy"}, "Unknown loss 'crossentropy'; valid names: .*mse"),
+    ({"metrics": ["precision"]}, "Unknown metric 'precision'; valid names: .*accuracy"),
+])
+def test_unknown_strings_list_valid_names(kwargs, match):
+    args = {"optimizer": "sgd", "loss": "mse", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        small_model().compile(**args)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, True])
+def test_bad_batch_size(compiled, batch_size):
+    x, y = small_data()
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        compiled.fit(x, y, batch_size=batch_size, verbose=0)
+
+
+def test_empty_data(compiled):
+    with pytest.raises(ValueError, match="x is empty"):
+        compiled.fit(np.zeros((0, 4), np.float32), np.zeros(0, int), verbose=0)
+    with pytest.raises(ValueError, match="x is empty"):
+        compiled.predict(np.zeros((0, 4), np.float32), verbose=0)
+
+
+@pytest.mark.parametrize("split", [1.0, -0.1, 1.5, "0.2"])
+def test_validation_split_outside_unit_interval(compiled, split):
+    x, y = small_data()
+    with pytest.raises(ValueError, match=r"validation_split must be a float in \[0, 1\)"):
+        compiled.fit(x, y, validation_split=split, verbose=0)
+
+
+def test_validation_split_too_small_for_the_data(compiled):
+    x, y = small_data(n=1)
+    with pytest.raises(ValueError, match="not enough to split"):
+        compiled.fit(x, y, validation_split=0.5, verbose=0)
