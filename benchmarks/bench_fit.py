@@ -25,11 +25,12 @@ import sys
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "torch")   # before any keras import
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import minigrad as mg  # noqa: E402
-from minigrad.datasets import digits  # noqa: E402
+import minigrad as mg
+from minigrad.datasets import digits
 
 
 def cpu_model():

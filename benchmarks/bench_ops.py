@@ -17,8 +17,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import minigrad as mg  # noqa: E402
-from minigrad.ops.linear import linear  # noqa: E402
+import minigrad as mg
+from minigrad.ops.linear import linear
 
 try:
     import torch

@@ -251,7 +251,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._start_bar()
         if self.verbose and self.epochs > 1:
-            self.progbar._write(f"Epoch {epoch + 1}/{self.epochs}\n")
+            self.progbar.write(f"Epoch {epoch + 1}/{self.epochs}\n")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update(batch, logs)
@@ -501,8 +501,9 @@ class LearningRateScheduler(Callback):
         if optimizer is None or not hasattr(optimizer, "learning_rate"):
             raise ValueError('LearningRateScheduler: the model\'s optimizer must have a '
                              '"learning_rate" attribute (was the model compiled?)')
+        current = float(optimizer.learning_rate)
         try:
-            lr = self.schedule(epoch, float(optimizer.learning_rate))
+            lr = self.schedule(epoch, current)
         except TypeError:   # the old one-argument schedule(epoch)
             lr = self.schedule(epoch)
         if not isinstance(lr, numbers.Real) or isinstance(lr, bool):

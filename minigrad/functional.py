@@ -18,6 +18,6 @@ from .ops.norm import batch_norm
 from .ops.softmax import log_softmax, softmax, softmax_cross_entropy
 
 __all__ = [
-    "relu", "leaky_relu", "elu", "selu", "prelu", "rrelu", "sigmoid", "tanh",
-    "softmax", "log_softmax", "dropout", "linear", "batch_norm", "softmax_cross_entropy",
+    "batch_norm", "dropout", "elu", "leaky_relu", "linear", "log_softmax", "prelu", "relu",
+    "rrelu", "selu", "sigmoid", "softmax", "softmax_cross_entropy", "tanh",
 ]

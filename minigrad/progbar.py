@@ -107,7 +107,7 @@ class Progbar:
         if self.verbose == 1:
             self._draw(current, now, finalize)
         else:
-            self._write(self._summary_line(current, now))
+            self.write(self._summary_line(current, now))
 
     def add(self, n, values=None):
         """Advance by ``n`` steps."""
@@ -174,9 +174,9 @@ class Progbar:
         width = visible + len(info)
         if self._dynamic:
             pad = " " * max(self._prev_width - width, 0)
-            self._write("\r" + bar + info + pad + ("\n" if finalize else ""))
+            self.write("\r" + bar + info + pad + ("\n" if finalize else ""))
         else:
-            self._write(bar + info + "\n")
+            self.write(bar + info + "\n")
         self._prev_width = width
 
     def _summary_line(self, current, now):
@@ -186,6 +186,7 @@ class Progbar:
                 + format_time_per_unit(per_step, self.unit_name)
                 + self._metrics_text() + "\n")
 
-    def _write(self, text):
+    def write(self, text):
+        """Write ``text`` to the stream and flush (also used for the "Epoch i/N" lines)."""
         self.stream.write(text)
         self.stream.flush()

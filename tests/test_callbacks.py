@@ -15,9 +15,17 @@ import numpy as np
 import pytest
 
 from minigrad import callbacks as cbm
-from minigrad.callbacks import (CSVLogger, Callback, CallbackList, EarlyStopping, History,
-                                LearningRateScheduler, ModelCheckpoint, ProgbarLogger,
-                                TerminateOnNaN)
+from minigrad.callbacks import (
+    Callback,
+    CallbackList,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ProgbarLogger,
+    TerminateOnNaN,
+)
 from minigrad.progbar import Progbar
 
 
@@ -87,35 +95,35 @@ ACC = [FakeMetric("accuracy", "up")]
 # Expected numbers worked out by hand from KERAS_SEMANTICS.md's rules.
 EARLY_STOPPING_TABLE = [
     # the lecture: stops after epoch index 3 (4 epochs run)
-    (dict(monitor="accuracy", min_delta=0.05, patience=1), "accuracy",
+    ({"monitor": "accuracy", "min_delta": 0.05, "patience": 1}, "accuracy",
      [.30, .40, .50, .53, .60, .70], ACC, 4, 3),
     # defaults: val_loss, patience 0 -> first non-improving epoch stops
     ({}, "val_loss", [1.0, 0.9, 0.95, 0.8], (), 3, 2),
-    (dict(patience=2), "val_loss", [1.0, 1.1, 1.2, 0.5], (), 3, 2),
+    ({"patience": 2}, "val_loss", [1.0, 1.1, 1.2, 0.5], (), 3, 2),
     # an improvement resets the wait
-    (dict(patience=2), "val_loss", [1.0, 1.1, 0.9, 1.0, 1.0, 1.0], (), 5, 4),
+    ({"patience": 2}, "val_loss", [1.0, 1.1, 0.9, 1.0, 1.0, 1.0], (), 5, 4),
     # min_delta in min mode: 0.95 + 0.1 < 1.0 is false; its sign is ignored
-    (dict(min_delta=0.1), "val_loss", [1.0, 0.95, 0.85, 0.8], (), 2, 1),
-    (dict(min_delta=-0.1), "val_loss", [1.0, 0.95, 0.85, 0.8], (), 2, 1),
+    ({"min_delta": 0.1}, "val_loss", [1.0, 0.95, 0.85, 0.8], (), 2, 1),
+    ({"min_delta": -0.1}, "val_loss", [1.0, 0.95, 0.85, 0.8], (), 2, 1),
     # equal is not an improvement
-    (dict(monitor="loss"), "loss", [1.0, 1.0, 0.5], (), 2, 1),
+    ({"monitor": "loss"}, "loss", [1.0, 1.0, 0.5], (), 2, 1),
     # explicit mode overrides the name
-    (dict(monitor="val_loss", mode="max"), "val_loss", [1.0, 2.0, 3.0, 2.5], (), 4, 3),
-    (dict(monitor="score", mode="min", patience=1), "score", [3.0, 2.0, 2.5, 1.0], (), 3, 2),
+    ({"monitor": "val_loss", "mode": "max"}, "val_loss", [1.0, 2.0, 3.0, 2.5], (), 4, 3),
+    ({"monitor": "score", "mode": "min", "patience": 1}, "score", [3.0, 2.0, 2.5, 1.0], (), 3, 2),
     # "auto" with a compiled metric of direction "down"
-    (dict(monitor="val_mae"), "val_mae", [3.0, 2.0, 2.5], [FakeMetric("mae", "down")], 3, 2),
+    ({"monitor": "val_mae"}, "val_mae", [3.0, 2.0, 2.5], [FakeMetric("mae", "down")], 3, 2),
     # "auto" by name when the metric object has no direction
-    (dict(monitor="val_accuracy"), "val_accuracy", [.5, .6, .55],
+    ({"monitor": "val_accuracy"}, "val_accuracy", [.5, .6, .55],
      [FakeMetric("accuracy")], 3, 2),
     # start_from_epoch: epochs 0 and 1 are not counted
-    (dict(start_from_epoch=2), "val_loss", [1.0, 2.0, 3.0, 4.0, 3.5], (), 4, 3),
+    ({"start_from_epoch": 2}, "val_loss", [1.0, 2.0, 3.0, 4.0, 3.5], (), 4, 3),
     # baseline quirk: improving epochs never stop, even above the baseline ...
-    (dict(baseline=0.5, patience=2), "val_loss", [1.0, 0.9, 0.8, 0.7, 0.6], (), 5, 0),
+    ({"baseline": 0.5, "patience": 2}, "val_loss", [1.0, 0.9, 0.8, 0.7, 0.6], (), 5, 0),
     # ... but the wait is not reset by them, so a plateau stops earlier than without it
-    (dict(baseline=0.5, patience=2), "val_loss", [1.0, 1.0, 1.0, 1.0], (), 2, 1),
-    (dict(patience=2), "val_loss", [1.0, 1.0, 1.0, 1.0], (), 3, 2),
+    ({"baseline": 0.5, "patience": 2}, "val_loss", [1.0, 1.0, 1.0, 1.0], (), 2, 1),
+    ({"patience": 2}, "val_loss", [1.0, 1.0, 1.0, 1.0], (), 3, 2),
     # a baseline that is beaten behaves as no baseline
-    (dict(baseline=2.0, patience=1), "val_loss", [1.0, 0.9, 1.0, 1.0], (), 3, 2),
+    ({"baseline": 2.0, "patience": 1}, "val_loss", [1.0, 0.9, 1.0, 1.0], (), 3, 2),
 ]
 
 
@@ -265,6 +273,9 @@ def test_history_records_epochs_and_appends_across_fits():
     h = History()
     _run([h], model, [{"loss": 3.0, "accuracy": 0.1}, {"loss": 2.0, "accuracy": 0.2}])
     assert h.epoch == [0, 1] and h.history == {"loss": [3.0, 2.0], "accuracy": [0.1, 0.2]}
+    # Keras: a reused History keeps its lists (only ``epoch`` restarts)
+    _run([h], model, [{"loss": 1.0, "accuracy": 0.3}])
+    assert h.epoch == [0] and h.history["loss"] == [3.0, 2.0, 1.0]
 
 
 # ---- LearningRateScheduler, TerminateOnNaN ---------------------------------------------
@@ -472,25 +483,59 @@ def _real_model():
     return model, x, y
 
 
+class WeightRecorder(Callback):
+    def __init__(self):
+        super().__init__()
+        self.snapshots = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.snapshots.append(self.model.get_weights())
+
+
 def test_callbacks_with_real_sequential(tmp_path):
     model, x, y = _real_model()
     es = EarlyStopping(monitor="val_accuracy", patience=0, restore_best_weights=True)
     lrs = LearningRateScheduler(lambda epoch, lr: lr * 0.9)
+    recorder = WeightRecorder()
     log = tmp_path / "fit.csv"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         history = model.fit(x, y, epochs=30, batch_size=16, validation_split=0.25, verbose=0,
-                            callbacks=[lrs, es, CSVLogger(log)])
+                            callbacks=[lrs, recorder, es, CSVLogger(log)])
     hist = history.history
     assert set(hist) == {"accuracy", "loss", "val_accuracy", "val_loss", "learning_rate"}
     assert len(hist["loss"]) == len(history.epoch) == len(_read_csv(log)) - 1
-    assert hist["learning_rate"][0] == pytest.approx(0.09)
-    if es.stopped_epoch:
-        assert len(hist["loss"]) == es.stopped_epoch + 1
-        # the restored weights reproduce the best epoch's validation accuracy
-        x_val, y_val = x[90:], y[90:]
-        acc = model.evaluate(x_val, y_val, verbose=0, return_dict=True)["accuracy"]
-        assert acc == pytest.approx(max(hist["val_accuracy"]))
+    assert hist["learning_rate"][:2] == pytest.approx([0.09, 0.081])
+    # "auto" read the compiled accuracy's direction: it stopped at the first epoch that
+    # did not raise val_accuracy, and restored the best epoch's weights
+    assert 0 < es.stopped_epoch == len(hist["loss"]) - 1 < 29
+    assert hist["val_accuracy"][es.stopped_epoch] <= max(hist["val_accuracy"][:-1])
+    assert es.best_epoch < es.stopped_epoch
+    for restored, best in zip(model.get_weights(), recorder.snapshots[es.best_epoch]):
+        np.testing.assert_array_equal(restored, best)
+    assert not np.array_equal(model.get_weights()[0], recorder.snapshots[-1][0])
+
+
+def test_model_checkpoint_with_real_sequential(tmp_path):
+    models = pytest.importorskip("minigrad.models")
+    model, x, y = _real_model()
+    path = tmp_path / "best.mg"
+    history = model.fit(x, y, epochs=6, batch_size=16, validation_split=0.25, verbose=0,
+                        callbacks=[ModelCheckpoint(path, save_best_only=True)])
+    best = models.load_model(path)
+    loss = best.evaluate(x[90:], y[90:], verbose=0)[0]
+    assert loss == pytest.approx(min(history.history["val_loss"]), rel=1e-5)
+
+
+def test_terminate_on_nan_with_real_sequential(capsys):
+    model, x, y = _real_model()
+    import minigrad as mg
+    model.compile(optimizer=mg.optimizers.SGD(learning_rate=1e30), loss="mse")
+    with np.errstate(all="ignore"):
+        history = model.fit(x, np.eye(3, dtype=np.float32)[y], epochs=5, batch_size=10,
+                            verbose=0, callbacks=[TerminateOnNaN()])
+    assert len(history.epoch) == 1 and not math.isfinite(history.history["loss"][0])
+    assert "Invalid loss, terminating training" in capsys.readouterr().out
 
 
 def test_progress_bar_of_real_fit(monkeypatch):

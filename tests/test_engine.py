@@ -242,6 +242,8 @@ def test_error_messages_name_the_op_and_the_shapes():
         a + b
     with pytest.raises(ValueError, match=r"mul.*\(3, 4\).*\(5,\)"):
         a * np.ones(5)
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy.*\[0, 4\)"):
+        mg.F.softmax_cross_entropy(leaf(np.zeros((3, 4))), np.array([0, 4, 1]))
 
 
 def test_backward_errors():

@@ -61,7 +61,7 @@ def test_elementwise_forward_and_vjp(name, dtype):
     y = fn.forward(x, **cfg)
     dx = fn.backward(g)
     assert y.dtype == dtype and dx.dtype == dtype and y.shape == dx.shape == x.shape
-    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-6, atol=2e-6)
+    tol = {"rtol": 1e-12, "atol": 1e-12} if dtype == np.float64 else {"rtol": 2e-6, "atol": 2e-6}
     x64, g64 = x.astype(np.float64), g.astype(np.float64)
     np.testing.assert_allclose(y, ref(x64), **tol)
     np.testing.assert_allclose(dx, g64 * dref(x64), **tol)
@@ -245,7 +245,7 @@ def test_linear_op_level_vjp(act, alpha, dtype, with_bias):
     x64, w64, b64, g64 = (a.astype(np.float64) for a in (x, w, b, g))
     z = x64 @ w64 + (b64 if with_bias else 0.0)
     dz = g64 * df(z)
-    tol = dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    tol = {"rtol": 1e-10, "atol": 1e-10} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-4}
     assert y.dtype == dtype and all(d.dtype == dtype for d in grads)
     np.testing.assert_allclose(y, f(z), **tol)
     np.testing.assert_allclose(grads[0], dz @ w64.T, **tol)
@@ -298,7 +298,7 @@ def test_linear_matches_unfused_graph_and_probe_delta_is_the_preactivation_gradi
     z.register_hook(lambda grad: hooked.append(grad.copy()))
     y2 = _unfused(act, alpha)(z)
     y2.backward(g)
-    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-5)
+    tol = {"rtol": 1e-12, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-5, "atol": 1e-5}
     assert y.shape == (2, 3, 4) and y.dtype == dtype
     np.testing.assert_allclose(y.data, y2.data, **tol)
     for fused, plain in zip(leaves, twins):
@@ -378,3 +378,12 @@ def test_functional_exports_the_api_names():
     for n in names:
         assert callable(getattr(F, n)), n
     assert F.linear is linear and F.relu is A.relu
+
+
+def test_nan_stays_visible():
+    x = np.array([[np.nan, 1.0, -1.0]])
+    for f in (F.relu, F.leaky_relu, F.elu, F.selu, F.sigmoid, F.tanh, F.rrelu):
+        assert np.isnan(f(mg.Tensor(x)).data[0, 0]), f.__name__
+    for act in ("relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh"):
+        y = F.linear(x.T, np.ones((1, 1)), np.zeros(1), act).data     # rows nan, 1, -1
+        assert np.isnan(y[0, 0]) and not np.isnan(y[1:]).any(), act

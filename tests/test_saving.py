@@ -90,6 +90,33 @@ def test_file_is_a_zip_of_json_and_plain_npy(tmp_path, data):
     assert all(a.dtype != object for a in arrays)
 
 
+def test_frozen_layer_stays_frozen_and_training_continues_identically(tmp_path, data):
+    x, y = data
+    model = build()
+    model.layers[0].trainable = False
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "frozen")
+    loaded = load_model(tmp_path / "frozen")
+    assert loaded.layers[0].trainable is False
+    assert [w.name for w in loaded.trainable_weights] == [w.name for w in model.trainable_weights]
+    frozen = loaded.layers[0].kernel.data.copy()
+    mg.random.seed(4)
+    model.fit(x, y, epochs=1, verbose=0)
+    mg.random.seed(4)
+    loaded.fit(x, y, epochs=1, verbose=0)
+    assert_same_weights(model, loaded)
+    np.testing.assert_array_equal(loaded.layers[0].kernel.data, frozen)
+
+
+def test_get_config_from_config_rebuilds_the_architecture():
+    model = build()
+    clone = Sequential.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+    assert not clone.compiled
+
+
 def test_load_without_compile_gives_an_uncompiled_model(tmp_path, data):
     x, _ = data
     model = build()
@@ -124,8 +151,12 @@ def test_save_weights_load_weights(tmp_path, data):
     assert_same_weights(model, other)
     mg.random.seed(3)
     wrong = Sequential([layers.Dense(16, input_shape=(64,)), layers.Dense(10)])
+    with pytest.raises(ValueError, match="holds 8 weights .* has 4"):
+        wrong.load_weights(tmp_path / "w.bin")
+    wrong = Sequential([layers.Dense(32, input_shape=(64,)), layers.BatchNormalization(),
+                        layers.Dense(9)])                 # 8 weights, the last two differ
     before = wrong.get_weights()
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"shape \(32, 10\), but the model's .*\(32, 9\)"):
         wrong.load_weights(tmp_path / "w.bin")
     assert all(np.array_equal(a, b) for a, b in zip(before, wrong.get_weights()))
     with pytest.raises(ValueError, match="load_weights"):
@@ -284,3 +315,25 @@ def test_save_killed_midway_leaves_previous_file_loadable(tmp_path, data):
     assert path.read_bytes() == before
     loaded = load_model(path)
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def test_corrupted_member_is_refused(tmp_path):
+    build().save(tmp_path / "m")
+    blob = bytearray((tmp_path / "m").read_bytes())
+    with zipfile.ZipFile(tmp_path / "m") as zf:
+        info = zf.getinfo("weights/00000.npy")
+    at = info.header_offset + 30 + len(info.filename) + 200   # inside the array's bytes
+    blob[at] ^= 0xFF
+    (tmp_path / "bad").write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match="damaged"):
+        load_model(tmp_path / "bad")
+
+
+def test_failed_save_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "m"
+    build().save(path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="lambda"):
+        build(activation=lambda t: t.relu()).save(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["m"]

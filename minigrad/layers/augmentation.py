@@ -4,7 +4,7 @@ RandomZoom, RandomFlip. Active only when training; at inference they return thei
 Every geometric layer draws one inverse affine map per image, ``output (x, y) <- input
 (x', y')`` with ``x' = a0*x + a1*y + a2`` and ``y' = b0*x + b1*y + b2`` (Keras's
 ``affine_transform`` convention, pixel centres at integer coordinates), and samples the whole
-batch with one vectorised gather (no Python loop over images):
+batch in one numba pass (no Python loop over images):
 - ``interpolation="nearest"``: the pixel at ``floor(x' + 0.5), floor(y' + 0.5)``;
 - ``"bilinear"``: ``sum_k w_k * pixel_k`` over the 4 neighbours, ``w = (1-fx)(1-fy), ...``.
 A neighbour outside the image is mapped by ``fill_mode`` (Keras's documented modes):
@@ -15,10 +15,11 @@ with ``k = fill_value`` (so bilinear blends the border with k, as Keras's padded
 follow the documented modes of its numpy/jax/tensorflow backends.)
 
 Inputs: ``(batch, height, width)`` grayscale or ``(batch, height, width, channels)``; a
-rank-3 input is a batch of grayscale images (Keras reads it as one image). The gather is made
-of Tensor ops, so it is differentiable when its input needs a gradient; for data (the usual
-case) no graph is built. Randomness: ``seed=k`` gives the layer its own generator; ``None``
-draws from ``minigrad.random.generator()`` at call time, so ``mg.random.seed(n)`` fixes it.
+rank-3 input is a batch of grayscale images (Keras reads it as one image). For data (the
+usual case) the kernel runs and no graph is built; when the input needs a gradient the same
+sampling is built from Tensor ops (a weighted gather per neighbour), so it flows.
+Randomness: ``seed=k`` gives the layer its own generator; ``None`` draws from
+``minigrad.random.generator()`` at call time, so ``mg.random.seed(n)`` fixes it.
 """
 import math
 
@@ -63,49 +64,24 @@ def _check_choice(layer, arg, value, choices):
     return value
 
 
-_MODE_CODES = {"reflect": 0, "wrap": 1, "nearest": 2, "constant": 3}
-
-
 @kernel
-def _affine_sample_fwd(x, coef, nearest, mode, fill, out):
+def _affine_sample_fwd(x, coef, xtab, xlo, ytab, ylo, nearest, fill, out):
     """out[b, i, j, :] = x[b] sampled at x' = a0*j + a1*i + a2, y' = b0*j + b1*i + b2.
 
-    Neighbour indices outside the image are mapped by ``mode`` (0 reflect, 1 wrap,
-    2 nearest) or, for 3 (constant), read as ``fill``."""
+    A neighbour's integer column k is read from column ``xtab[k - xlo]`` (rows likewise):
+    the tables hold the fill mode's mapping, -1 meaning "outside: use ``fill``"."""
     nb, h, w, nc = x.shape
     for b in range(nb):
         a0, a1, a2 = coef[b, 0], coef[b, 1], coef[b, 2]
         b0, b1, b2 = coef[b, 3], coef[b, 4], coef[b, 5]
         for i in range(h):
             for j in range(w):
-                xs = a0 * j + a1 * i + a2
-                ys = b0 * j + b1 * i + b2
-                if nearest:
-                    xs, ys = xs + 0.5, ys + 0.5
+                xs = a0 * j + a1 * i + a2 + (0.5 if nearest else 0.0)
+                ys = b0 * j + b1 * i + b2 + (0.5 if nearest else 0.0)
                 fx0, fy0 = np.floor(xs), np.floor(ys)
                 fx, fy = xs - fx0, ys - fy0
-                x0 = x1 = y0 = y1 = 0
-                for t in range(4):        # fix x0, x1, y0, y1 (one copy of the mode logic)
-                    n = w if t < 2 else h
-                    k = int(fx0 if t < 2 else fy0) + (t & 1)
-                    if k < 0 or k >= n:
-                        if mode == 0:     # reflect: half-sample symmetric, period 2n
-                            k = k % (2 * n)
-                            k = 2 * n - 1 - k if k >= n else k
-                        elif mode == 1:
-                            k = k % n
-                        elif mode == 2:
-                            k = 0 if k < 0 else n - 1
-                        else:
-                            k = -1
-                    if t == 0:
-                        x0 = k
-                    elif t == 1:
-                        x1 = k
-                    elif t == 2:
-                        y0 = k
-                    else:
-                        y1 = k
+                kx, ky = int(fx0) - xlo, int(fy0) - ylo
+                x0, x1, y0, y1 = xtab[kx], xtab[kx + 1], ytab[ky], ytab[ky + 1]
                 for c in range(nc):
                     v00 = fill if y0 < 0 or x0 < 0 else x[b, y0, x0, c]
                     if nearest:
@@ -118,8 +94,22 @@ def _affine_sample_fwd(x, coef, nearest, mode, fill, out):
                                        + fy * ((1 - fx) * v10 + fx * v11))
 
 
+def _index_table(coords, n, fill_mode):
+    """(table, lo): ``table[k - lo]`` is where integer coordinate k reads from along an axis
+    of length n (``_fix_index``), -1 outside for ``constant``; k spans ``coords``' range
+    with a margin for the neighbour and for rounding."""
+    lo = int(np.floor(coords.min())) - 2
+    k = np.arange(lo, int(np.floor(coords.max())) + 4)
+    fixed, inside = _fix_index(k, n, fill_mode)
+    if fill_mode == "constant":
+        fixed = np.where(inside, fixed, -1)
+    return np.ascontiguousarray(fixed, dtype=np.int64), lo
+
+
 def _fix_index(i, n, fill_mode):
-    """numpy twin of ``_fix`` for the differentiable path: (index in [0, n), inside mask)."""
+    """Integer indices ``i`` mapped into [0, n) by ``fill_mode`` (the one place the fill
+    modes are written), and the mask of those that were inside (``constant`` fills the rest).
+    ``reflect`` is half-sample symmetric, of period 2n."""
     inside = (i >= 0) & (i < n)
     if fill_mode == "reflect":
         m = np.mod(i, 2 * n)
@@ -208,18 +198,24 @@ class _AffineAugmentation(_Augmentation):
     def _augment(self, x4, rng):
         b, h, w, _ = x4.shape
         coef = np.stack(np.broadcast_arrays(*self._maps(rng, b, h, w)), axis=1)
-        if not _needs_graph(x4):
-            data = np.ascontiguousarray(x4.data)
-            out = np.empty_like(data)
-            _affine_sample_fwd(data, coef, self.interpolation == "nearest",
-                               _MODE_CODES[self.fill_mode],
-                               data.dtype.type(self.fill_value), out)
-            return Tensor._make(out, None)
-        a0, a1, a2, b0, b1, b2 = (coef[:, k].reshape(b, 1, 1) for k in range(6))
-        xg = np.arange(w, dtype=np.float64).reshape(1, 1, w)
-        yg = np.arange(h, dtype=np.float64).reshape(1, h, 1)
-        return _sample_graph(x4, a0 * xg + a1 * yg + a2, b0 * xg + b1 * yg + b2,
-                             self.interpolation, self.fill_mode, self.fill_value)
+        if _needs_graph(x4):
+            a0, a1, a2, b0, b1, b2 = (coef[:, k].reshape(b, 1, 1) for k in range(6))
+            xg = np.arange(w, dtype=np.float64).reshape(1, 1, w)
+            yg = np.arange(h, dtype=np.float64).reshape(1, h, 1)
+            return _sample_graph(x4, a0 * xg + a1 * yg + a2, b0 * xg + b1 * yg + b2,
+                                 self.interpolation, self.fill_mode, self.fill_value)
+        # the corners bound every sampled coordinate of an affine map
+        cx = np.array([0.0, w - 1, 0.0, w - 1])
+        cy = np.array([0.0, 0.0, h - 1, h - 1])
+        xtab, xlo = _index_table(coef[:, :1] * cx + coef[:, 1:2] * cy + coef[:, 2:3], w,
+                                 self.fill_mode)
+        ytab, ylo = _index_table(coef[:, 3:4] * cx + coef[:, 4:5] * cy + coef[:, 5:6], h,
+                                 self.fill_mode)
+        data = np.ascontiguousarray(x4.data)
+        out = np.empty_like(data)
+        _affine_sample_fwd(data, coef, xtab, xlo, ytab, ylo, self.interpolation == "nearest",
+                           data.dtype.type(self.fill_value), out)
+        return Tensor._make(out, None)
 
     def _maps(self, rng, b, h, w):
         """(a0, a1, a2, b0, b1, b2), each of shape (b,)."""

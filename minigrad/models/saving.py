@@ -63,10 +63,15 @@ def _weight_arrays(model, doc):
 
 
 def _optimizer_arrays(model):
+    """``optimizer.variables`` ([iterations, *slots]); nothing for an optimizer that has
+    neither stepped nor built slots (loading then starts it fresh, as saved)."""
     opt = getattr(model, "optimizer", None)
-    if opt is None or not getattr(opt, "built", True) or not opt.variables:
+    if opt is None:
         return []
-    return [np.asarray(getattr(v, "data", v)) for v in opt.variables]
+    arrays = [np.asarray(getattr(v, "data", v)) for v in opt.variables]
+    if len(arrays) <= 1 and opt.iterations == 0:
+        return []
+    return arrays
 
 
 def _compile_config(model):
@@ -127,7 +132,7 @@ def _atomic_write(filepath, doc, arrays):
                 zf.writestr("model.json", json.dumps(doc, indent=1))
                 for name, array in arrays:
                     with zf.open(name, "w", force_zip64=True) as member:
-                        np.save(member, np.ascontiguousarray(array), allow_pickle=False)
+                        np.save(member, np.asarray(array, order="C"), allow_pickle=False)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -211,8 +216,8 @@ def _read_array(zf, name, path):
 
 def _weights_from(doc, arrays, path):
     specs = doc.get("weights")
-    if not isinstance(specs, list):
-        raise ValueError(f"load: {path!r}: model.json has no weight list")
+    if not isinstance(specs, list):   # a damaged file, not a wrong argument type
+        raise ValueError(f"load: {path!r}: model.json has no weight list")  # noqa: TRY004
     out = []
     for i, spec in enumerate(specs):
         a = arrays.get(f"weights/{i:05d}.npy")
@@ -253,11 +258,22 @@ def load_model(filepath, custom_objects=None, compile=True):
 
 def load_weights(model, filepath):
     """Copy the weights of a ``save_weights`` (or ``save``) file into ``model``."""
+    path = os.fspath(filepath)
     doc, arrays = _read(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT))
-    weights = _weights_from(doc, arrays, os.fspath(filepath))
+    weights = _weights_from(doc, arrays, path)
     if not model.built:
         raise ValueError(f"load_weights: the model {model.name!r} is not built; build it "
                          f"(input_shape=, Input, or call it on data) so that its weights exist")
+    params = model.weights
+    saved = [spec.get("name") for spec in doc["weights"]]
+    if len(weights) != len(params):
+        raise ValueError(f"load_weights: {path!r} holds {len(weights)} weights ({saved}), "
+                         f"but the model {model.name!r} has {len(params)} "
+                         f"({[p.name for p in params]}): a different architecture")
+    for i, (a, p) in enumerate(zip(weights, params)):
+        if a.shape != p.shape:
+            raise ValueError(f"load_weights: weight {i} in {path!r} ({saved[i]}) has shape "
+                             f"{a.shape}, but the model's {p.name} has shape {p.shape}")
     model.set_weights(weights)
 
 
@@ -329,7 +345,11 @@ def _compile_from(model, cfg, custom_objects, opt_state):
                          f"with compile=False)") from None
     if opt_state:
         optimizer.build(model.trainable_weights)
-        optimizer.set_state(opt_state)
+        try:
+            optimizer.set_state(opt_state)
+        except ValueError as e:
+            raise ValueError(f"load: the saved optimizer state does not fit the model's "
+                             f"trainable weights ({e})") from None
 
 
 def _from_identifier(module, identifier, custom_objects):

@@ -278,11 +278,8 @@ def summary_text(model, line_length=None):
     lines.append(_param_line("Trainable params", model.trainable_weights))
     lines.append(_param_line("Non-trainable params", model.non_trainable_weights))
     opt = getattr(model, "optimizer", None)
-    slots = [v for v in getattr(opt, "variables", None) or () if hasattr(v, "nbytes")
-             or hasattr(v, "data")] if opt is not None else []
-    if slots:
-        arrays = [np.asarray(getattr(v, "data", v)) for v in slots]
-        size = sum(a.nbytes for a in arrays)
+    arrays = [np.asarray(v) for v in opt.variables] if opt is not None else []
+    if len(arrays) > 1:      # built: iterations plus the slots (Keras shows them then)
         lines.append(f" Optimizer params: {sum(a.size for a in arrays):,} "
-                     f"({_format_bytes(size)})")
+                     f"({_format_bytes(sum(a.nbytes for a in arrays))})")
     return "\n".join(lines)

@@ -41,7 +41,8 @@ class Trainer:
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
         """Resolve the optimizer, loss and metrics (unknown names raise ValueError listing the
         valid ones). ``"accuracy"`` is resolved at the first batch from the shapes."""
-        from .. import losses, metrics as metrics_mod, optimizers
+        from .. import losses, optimizers
+        from .. import metrics as metrics_mod
         if isinstance(metrics, (str, dict)) or callable(metrics):
             metrics = [metrics]
         metric_ids = list(metrics or [])
@@ -100,12 +101,13 @@ class Trainer:
         return self.history
 
     def _fit_epoch(self, x, y, batch_size, shuffle, cbs):
-        """One pass over the data; returns the epoch logs (running means at its end)."""
+        """One pass over the data; returns the epoch logs: the sample-weighted mean loss and
+        the metrics accumulated over the epoch."""
         n = len(x)
         order = mgrandom.generator().permutation(n) if shuffle else None
         self._reset_metrics()
         variables = self.trainable_weights
-        seen, loss_sum, logs = 0, 0.0, {}
+        seen, loss_sum = 0, 0.0
         for step, start in enumerate(range(0, n, batch_size)):
             cbs.on_train_batch_begin(step)
             if order is None:
@@ -116,11 +118,10 @@ class Trainer:
             loss = self._train_step(xb, yb, variables)
             seen += len(xb)
             loss_sum += loss * len(xb)
-            logs = self._logs(loss_sum / seen)
-            cbs.on_train_batch_end(step, logs)
+            cbs.on_train_batch_end(step, self._logs(loss_sum / seen))
             if self.stop_training:
                 break
-        return dict(logs)
+        return self._logs(loss_sum / seen)
 
     def _train_step(self, xb, yb, variables):
         """Forward, loss + penalties, backward, optimizer step, metrics; returns the loss
@@ -155,7 +156,7 @@ class Trainer:
         """Batched inference-mode loss and metrics; also validation inside ``fit``."""
         self._reset_metrics()
         cbs.on_test_begin()
-        seen, loss_sum, logs = 0, 0.0, {}
+        seen, loss_sum = 0, 0.0
         with no_grad():
             for step, start in enumerate(range(0, len(x), batch_size)):
                 cbs.on_test_batch_begin(step)
@@ -163,9 +164,8 @@ class Trainer:
                 loss = self._test_step(xb, yb)
                 seen += len(xb)
                 loss_sum += loss * len(xb)
-                logs = self._logs(loss_sum / seen)
-                cbs.on_test_batch_end(step, logs)
-        logs = dict(logs)
+                cbs.on_test_batch_end(step, self._logs(loss_sum / seen))
+        logs = self._logs(loss_sum / seen)
         cbs.on_test_end(logs)
         return logs
 
@@ -365,7 +365,7 @@ def _validation(x, y, split, validation_data, model):
     if split == 0:
         return (x, y), None
     n = len(x)
-    cut = int(math.floor(n * (1.0 - split)))
+    cut = math.floor(n * (1.0 - split))
     if cut == 0 or cut == n:
         raise ValueError(f"fit: {n} samples are not enough to split into a training and a "
                          f"validation set with validation_split={split} ({cut} would train, "

@@ -21,8 +21,8 @@ SELU_SCALE = 1.0507009873554804934193349852946
 # ---- kernels (flat contiguous views, one pass, output preallocated in the input's dtype) ----
 @kernel
 def _relu_fwd(x, out):
-    for i in range(x.size):
-        out[i] = x[i] if x[i] > 0.0 else 0.0
+    for i in range(x.size):               # not max(): NaN must propagate (NaN <= 0 is False)
+        out[i] = 0.0 if x[i] <= 0.0 else x[i]  # noqa: FURB136
 
 
 @kernel
@@ -34,7 +34,7 @@ def _leaky_relu_fwd(x, slope, out):
 @kernel
 def _leaky_relu_bwd(s, g, slope, out):    # s: y (slope >= 0, same sign as x) or x itself
     for i in range(s.size):
-        out[i] = g[i] if s[i] > 0.0 else slope * g[i]
+        out[i] = slope * g[i] if s[i] <= 0.0 else g[i]
 
 
 # exp, expm1 and tanh stay numpy ufuncs (SIMD): numba's scalar libm calls measured 4-20x
@@ -62,7 +62,7 @@ def _elu_bwd_x(x, g, alpha, out):         # alpha < 0: y's sign no longer tells 
 def _sigmoid_pre(x, cap, out):            # out = -x, or +inf past cap: exp never overflows
     for i in range(x.size):               # (exp(inf) = inf raises no flag; 1/(1+inf) = 0)
         v = -x[i]
-        out[i] = v if v < cap else math.inf
+        out[i] = math.inf if v >= cap else v      # NaN stays NaN
 
 
 @kernel
@@ -133,7 +133,7 @@ def _number(op, name, value):
 
 
 # ---- array helpers shared with the fused Linear ------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _exp_cap(dtype):
     """An argument below which exp is finite in ``dtype`` (log of the largest float, floored)."""
     return float(math.floor(math.log(np.finfo(dtype).max)))
@@ -237,7 +237,7 @@ class Tanh(Function):
     """y = tanh(x).  VJP: dx = g*(1 - y**2)."""
 
     def forward(self, x):
-        y = np.tanh(x)
+        y = np.tanh(x, out=np.empty_like(x))   # out=: an array even for 0-d x (not a scalar)
         self.save(y)
         return y
 

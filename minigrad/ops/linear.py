@@ -10,11 +10,10 @@ import math
 
 import numpy as np
 
+from .._kernel import kernel
 from ..function import Function
 from ..probe import probe
-from .._kernel import kernel
-from .activation import (SELU_ALPHA, SELU_SCALE, _elu_post, _exp_cap, _number,
-                         _sigmoid_post)
+from .activation import SELU_ALPHA, SELU_SCALE, _elu_post, _exp_cap, _number, _sigmoid_post
 
 # activation codes understood by the kernels (selu is elu with alpha and scale)
 _LINEAR, _RELU, _LEAKY, _ELU, _SIGMOID, _TANH = range(6)
@@ -44,7 +43,7 @@ def _linear_fwd(z, b, act, alpha, scale, cap, t):
         if act == _RELU:
             for j in range(m):
                 v = z[r, j] + b[j]
-                z[r, j] = v if v > 0.0 else 0.0
+                z[r, j] = 0.0 if v <= 0.0 else v  # noqa: FURB136 (not max: NaN propagates)
         elif act == _LEAKY:
             for j in range(m):
                 v = z[r, j] + b[j]
@@ -52,12 +51,12 @@ def _linear_fwd(z, b, act, alpha, scale, cap, t):
         elif act == _SIGMOID:
             for j in range(m):
                 v = -(z[r, j] + b[j])
-                z[r, j] = v if v < cap else math.inf
+                z[r, j] = math.inf if v >= cap else v
         elif act == _ELU:
             for j in range(m):
                 v = z[r, j] + b[j]
                 z[r, j] = v
-                t[r, j] = v if v < 0.0 else 0.0
+                t[r, j] = 0.0 if v >= 0.0 else v  # noqa: FURB136 (not min: NaN propagates)
         else:
             for j in range(m):
                 z[r, j] += b[j]
@@ -94,7 +93,7 @@ def _linear_bwd(y, g, act, alpha, scale, dz, db):
     for r in range(n):
         if act == _RELU:
             for j in range(m):
-                dz[r, j] = g[r, j] if y[r, j] > 0.0 else 0.0
+                dz[r, j] = 0.0 if y[r, j] <= 0.0 else g[r, j]
         elif act == _LEAKY:
             for j in range(m):
                 dz[r, j] = g[r, j] if y[r, j] > 0.0 else alpha * g[r, j]

@@ -15,6 +15,7 @@ list (its slots are created then, after those of the earlier variables in ``vari
 import inspect
 import math
 import numbers
+import operator
 
 import numpy as np
 
@@ -29,9 +30,10 @@ registry = Registry("optimizer")
 
 # ---- hyperparameter checks ------------------------------------------------------------------
 def check_real(owner, name, value):
-    """``value`` as a finite float, else ValueError naming the optimizer and the value."""
+    """``value`` as a finite float; TypeError for a non-number, ValueError if not finite
+    (both naming the optimizer, the argument and the value)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{owner}: {name} must be a real number, got {value!r}")
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{owner}: {name} must be finite, got {value!r}")
@@ -84,7 +86,9 @@ def clip_by_norm(g, clipnorm):
     norm = math.sqrt(_sum_squares(g))
     if norm <= clipnorm:   # the factor is clipnorm / clipnorm == 1
         return g
-    return g * g.dtype.type(clipnorm) / g.dtype.type(norm)
+    out = g * g.dtype.type(clipnorm)   # Keras's order: (g * clipnorm) / norm
+    out /= g.dtype.type(norm)
+    return out
 
 
 def clip_by_global_norm(grads, clipnorm):
@@ -125,7 +129,8 @@ class Optimizer:
         self.global_clipnorm = _check_clip(owner, "global_clipnorm", global_clipnorm)
         self.iterations = 0
         self._vars = []     # the built variables, in order
-        self._shapes = []   # their shapes when built
+        self._shapes = []   # their shapes and dtypes when built
+        self._dtypes = []
         self._slots = []    # per variable: its flat slot arrays, in _slot_specs() order
         self._set_lr(learning_rate)
 
@@ -174,30 +179,28 @@ class Optimizer:
                             f"Tensor or Parameter that requires grad")
 
     def _add_variable(self, var):
-        shape, dtype = var.data.shape, var.data.dtype
         self._vars.append(var)
-        self._shapes.append(shape)
-        self._slots.append([np.full(var.data.size, init, dtype=dtype)
+        self._shapes.append(var.data.shape)
+        self._dtypes.append(var.data.dtype)
+        self._slots.append([np.full(var.data.size, init, dtype=var.data.dtype)
                             for _, init in self._slot_specs()])
         return len(self._vars) - 1
 
     def _indices(self, variables):
-        """Position of each variable in the built list (appending new ones)."""
+        """Position of each variable in the built list (checking and appending new ones)."""
         known = self._vars
-        if len(variables) == len(known) and all(a is b for a, b in zip(variables, known)):
+        if len(variables) == len(known) and all(map(operator.is_, variables, known)):
             return range(len(known))
         out = []
-        for var in variables:
+        for k, var in enumerate(variables):
+            self._check_variable(var, k)
             i = next((j for j, b in enumerate(known) if b is var), None)
             out.append(self._add_variable(var) if i is None else i)
         return out
 
     def build(self, variables):
         """Create the slots of every variable not built yet (zeros unless stated)."""
-        variables = list(variables)
-        for k, var in enumerate(variables):
-            self._check_variable(var, k)
-        self._indices(variables)
+        self._indices(list(variables))
 
     @property
     def variables(self):
@@ -257,57 +260,69 @@ class Optimizer:
             self._apply([getattr(v, "grad", None) for v in variables], variables)
         return self.iterations
 
-    def _grad_array(self, g, var, k):
-        if isinstance(g, Tensor):
-            g = g.data
-        if not isinstance(g, np.ndarray):
-            raise TypeError(f"{type(self).__name__}: the gradient for variable #{k} "
-                            f"({getattr(var, 'name', None)!r}) is a {type(g).__name__}; "
-                            f"expected an ndarray or a Tensor")
-        w = var.data
-        if g.shape != w.shape or g.dtype != w.dtype:
-            raise ValueError(
-                f"{type(self).__name__}: the gradient for variable #{k} "
-                f"({getattr(var, 'name', None)!r}) has shape {g.shape} and dtype {g.dtype}; "
-                f"expected the variable's shape {w.shape} and dtype {w.dtype}")
-        return g
-
-    def _apply(self, grads, variables):
-        for k, var in enumerate(variables):
-            self._check_variable(var, k)
+    def _checked(self, grads, variables):
+        """[(slots, variable, gradient)] for the non-None gradients, everything checked
+        before anything is written."""
         indices = self._indices(variables)
-        todo = [(i, var, self._grad_array(g, var, k))
-                for k, (i, var, g) in enumerate(zip(indices, variables, grads))
-                if g is not None]
+        shapes, dtypes, slots = self._shapes, self._dtypes, self._slots
+        todo = []
+        for k, (i, var, g) in enumerate(zip(indices, variables, grads)):
+            if not var.requires_grad:
+                self._check_variable(var, k)
+            if g is None:
+                continue
+            if type(g) is not np.ndarray:
+                g = self._as_array(g, var, k)
+            w = var.data
+            if (g.shape != shapes[i] or w.shape != shapes[i] or g.dtype != dtypes[i]
+                    or w.dtype != dtypes[i]):
+                self._bad_gradient(g, var, k, i)
+            todo.append((slots[i], var, g))
         if not todo:
             raise ValueError(f"{type(self).__name__}: no gradient was provided for any of "
                              f"the {len(variables)} variables (all are None)")
-        for i, var, _ in todo:
-            self._check_built_shape(i, var)
+        return todo
+
+    def _apply(self, grads, variables):
+        todo = self._checked(grads, variables)
         gs = self._clip([g for _, _, g in todo])
         hyper = self._hyper(self._current_lr(), self.iterations + 1)
         hp_by_dtype = {}
-        for (i, var, _), g in zip(todo, gs):
+        for (slots, var, _), g in zip(todo, gs):
             w = var.data
             hp = hp_by_dtype.get(w.dtype)
             if hp is None:
                 hp = hp_by_dtype[w.dtype] = np.array(hyper, dtype=w.dtype)
+            gf = g.reshape(-1) if g.flags.c_contiguous else np.ascontiguousarray(g).reshape(-1)
             if w.flags.c_contiguous:
-                self._update(w.reshape(-1), flat(g), self._slots[i], hp)
+                self._update(w.reshape(-1), gf, slots, hp)
             else:   # the kernel needs a flat array: update a copy, write it back
                 wf = np.ascontiguousarray(w).reshape(-1)
-                self._update(wf, flat(g), self._slots[i], hp)
+                self._update(wf, gf, slots, hp)
                 w[...] = wf.reshape(w.shape)
-        self._apply_constraints([var for _, var, _ in todo])
+        constrained = [var for _, var, _ in todo if getattr(var, "constraint", None) is not None]
+        if constrained:
+            self._apply_constraints(constrained)
         self.iterations += 1
 
-    def _check_built_shape(self, i, var):
-        slots, w = self._slots[i], var.data
-        if w.shape != self._shapes[i] or (slots and slots[0].dtype != w.dtype):
+    def _as_array(self, g, var, k):
+        if isinstance(g, Tensor):
+            return g.data
+        if not isinstance(g, np.ndarray):
+            raise TypeError(f"{type(self).__name__}: the gradient for variable #{k} "
+                            f"({getattr(var, 'name', None)!r}) is a {type(g).__name__}; "
+                            f"expected an ndarray or a Tensor")
+        return g
+
+    def _bad_gradient(self, g, var, k, i):
+        w, who = var.data, f"variable #{k} ({getattr(var, 'name', None)!r})"
+        if g.shape != w.shape or g.dtype != w.dtype:
             raise ValueError(
-                f"{type(self).__name__}: variable #{i} ({getattr(var, 'name', None)!r}) now has "
-                f"shape {w.shape} and dtype {w.dtype}, but its slots were built for shape "
-                f"{self._shapes[i]} and dtype {slots[0].dtype if slots else w.dtype}")
+                f"{type(self).__name__}: the gradient for {who} has shape {g.shape} and dtype "
+                f"{g.dtype}; expected the variable's shape {w.shape} and dtype {w.dtype}")
+        raise ValueError(
+            f"{type(self).__name__}: {who} now has shape {w.shape} and dtype {w.dtype}, but "
+            f"its slots were built for shape {self._shapes[i]} and dtype {self._dtypes[i]}")
 
     def _clip(self, grads):
         if self.clipnorm is not None:
@@ -321,9 +336,7 @@ class Optimizer:
     def _apply_constraints(self, variables):
         with no_grad():
             for var in variables:
-                constraint = getattr(var, "constraint", None)
-                if constraint is None:
-                    continue
+                constraint = var.constraint
                 new = constraint(var.data)
                 new = new.data if isinstance(new, Tensor) else np.asarray(new)
                 if new.shape != var.data.shape:

@@ -6,6 +6,7 @@ plain object with ``__call__(step) -> float``, ``get_config()`` and ``from_confi
 ``serialize`` / ``deserialize`` turn it into ``{"class_name", "config"}`` and back.
 """
 import math
+from itertools import pairwise
 
 from .._registry import Registry
 
@@ -32,8 +33,11 @@ class LearningRateSchedule:
         return cls(**config)
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        try:
+            config = self.get_config()
+        except NotImplementedError:   # a user schedule without a config
+            return f"<{type(self).__name__}>"
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
 
 
 @_registry.register("ExponentialDecay")
@@ -105,7 +109,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
                 f"PiecewiseConstantDecay: boundaries must have one element fewer than values; "
                 f"got {len(boundaries)} boundaries {boundaries} and {len(values)} values "
                 f"{values}")
-        if any(b >= c for b, c in zip(boundaries, boundaries[1:])):
+        if any(b >= c for b, c in pairwise(boundaries)):
             raise ValueError(
                 f"PiecewiseConstantDecay: boundaries must be strictly increasing, got "
                 f"{boundaries}")

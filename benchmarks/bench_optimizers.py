@@ -1,0 +1,228 @@
+"""Optimizer step throughput: minigrad's fused kernels vs obvious numpy vs torch.optim.
+
+    python benchmarks/bench_optimizers.py [--sizes 1000000 10000000] [--repeats 7]
+
+For Adam and SGD with momentum on one float32 variable of N parameters, times one full
+``apply_gradients`` step (Python bookkeeping included) against the same update written the
+obvious way in numpy and against ``torch.optim`` with ``foreach=True`` (when torch imports),
+and prints the achieved memory bandwidth (bytes read + written per step / time) next to the
+copy bandwidth (``np.copyto`` of a buffer as large as the arrays the update touches) measured
+in the same run. Targets: >= 3x numpy, <= 1.0x torch's time, >= 70% of copy bandwidth.
+
+The last section compiles ``parallel=True`` (prange) twins of the kernels here, to show why
+the library kernels stay serial: a prange kernel is faster alone, but alternating it with
+BLAS matmuls (a training step) oversubscribes the cores.
+"""
+import argparse
+import os
+import platform
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout
+
+from minigrad.optimizers import SGD, Adam
+from minigrad.optimizers.adam import _adam_update
+from minigrad.optimizers.sgd import _sgd_momentum_update
+from minigrad.tensor import Parameter
+
+LR, B1, B2, EPS, MOMENTUM = 1e-3, 0.9, 0.999, 1e-7, 0.9
+# bytes per parameter: Adam reads w, g, m, v and writes w, m, v; SGD-momentum reads w, g, v
+# and writes w, v (float32)
+TRAFFIC = {"adam": 7 * 4, "sgd_momentum": 5 * 4}
+TOUCHED = {"adam": 4 * 4, "sgd_momentum": 3 * 4}
+
+
+def best_time(fn, repeats, inner):
+    """Minimum over ``repeats`` of the mean time of ``inner`` calls (after one warm-up)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / inner)
+    return best
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+# ---- the three implementations -------------------------------------------------------------
+def minigrad_step(kind, w0, g):
+    p = Parameter(w0.copy())
+    opt = Adam(LR, B1, B2, EPS) if kind == "adam" else SGD(LR, momentum=MOMENTUM)
+    pairs = [(g, p)]
+    return lambda: opt.apply_gradients(pairs)
+
+
+def numpy_step(kind, w0, g):
+    """The update as one would write it in numpy: one temporary per operation."""
+    w = w0.copy()
+    state = {"m": np.zeros_like(w), "v": np.zeros_like(w), "t": 0}
+
+    def adam():
+        state["t"] += 1
+        t = state["t"]
+        state["m"] = B1 * state["m"] + (1 - B1) * g
+        state["v"] = B2 * state["v"] + (1 - B2) * g * g
+        m_hat = state["m"] / (1 - B1 ** t)
+        v_hat = state["v"] / (1 - B2 ** t)
+        w[...] -= LR * m_hat / (np.sqrt(v_hat) + EPS)
+
+    def sgd_momentum():
+        state["v"] = MOMENTUM * state["v"] - LR * g
+        w[...] += state["v"]
+
+    return adam if kind == "adam" else sgd_momentum
+
+
+def torch_step(kind, w0, g):
+    import torch
+    p = torch.nn.Parameter(torch.from_numpy(w0.copy()))
+    p.grad = torch.from_numpy(g.copy())
+    if kind == "adam":
+        opt = torch.optim.Adam([p], lr=LR, betas=(B1, B2), eps=EPS, foreach=True)
+    else:
+        opt = torch.optim.SGD([p], lr=LR, momentum=MOMENTUM, foreach=True)
+    return opt.step
+
+
+def have_torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+# ---- report ---------------------------------------------------------------------------------
+def copy_bandwidth(nbytes, repeats, inner):
+    src = np.ones(nbytes // 4, dtype=np.float32)
+    dst = np.empty_like(src)
+    t = best_time(lambda: np.copyto(dst, src), repeats, inner)
+    return 2 * nbytes / t
+
+
+def bench_size(n, repeats, torch):
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=n).astype(np.float32)
+    g = rng.normal(size=n).astype(np.float32)
+    inner = max(3, int(3e7 // n))
+    rows = []
+    for kind in ("adam", "sgd_momentum"):
+        copy_bw = copy_bandwidth(TOUCHED[kind] * n, repeats, inner)
+        t_mg = best_time(minigrad_step(kind, w0, g), repeats, inner)
+        t_np = best_time(numpy_step(kind, w0, g), repeats, inner)
+        t_th = best_time(torch_step(kind, w0, g), repeats, inner) if torch else None
+        rows.append((kind, n, t_mg, t_np, t_th, TRAFFIC[kind] * n / t_mg, copy_bw))
+    return rows
+
+
+def print_rows(rows):
+    print(f"{'update':<13}{'N':>10}{'minigrad':>11}{'numpy':>11}{'torch':>11}"
+          f"{'x numpy':>9}{'/ torch':>9}{'GB/s':>8}{'copy GB/s':>11}{'% copy':>8}")
+    for kind, n, t_mg, t_np, t_th, bw, copy_bw in rows:
+        torch_t = f"{t_th * 1e3:9.2f}ms" if t_th else f"{'-':>11}"
+        ratio = f"{t_mg / t_th:9.2f}" if t_th else f"{'-':>9}"
+        print(f"{kind:<13}{n:>10}{t_mg * 1e3:9.2f}ms{t_np * 1e3:9.2f}ms{torch_t}"
+              f"{t_np / t_mg:9.2f}{ratio}{bw / 1e9:8.1f}{copy_bw / 1e9:11.1f}"
+              f"{100 * bw / copy_bw:7.0f}%")
+
+
+def print_targets(rows):
+    ok = True
+    for kind, n, t_mg, t_np, t_th, bw, copy_bw in rows:
+        checks = [("x numpy >= 3", t_np / t_mg >= 3.0), ("% copy >= 70", bw >= 0.7 * copy_bw)]
+        if t_th:
+            checks.append(("/ torch <= 1.0", t_mg <= t_th))
+        failed = [name for name, passed in checks if not passed]
+        ok &= not failed
+        print(f"  {kind:<13}{n:>10}: " + ("all targets met" if not failed
+                                          else "MISSED " + ", ".join(failed)))
+    return ok
+
+
+# ---- serial vs parallel=True kernels ------------------------------------------------------
+def prange_twin(kern):
+    """The kernel recompiled with parallel=True and its ``range`` loop read as
+    ``numba.prange`` (the global name is swapped in a copy of the code; not cached)."""
+    import numba
+    fn = kern.py_func
+    names = tuple("prange" if n == "range" else n for n in fn.__code__.co_names)
+    twin = types.FunctionType(fn.__code__.replace(co_names=names),
+                              {**fn.__globals__, "prange": numba.prange}, fn.__name__)
+    return numba.njit(parallel=True, nogil=True, error_model="numpy")(twin)
+
+
+def kernel_args(kind, n):
+    w, g = np.zeros(n, np.float32), np.ones(n, np.float32)
+    if kind == "adam":
+        hp = np.array([LR, 1 - B1, 1 - B2, EPS], np.float32)
+        return (w, g, np.zeros_like(w), np.zeros_like(w), hp)
+    return (w, g, np.zeros_like(w), np.array([LR, MOMENTUM], np.float32))
+
+
+def bench_parallel(sizes, repeats):
+    print("\nKernel alone, serial vs prange twin (ms per call):")
+    kernels = {"adam": _adam_update, "sgd_momentum": _sgd_momentum_update}
+    for kind, kern in kernels.items():
+        par = prange_twin(kern)
+        for n in sizes:
+            args = kernel_args(kind, n)
+            inner = max(3, int(3e7 // n))
+            t_s = best_time(lambda k=kern, a=args: k(*a), repeats, inner)
+            t_p = best_time(lambda k=par, a=args: k(*a), repeats, inner)
+            print(f"  {kind:<13}{n:>10}  serial {t_s * 1e3:8.3f}  prange {t_p * 1e3:8.3f}  "
+                  f"speedup {t_s / t_p:5.2f}")
+    print("\nTraining-like loop: (256x784 @ 784x300, its transpose product, Adam on the "
+          "784x300 weight), ms per iteration:")
+    x = np.random.default_rng(1).normal(size=(256, 784)).astype(np.float32)
+    args = kernel_args("adam", 784 * 300)
+    kern_w = args[0].reshape(784, 300)
+    par = prange_twin(_adam_update)
+    for name, k in (("serial", _adam_update), ("prange", par)):
+        def step(k=k):
+            y = x @ kern_w
+            x.T @ y
+            k(*args)
+        print(f"  {name}: {best_time(step, repeats, 50) * 1e3:8.3f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--no-parallel", action="store_true", help="skip the prange section")
+    args = ap.parse_args()
+    import numba
+    torch = have_torch()
+    print(f"CPU: {cpu_model()}; {os.cpu_count()} logical CPUs; numba threads "
+          f"{numba.get_num_threads()}; torch threads "
+          f"{torch.get_num_threads() if torch else '-'}")
+    print(f"numpy {np.__version__}, numba {numba.__version__}, torch "
+          f"{torch.__version__ if torch else 'not installed'}; float32; "
+          f"min of {args.repeats} repeats; load average before the run "
+          f"{os.getloadavg()[0]:.2f}\n")
+    rows = [row for n in args.sizes for row in bench_size(n, args.repeats, torch)]
+    print_rows(rows)
+    print("\nTargets (>= 3x numpy, <= 1.0x torch time, >= 70% of copy bandwidth):")
+    print_targets(rows)
+    if not args.no_parallel:
+        bench_parallel([10_000, 100_000, *args.sizes], args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,673 @@
+"""minigrad.optimizers: Keras 3 update rules, clipping, schedules, state, config, bad input.
+
+The reference below is an independent float64 numpy loop written from KERAS_SEMANTICS.md;
+the optimizers run their fused numba kernels in float32 and float64 against it.
+"""
+import json
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop, schedules
+from minigrad.tensor import Parameter, Tensor
+
+# ----------------------------------------------------------------------------- reference
+
+
+def ref_clip(spec, grads):
+    """Keras clipping on the non-None gradients (float64)."""
+    live = [g for g in grads if g is not None]
+    if "clipnorm" in spec:
+        c = spec["clipnorm"]
+        return [None if g is None else g * c / max(np.sqrt(np.sum(g * g)), c) for g in grads]
+    if "global_clipnorm" in spec:
+        c = spec["global_clipnorm"]
+        norm = np.sqrt(sum(np.sum(g * g) for g in live))
+        scale = c * min(1.0 / norm, 1.0 / c)
+        return [None if g is None else g * scale for g in grads]
+    if "clipvalue" in spec:
+        c = spec["clipvalue"]
+        return [None if g is None else np.minimum(np.maximum(g, -c), c) for g in grads]
+    return grads
+
+
+def ref_update(spec, w, g, s, lr, t):
+    """One Keras 3 update of w (float64), slots in the dict s (created on first use)."""
+    kind = spec["kind"]
+    if kind == "sgd":
+        mom = spec.get("momentum", 0.0)
+        if mom == 0:
+            return w - lr * g
+        s["v"] = mom * s.get("v", 0.0) - lr * g
+        if spec.get("nesterov"):
+            return w + mom * s["v"] - lr * g
+        return w + s["v"]
+    if kind == "adagrad":
+        s["a"] = s.get("a", spec.get("init", 0.1)) + g * g
+        return w - lr * g / np.sqrt(s["a"] + spec.get("eps", 1e-7))
+    if kind == "rmsprop":
+        rho, eps, mom = spec.get("rho", 0.9), spec.get("eps", 1e-7), spec.get("momentum", 0.0)
+        s["v"] = rho * s.get("v", 0.0) + (1 - rho) * g * g
+        if spec.get("centered"):
+            s["mg"] = rho * s.get("mg", 0.0) + (1 - rho) * g
+            inc = lr * g / np.sqrt(s["v"] - s["mg"] ** 2 + eps)
+        else:
+            inc = lr * g / np.sqrt(s["v"] + eps)
+        if mom > 0:
+            s["m"] = mom * s.get("m", 0.0) + inc
+            return w - s["m"]
+        return w - inc
+    b1, b2, eps = spec.get("b1", 0.9), spec.get("b2", 0.999), spec.get("eps", 1e-7)
+    s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g     # Keras's m += (g-m)(1-b1), rearranged
+    s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
+    v = s["v"]
+    if spec.get("amsgrad"):
+        s["vhat"] = np.maximum(s.get("vhat", 0.0), s["v"])
+        v = s["vhat"]
+    alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    return w - alpha * s["m"] / (np.sqrt(v) + eps)
+
+
+def ref_run(spec, w0s, grad_seq):
+    ws = [np.array(w, dtype=np.float64) for w in w0s]
+    slots = [{} for _ in ws]
+    lr_of = spec["lr"] if callable(spec["lr"]) else (lambda k: spec["lr"])
+    for k, grads in enumerate(grad_seq):
+        grads = ref_clip(spec, [None if g is None else np.float64(g) for g in grads])
+        for j, g in enumerate(grads):
+            if g is not None:
+                ws[j] = ref_update(spec, ws[j], g, slots[j], lr_of(k), k + 1)
+    return ws
+
+
+def _exp_lr(k):
+    return 0.1 * 0.5 ** (k / 3)
+
+
+def _cos_lr(k):
+    return 0.01 * (0.9 * 0.5 * (1 + math.cos(math.pi * min(k, 8) / 8)) + 0.1)
+
+
+def _warm_cos_lr(k):
+    k = min(k, 10)
+    return 0.1 * k / 4 if k < 4 else 0.1 * 0.5 * (1 + math.cos(math.pi * (k - 4) / 6))
+
+
+S = schedules
+CASES = [  # (id, optimizer factory, reference spec)
+    ("sgd", lambda: SGD(0.1), {"kind": "sgd", "lr": 0.1}),
+    ("sgd_momentum", lambda: SGD(0.05, momentum=0.9), {"kind": "sgd", "lr": 0.05, "momentum": 0.9}),
+    ("sgd_nesterov", lambda: SGD(0.05, momentum=0.9, nesterov=True),
+     {"kind": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("adagrad", lambda: Adagrad(0.1), {"kind": "adagrad", "lr": 0.1}),
+    ("adagrad_init_eps", lambda: Adagrad(0.1, initial_accumulator_value=0.5, epsilon=0.5),
+     {"kind": "adagrad", "lr": 0.1, "init": 0.5, "eps": 0.5}),
+    ("rmsprop", lambda: RMSprop(0.01), {"kind": "rmsprop", "lr": 0.01}),
+    ("rmsprop_momentum", lambda: RMSprop(0.01, rho=0.8, momentum=0.5),
+     {"kind": "rmsprop", "lr": 0.01, "rho": 0.8, "momentum": 0.5}),
+    ("rmsprop_centered", lambda: RMSprop(0.01, centered=True),
+     {"kind": "rmsprop", "lr": 0.01, "centered": True}),
+    ("rmsprop_centered_momentum",
+     lambda: RMSprop(0.01, rho=0.8, momentum=0.5, epsilon=1e-3, centered=True),
+     {"kind": "rmsprop", "lr": 0.01, "rho": 0.8, "momentum": 0.5, "eps": 1e-3, "centered": True}),
+    ("adam", lambda: Adam(0.01), {"kind": "adam", "lr": 0.01}),
+    ("adam_big_eps", lambda: Adam(0.01, beta_1=0.8, beta_2=0.9, epsilon=0.5),
+     {"kind": "adam", "lr": 0.01, "b1": 0.8, "b2": 0.9, "eps": 0.5}),
+    ("adam_amsgrad", lambda: Adam(0.01, amsgrad=True),
+     {"kind": "adam", "lr": 0.01, "amsgrad": True}),
+    ("clipvalue", lambda: SGD(0.1, momentum=0.9, clipvalue=0.5),
+     {"kind": "sgd", "lr": 0.1, "momentum": 0.9, "clipvalue": 0.5}),
+    ("clipnorm", lambda: Adam(0.01, clipnorm=1.0), {"kind": "adam", "lr": 0.01, "clipnorm": 1.0}),
+    ("global_clipnorm", lambda: RMSprop(0.01, global_clipnorm=1.0),
+     {"kind": "rmsprop", "lr": 0.01, "global_clipnorm": 1.0}),
+    ("exponential_decay", lambda: SGD(S.ExponentialDecay(0.1, 3, 0.5)),
+     {"kind": "sgd", "lr": _exp_lr}),
+    ("exponential_staircase", lambda: Adam(S.ExponentialDecay(0.01, 3, 0.5, staircase=True)),
+     {"kind": "adam", "lr": lambda k: 0.01 * 0.5 ** (k // 3)}),
+    ("inverse_time_decay", lambda: SGD(S.InverseTimeDecay(0.1, 2, 0.5), momentum=0.9),
+     {"kind": "sgd", "momentum": 0.9, "lr": lambda k: 0.1 / (1 + 0.5 * k / 2)}),
+    ("inverse_time_staircase", lambda: Adagrad(S.InverseTimeDecay(0.1, 2, 0.5, staircase=True)),
+     {"kind": "adagrad", "lr": lambda k: 0.1 / (1 + 0.5 * (k // 2))}),
+    ("piecewise_constant", lambda: Adagrad(S.PiecewiseConstantDecay([2, 5], [0.1, 0.05, 0.01])),
+     {"kind": "adagrad", "lr": lambda k: 0.1 if k <= 2 else 0.05 if k <= 5 else 0.01}),
+    ("cosine_decay", lambda: Adam(S.CosineDecay(0.01, 8, alpha=0.1)),
+     {"kind": "adam", "lr": _cos_lr}),
+    ("cosine_warmup", lambda: SGD(S.CosineDecay(0.0, 6, warmup_target=0.1, warmup_steps=4)),
+     {"kind": "sgd", "lr": _warm_cos_lr}),
+    ("callable_step_lr", lambda: SGD(lambda step: 0.1 / (1 + step)),
+     {"kind": "sgd", "lr": lambda k: 0.1 / (1 + k)}),
+    ("callable_no_arg_lr", lambda: RMSprop(lambda: 0.02), {"kind": "rmsprop", "lr": 0.02}),
+]
+CASE_IDS = [c[0] for c in CASES]
+SHAPES = [(3,), (2, 2)]
+N_STEPS = 12
+
+
+def _problem(dtype, none_at=5):
+    """Initial weights and 12 steps of gradients for two variables: large gradients for
+    the first 4 steps (so every clip mode bites), small ones later (so AMSGrad's vhat
+    differs from v); variable 1 has no gradient at step ``none_at``."""
+    rng = np.random.default_rng(1234)
+    w0s = [rng.normal(size=s).astype(dtype) for s in SHAPES]
+    seq = []
+    for k in range(N_STEPS):
+        scale = 3.0 if k < 4 else 0.3
+        seq.append([(rng.normal(size=s) * scale).astype(dtype) for s in SHAPES])
+    if none_at is not None:
+        seq[none_at][1] = None
+    return w0s, seq
+
+
+def _run(opt, w0s, seq):
+    params = [Parameter(w.copy(), name=f"w{j}") for j, w in enumerate(w0s)]
+    for grads in seq:
+        opt.apply_gradients(zip(grads, params))
+    return params
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_matches_float64_reference(case, dtype):
+    _, make, spec = case
+    w0s, seq = _problem(dtype)
+    opt = make()
+    params = _run(opt, w0s, seq)
+    expected = ref_run(spec, w0s, seq)
+    tol = {"rtol": 1e-11, "atol": 1e-12} if dtype == np.float64 else {"rtol": 2e-5, "atol": 2e-6}
+    for p, e, w0 in zip(params, expected, w0s):
+        assert p.data.dtype == dtype
+        assert not np.allclose(e, w0)  # the optimizer really moved the weights
+        np.testing.assert_allclose(p.data, e, **tol)
+    assert opt.iterations == N_STEPS
+    assert all(s.dtype == dtype for s in opt.variables[1:])
+
+
+# ----------------------------------------------------------------------------- hand-computed
+SQRT3, SQRT7 = math.sqrt(3.0), math.sqrt(7.0)
+HAND = [  # (id, optimizer factory, gradients of steps 1 and 2, weights after steps 1 and 2)
+    # w0 = 1 throughout.
+    # w1 = 1 - 0.1*2 = 0.8;  w2 = 0.8 - 0.1*1 = 0.7
+    ("sgd", lambda: SGD(0.1), [2.0, 1.0], [0.8, 0.7]),
+    # v1 = -0.1*2 = -0.2, w1 = 0.8;  v2 = 0.9*(-0.2) - 0.1*1 = -0.28, w2 = 0.8 - 0.28 = 0.52
+    ("sgd_momentum", lambda: SGD(0.1, momentum=0.9), [2.0, 1.0], [0.8, 0.52]),
+    # v1 = -0.2, w1 = 1 + 0.9*(-0.2) - 0.2 = 0.62;
+    # v2 = -0.28, w2 = 0.62 + 0.9*(-0.28) - 0.1 = 0.62 - 0.252 - 0.1 = 0.268
+    ("sgd_nesterov", lambda: SGD(0.1, momentum=0.9, nesterov=True), [2.0, 1.0], [0.62, 0.268]),
+    # a starts at 0.1, eps = 11.9 chosen so the roots are whole:
+    # a1 = 0.1 + 4 = 4.1, sqrt(4.1 + 11.9) = 4, w1 = 1 - 0.1*2/4 = 0.95;
+    # a2 = 4.1 + 9 = 13.1, sqrt(13.1 + 11.9) = 5, w2 = 0.95 - 0.1*3/5 = 0.89
+    ("adagrad", lambda: Adagrad(0.1, epsilon=11.9), [2.0, 3.0], [0.95, 0.89]),
+    # rho = 0.75, eps = 0.44: v1 = 0.25*4 = 1, sqrt(1.44) = 1.2, inc1 = 0.2/1.2 = 1/6,
+    # w1 = 5/6;  v2 = 0.75*1 + 0.25*1 = 1, inc2 = 0.1/1.2 = 1/12, w2 = 5/6 - 1/12 = 3/4
+    ("rmsprop", lambda: RMSprop(0.1, rho=0.75, epsilon=0.44), [2.0, 1.0], [5 / 6, 0.75]),
+    # as above with m: m1 = 1/6, w1 = 5/6;  m2 = 0.5/6 + 1/12 = 1/6, w2 = 5/6 - 1/6 = 2/3
+    ("rmsprop_momentum", lambda: RMSprop(0.1, rho=0.75, momentum=0.5, epsilon=0.44),
+     [2.0, 1.0], [5 / 6, 2 / 3]),
+    # rho = 0.75, eps = 0.200625: v1 = 1, mg1 = 0.5, den1 = 1 - 0.25 + 0.200625 = 0.950625
+    # = 0.975^2, w1 = 1 - 0.2/0.975 = 1 - 8/39 = 31/39;
+    # v2 = 0.75 + 0.25 = 1, mg2 = 0.375 + 0.25 = 0.625, den2 = 1 - 0.390625 + 0.200625 = 0.81
+    # = 0.9^2, w2 = 31/39 - 0.1/0.9 = 31/39 - 1/9 = 80/117
+    ("rmsprop_centered", lambda: RMSprop(0.1, rho=0.75, epsilon=0.200625, centered=True),
+     [2.0, 1.0], [31 / 39, 80 / 117]),
+    # b1 = 0.5, b2 = 0.75, eps = 0.5, lr = 0.1
+    # m1 = 2*0.5 = 1, v1 = 4*0.25 = 1, alpha1 = 0.1*sqrt(0.25)/0.5 = 0.1,
+    # w1 = 1 - 0.1*1/(1 + 0.5) = 14/15
+    # g2 = 0: m2 = 1 - 0.5 = 0.5, v2 = 1 - 0.25 = 0.75, alpha2 = 0.1*sqrt(1-0.5625)/0.75
+    # = 0.1*(sqrt(7)/4)/0.75 = sqrt(7)/30, w2 = 14/15 - (sqrt(7)/30)*0.5/(sqrt(3)/2 + 0.5)
+    # = 14/15 - sqrt(7)/(30*(sqrt(3) + 1))
+    ("adam", lambda: Adam(0.1, beta_1=0.5, beta_2=0.75, epsilon=0.5), [2.0, 0.0],
+     [14 / 15, 14 / 15 - SQRT7 / (30 * (SQRT3 + 1))]),
+    # amsgrad: vhat2 = max(1, 0.75) = 1, w2 = 14/15 - (sqrt(7)/30)*0.5/(1 + 0.5)
+    # = 14/15 - sqrt(7)/90
+    ("adam_amsgrad", lambda: Adam(0.1, beta_1=0.5, beta_2=0.75, epsilon=0.5, amsgrad=True),
+     [2.0, 0.0], [14 / 15, 14 / 15 - SQRT7 / 90]),
+    # clipvalue 1: g1 = 5 -> 1, w1 = 1 - 0.1 = 0.9; g2 = -0.5 unclipped, w2 = 0.95
+    ("clipvalue", lambda: SGD(0.1, clipvalue=1.0), [5.0, -0.5], [0.9, 0.95]),
+    # clipnorm 1 on a scalar: g -> sign(g)*min(|g|, 1): w1 = 1 - 0.1 = 0.9, w2 = 0.9 + 0.05
+    ("clipnorm", lambda: SGD(0.1, clipnorm=1.0), [5.0, -0.5], [0.9, 0.95]),
+    # step 0 uses schedule(0) = 0.1: w1 = 0.8; step 1 uses 0.1*0.5^(1/3) = 0.0793700526,
+    # w2 = 0.8 - 0.0793700526 = 0.7206299474
+    ("exponential_decay", lambda: SGD(schedules.ExponentialDecay(0.1, 3, 0.5)), [2.0, 1.0],
+     [0.8, 0.7206299474]),
+    # lr(0) = 0.1, lr(1) = 0.1/(1 + 0.5*1/2) = 0.08: w1 = 0.8, w2 = 0.72
+    ("inverse_time_decay", lambda: SGD(schedules.InverseTimeDecay(0.1, 2, 0.5)), [2.0, 1.0],
+     [0.8, 0.72]),
+    # boundaries [0]: lr(0) = 0.1 (step <= 0), lr(1) = 0.05: w1 = 0.8, w2 = 0.75
+    ("piecewise_constant", lambda: SGD(schedules.PiecewiseConstantDecay([0], [0.1, 0.05])),
+     [2.0, 1.0], [0.8, 0.75]),
+    # lr(0) = 0.1, lr(1) = 0.1*0.5*(1 + cos(pi/2)) = 0.05: w1 = 0.8, w2 = 0.75
+    ("cosine_decay", lambda: SGD(schedules.CosineDecay(0.1, 2)), [2.0, 1.0], [0.8, 0.75]),
+    # warmup from 0 to 0.1 over 2 steps: lr(0) = 0, lr(1) = 0.05: w1 = 1, w2 = 0.95
+    ("cosine_warmup",
+     lambda: SGD(schedules.CosineDecay(0.0, 4, warmup_target=0.1, warmup_steps=2)),
+     [2.0, 1.0], [1.0, 0.95]),
+    # lr(step) = 0.1/(1 + step): w1 = 1 - 0.2 = 0.8, w2 = 0.8 - 0.05 = 0.75
+    ("callable_step", lambda: SGD(lambda step: 0.1 / (1 + step)), [2.0, 1.0], [0.8, 0.75]),
+    # lr() = 0.1: as plain SGD
+    ("callable_no_arg", lambda: SGD(lambda: 0.1), [2.0, 1.0], [0.8, 0.7]),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", HAND, ids=[c[0] for c in HAND])
+def test_first_two_steps_hand_computed(case, dtype):
+    _, make, grads, expected = case
+    opt = make()
+    w = Parameter(np.array([1.0], dtype=dtype))
+    tol = 1e-12 if dtype == np.float64 else 3e-7
+    for g, e in zip(grads, expected):
+        opt.apply_gradients([(np.array([g], dtype=dtype), w)])
+        assert w.data.dtype == dtype
+        np.testing.assert_allclose(w.data, [e], rtol=tol, atol=tol)
+
+
+def _one_step(opt, grads, dtype=np.float64):
+    params = [Parameter(np.zeros(np.shape(g), dtype=dtype)) for g in grads]
+    opt.apply_gradients(zip([np.array(g, dtype=dtype) for g in grads], params))
+    return [-p.data for p in params]   # lr = 1 from 0: the weights are minus the clipped g
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lecture_clip_numbers(dtype):
+    tol = {"rtol": 1e-6, "atol": 1e-9}
+    (g,) = _one_step(SGD(1.0, clipvalue=1.0), [[0.9, 100.0]], dtype)
+    np.testing.assert_allclose(g, [0.9, 1.0], **tol)
+    # ||[0.9, 100]|| = sqrt(10000.81) = 100.00405; 0.9/100.00405 = 0.0089996355,
+    # 100/100.00405 = 0.9999595
+    (g,) = _one_step(SGD(1.0, clipnorm=1.0), [[0.9, 100.0]], dtype)
+    np.testing.assert_allclose(g, [0.0089996354, 0.9999594896], **tol)
+    # clipnorm is per variable: [3, 4] (norm 5) scales by 1/5 on its own
+    g1, g2 = _one_step(SGD(1.0, clipnorm=1.0), [[0.9, 100.0], [3.0, -4.0]], dtype)
+    np.testing.assert_allclose(g2, [0.6, -0.8], **tol)
+    # global: N = sqrt(0.81 + 10000 + 9 + 16) = sqrt(10025.81) = 100.128967, scale = 1/N
+    # = 0.00998712: [0.0089884, 0.998712], [0.0299614, -0.0399485] (KERAS_SEMANTICS.md)
+    g1, g2 = _one_step(SGD(1.0, global_clipnorm=1.0), [[0.9, 100.0], [3.0, -4.0]], dtype)
+    np.testing.assert_allclose(g1, [0.0089884, 0.998712], rtol=1e-5)
+    np.testing.assert_allclose(g2, [0.0299614, -0.0399485], rtol=1e-5)
+    # under the threshold nothing changes (norm 0.5 < 1)
+    g1, g2 = _one_step(SGD(1.0, global_clipnorm=1.0), [[0.3, 0.4], [0.0, 0.0]], dtype)
+    np.testing.assert_allclose(g1, [0.3, 0.4], rtol=1e-7)
+
+
+def test_clipping_leaves_the_callers_gradients_alone():
+    g = np.array([0.9, 100.0])
+    for opt in (SGD(1.0, clipvalue=1.0), SGD(1.0, clipnorm=1.0), SGD(1.0, global_clipnorm=1.0)):
+        opt.apply_gradients([(g, Parameter(np.zeros(2)))])
+        np.testing.assert_array_equal(g, [0.9, 100.0])
+
+
+def test_schedule_values_hand_computed():
+    e = schedules.ExponentialDecay(0.1, 3, 0.5)
+    # 0.1 * 0.5^(1/3) = 0.1 / 1.25992105 = 0.0793700526; 0.1 * 0.5^1 = 0.05
+    assert e(0) == pytest.approx(0.1) and e(1) == pytest.approx(0.0793700526)
+    assert e(3) == pytest.approx(0.05)
+    es = schedules.ExponentialDecay(0.1, 3, 0.5, staircase=True)
+    assert es(2) == pytest.approx(0.1) and es(3) == pytest.approx(0.05)
+    i = schedules.InverseTimeDecay(0.1, 2, 0.5)
+    assert i(1) == pytest.approx(0.08) and i(2) == pytest.approx(0.1 / 1.5)
+    i_s = schedules.InverseTimeDecay(0.1, 2, 0.5, staircase=True)
+    assert i_s(1) == pytest.approx(0.1) and i_s(2) == pytest.approx(0.1 / 1.5)
+    p = schedules.PiecewiseConstantDecay([2, 5], [0.1, 0.05, 0.01])
+    assert [p(k) for k in (0, 2, 3, 5, 6, 100)] == [0.1, 0.1, 0.05, 0.05, 0.01, 0.01]
+    c = schedules.CosineDecay(0.1, 4)
+    # 0.1 * 0.5 * (1 + cos(pi*2/4)) = 0.05; at and past decay_steps: 0
+    assert c(0) == pytest.approx(0.1) and c(2) == pytest.approx(0.05)
+    assert c(4) == pytest.approx(0.0, abs=1e-15) and c(10) == pytest.approx(0.0, abs=1e-15)
+    ca = schedules.CosineDecay(0.1, 4, alpha=0.2)
+    assert ca(4) == pytest.approx(0.02) and ca(2) == pytest.approx(0.1 * (0.8 * 0.5 + 0.2))
+    cw = schedules.CosineDecay(0.0, 4, warmup_target=0.1, warmup_steps=2)
+    # warmup 0 -> 0.1 over 2 steps, then cosine from 0.1 over 4 steps
+    assert cw(1) == pytest.approx(0.05) and cw(2) == pytest.approx(0.1)
+    assert cw(4) == pytest.approx(0.05) and cw(100) == pytest.approx(0.0, abs=1e-15)
+
+
+# ----------------------------------------------------------------------------- state
+STATEFUL = ["sgd_nesterov", "adagrad_init_eps", "rmsprop_centered_momentum", "adam_amsgrad",
+            "exponential_staircase", "cosine_warmup", "global_clipnorm"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case_id", STATEFUL)
+def test_save_restore_mid_run_continues_the_same_trajectory(case_id, dtype):
+    make = {c[0]: c[1] for c in CASES}[case_id]
+    w0s, seq = _problem(dtype, none_at=2)
+    full = _run(make(), w0s, seq)
+
+    first = make()
+    params = _run(first, w0s, seq[:5])
+    saved_weights = [p.data.copy() for p in params]
+    saved_state = first.variables
+    saved_config = json.loads(json.dumps(mg.optimizers.serialize(first)))
+    for grads in seq[5:7]:   # keep training the original: the snapshot must not move
+        first.apply_gradients(zip(grads, params))
+
+    restored = mg.optimizers.deserialize(saved_config)
+    assert type(restored) is type(first)
+    new_params = [Parameter(w, name=f"w{j}") for j, w in enumerate(saved_weights)]
+    restored.build(new_params)
+    restored.set_state(saved_state)
+    assert restored.iterations == 5
+    for grads in seq[5:]:
+        restored.apply_gradients(zip(grads, new_params))
+    for a, b in zip(full, new_params):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_variables_layout_and_set_state_checks():
+    opt = Adam(amsgrad=True)
+    a, b = Parameter(np.ones(3), name="a"), Parameter(np.ones((2, 2)), name="b")
+    opt.apply_gradients([(np.full(3, 0.5), a), (np.full((2, 2), 2.0), b)])
+    v = opt.variables
+    # [iterations, a.momentum, a.velocity, a.velocity_hat, b.momentum, ...]
+    assert [x.shape for x in v] == [(), (3,), (3,), (3,), (2, 2), (2, 2), (2, 2)]
+    assert v[0].dtype == np.int64 and int(v[0]) == 1
+    np.testing.assert_allclose(v[1], 0.1 * 0.5)            # m = (1-b1)*g
+    np.testing.assert_allclose(v[2], 0.001 * 0.25)         # v = (1-b2)*g^2
+    np.testing.assert_allclose(v[4], 0.1 * 2.0)
+    v[1][...] = 99.0                                       # a copy: the optimizer is untouched
+    assert opt.variables[1][0] == pytest.approx(0.05)
+    with pytest.raises(ValueError, match=r"Adam.*got 6 arrays, expected 7"):
+        opt.set_state(v[:-1])
+    bad = list(v)
+    bad[5] = np.zeros(4)
+    with pytest.raises(ValueError, match=r"Adam.*array 5.*'velocity'.*\(4,\).*\(2, 2\)"):
+        opt.set_state(bad)
+    assert opt.variables[1][0] == pytest.approx(0.05)      # nothing written on error
+    with pytest.raises(ValueError, match="iterations"):
+        opt.set_state([np.array(1.5)] + v[1:])
+    fresh = Adam(amsgrad=True)
+    with pytest.raises(ValueError, match="build"):
+        fresh.set_state(v)
+
+
+def test_slots_follow_variables_not_ids_subsets_and_new_variables():
+    a, b = Parameter(np.zeros(2), name="a"), Parameter(np.zeros(2), name="b")
+    opt = SGD(1.0, momentum=0.5)
+    opt.build([a, b])
+    opt.apply_gradients([(np.ones(2), b)])           # only b: a's momentum stays 0
+    np.testing.assert_array_equal(opt.variables[1], [0.0, 0.0])
+    np.testing.assert_array_equal(opt.variables[2], [-1.0, -1.0])
+    opt.apply_gradients([(np.ones(2), b), (np.ones(2), a)])   # reordered
+    np.testing.assert_array_equal(b.data, [-1 - 1.5, -1 - 1.5])  # v = 0.5*(-1) - 1
+    np.testing.assert_array_equal(a.data, [-1.0, -1.0])
+    c = Parameter(np.zeros(3), name="c")             # never seen: appended after a and b
+    opt.apply_gradients([(np.ones(3), c)])
+    assert [x.shape for x in opt.variables] == [(), (2,), (2,), (3,)]
+    np.testing.assert_array_equal(c.data, [-1.0] * 3)
+
+
+def test_none_gradients_are_skipped_and_all_none_is_an_error():
+    a, b = Parameter(np.ones(2), name="a"), Parameter(np.ones(2), name="b")
+    b.constraint = lambda w: w * 0.0                 # not applied: b got no gradient
+    opt = SGD(0.5)
+    opt.apply_gradients([(None, a), (np.ones(2), b)])
+    np.testing.assert_array_equal(a.data, [1.0, 1.0])
+    np.testing.assert_array_equal(b.data, [0.0, 0.0])
+    a.constraint = lambda w: w * 0.0
+    opt.apply_gradients([(np.ones(2), a), (None, b)])
+    np.testing.assert_array_equal(a.data, [0.0, 0.0])
+    with pytest.raises(ValueError, match="SGD.*no gradient"):
+        opt.apply_gradients([(None, a), (None, b)])
+    assert opt.iterations == 2
+    assert opt.apply_gradients([]) == 2              # nothing to do: no step counted
+
+
+def test_step_uses_grad_and_gradients_may_be_tensors():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()                                   # grad = 2x = [2, 4]
+    y = Parameter(np.array([1.0]), name="y")          # no .grad: skipped
+    opt = SGD(0.25)
+    opt.step([x, y])
+    np.testing.assert_allclose(x.data, [0.5, 1.0])
+    np.testing.assert_array_equal(y.data, [1.0])
+    opt.step()                                        # the built variables, same grads
+    np.testing.assert_allclose(x.data, [0.0, 0.0])
+    opt.apply_gradients([(Tensor(np.array([4.0, 4.0])), x)])
+    np.testing.assert_allclose(x.data, [-1.0, -1.0])
+    with pytest.raises(ValueError, match="step"):
+        SGD().step()
+
+
+def test_constraint_applied_in_place_after_the_update_even_when_zero():
+    # the constraint sees the updated value: 0.2 - 1*(-1) = 1.2 -> clipped to 0.5
+    # (clipping first would give 0.2 + 1 = 1.2)
+    w = Parameter(np.array([0.2, 0.4]), name="w", constraint=lambda a: np.clip(a, 0.0, 0.5))
+    data = w.data
+    opt = SGD(1.0, momentum=0.5)
+    opt.apply_gradients([(np.array([-1.0, 1.0]), w)])
+    np.testing.assert_array_equal(w.data, [0.5, 0.0])
+    assert w.data is data                             # in place
+    np.testing.assert_array_equal(opt.variables[1], [1.0, -1.0])   # momentum unconstrained
+    z = Parameter(np.array([0.7, -0.1]), constraint=lambda a: Tensor(np.clip(a, 0.0, 0.5)))
+    SGD(0.0).apply_gradients([(np.array([3.0, 3.0]), z)])      # zero update, still applied
+    np.testing.assert_array_equal(z.data, [0.5, 0.0])
+    bad = Parameter(np.ones(2), name="bad", constraint=lambda a: a[:1])
+    with pytest.raises(ValueError, match="constraint.*'bad'.*\\(1,\\).*\\(2,\\)"):
+        SGD().apply_gradients([(np.ones(2), bad)])
+
+
+def test_non_contiguous_variable_is_updated_in_place():
+    base = np.arange(6.0).reshape(2, 3)
+    w = Parameter(base.T)                             # a transposed (F-ordered) view
+    assert not w.data.flags.c_contiguous
+    g = np.ones((3, 2))
+    g[0, 1] = 3.0
+    Adagrad(1.0, epsilon=0.0, initial_accumulator_value=0.0).apply_gradients([(g, w)])
+    # a = g^2, w -= g/|g| = 1 everywhere
+    np.testing.assert_allclose(base, np.arange(6.0).reshape(2, 3) - 1.0)
+
+
+@pytest.mark.parametrize("clip", [{}, {"clipnorm": 1.0}, {"clipvalue": 1.0},
+                                  {"global_clipnorm": 1.0}])
+def test_scalar_and_mixed_dtype_variables(clip):
+    # a 0-d float32 variable and a float64 vector in one optimizer: each keeps its dtype
+    s32 = Parameter(np.array(1.0, np.float32))
+    v64 = Parameter(np.array([1.0, 2.0]))
+    opt = Adam(0.1, **clip)
+    for _ in range(3):
+        opt.apply_gradients([(np.array(0.5, np.float32), s32), (np.array([0.5, -0.5]), v64)])
+    assert s32.data.shape == () and s32.data.dtype == np.float32
+    assert v64.data.dtype == np.float64
+    assert [v.dtype for v in opt.variables[1:]] == [np.float32] * 2 + [np.float64] * 2
+    # no clip bites (norms 0.5, 0.707, global 0.866), and for a constant g Adam's
+    # m_hat/sqrt(v_hat) = sign(g): each entry moves by lr per step
+    np.testing.assert_allclose(s32.data, 1.0 - 0.3, rtol=1e-5)
+    np.testing.assert_allclose(v64.data, [0.7, 2.3], rtol=1e-5)
+
+
+def test_float_learning_rate_is_settable_and_schedules_are_not():
+    w = Parameter(np.array([1.0]))
+    opt = SGD(0.1)
+    opt.apply_gradients([(np.array([1.0]), w)])
+    opt.learning_rate = 0.5                          # as LearningRateScheduler does
+    assert opt.learning_rate == 0.5
+    opt.apply_gradients([(np.array([1.0]), w)])
+    np.testing.assert_allclose(w.data, [1.0 - 0.1 - 0.5])
+    assert opt.get_config()["learning_rate"] == 0.5
+    with pytest.raises(ValueError, match="SGD.*learning_rate"):
+        opt.learning_rate = -1.0
+    sched = SGD(schedules.ExponentialDecay(0.1, 1, 0.5))
+    sched.apply_gradients([(np.array([1.0]), Parameter(np.array([1.0])))])
+    assert sched.learning_rate == pytest.approx(0.05)  # schedule(iterations)
+    with pytest.raises(TypeError, match="schedule"):
+        sched.learning_rate = 0.01
+    sched.learning_rate = schedules.ExponentialDecay(1.0, 1, 0.5)  # a schedule may replace it
+    assert sched.learning_rate == pytest.approx(0.5)
+
+
+def test_lecture_listings_and_lr_alias():
+    k = mg                                            # import minigrad as keras
+    assert k.optimizers.SGD(lr=0.001, momentum=0.9).learning_rate == 0.001
+    nag = k.optimizers.SGD(lr=0.001, momentum=0.9, nesterov=True)
+    assert nag.nesterov and nag.momentum == 0.9
+    assert k.optimizers.Adagrad(lr=0.001).learning_rate == 0.001
+    assert k.optimizers.RMSprop(lr=0.001, rho=0.9).rho == 0.9
+    adam = k.optimizers.Adam(lr=0.001, beta_1=0.9, beta_2=0.999)
+    assert (adam.learning_rate, adam.beta_1, adam.beta_2) == (0.001, 0.9, 0.999)
+    assert k.optimizers.SGD(clipvalue=1.0).clipvalue == 1.0
+    with pytest.raises(ValueError, match="SGD.*lr"):
+        SGD(learning_rate=0.5, lr=0.1)
+
+
+def test_keras_defaults():
+    assert SGD().get_config() == {
+        "name": "sgd", "learning_rate": 0.01, "clipnorm": None, "clipvalue": None,
+        "global_clipnorm": None, "momentum": 0.0, "nesterov": False}
+    a = Adagrad()
+    assert (a.learning_rate, a.initial_accumulator_value, a.epsilon) == (0.001, 0.1, 1e-7)
+    r = RMSprop()
+    assert (r.learning_rate, r.rho, r.momentum, r.epsilon, r.centered) == (
+        0.001, 0.9, 0.0, 1e-7, False)
+    d = Adam()
+    assert (d.learning_rate, d.beta_1, d.beta_2, d.epsilon, d.amsgrad) == (
+        0.001, 0.9, 0.999, 1e-7, False)
+
+
+def test_get_by_name_class_instance_and_config():
+    for name, cls in [("sgd", SGD), ("adagrad", Adagrad), ("rmsprop", RMSprop), ("adam", Adam),
+                      ("Adam", Adam), ("RMSprop", RMSprop)]:
+        opt = mg.optimizers.get(name)
+        assert type(opt) is cls and opt.iterations == 0
+    assert type(mg.optimizers.get(Adam)) is Adam
+    inst = RMSprop(0.5)
+    assert mg.optimizers.get(inst) is inst
+    cfg = mg.optimizers.serialize(SGD(0.3, momentum=0.2))
+    assert cfg["class_name"] == "SGD"
+    assert mg.optimizers.get(cfg).get_config() == SGD(0.3, momentum=0.2).get_config()
+    with pytest.raises(ValueError, match="Unknown optimizer 'adamw'; valid names") as err:
+        mg.optimizers.get("adamw")
+    assert all(name in str(err.value) for name in ("sgd", "adagrad", "rmsprop", "adam"))
+
+
+# ----------------------------------------------------------------------------- config
+@pytest.mark.parametrize("case", [c for c in CASES if "callable" not in c[0]],
+                         ids=[c[0] for c in CASES if "callable" not in c[0]])
+def test_config_round_trip(case):
+    opt = case[1]()
+    cfg = json.loads(json.dumps(opt.get_config()))    # plain JSON
+    again = type(opt).from_config(cfg)
+    assert again.get_config() == opt.get_config()
+    assert mg.optimizers.deserialize(mg.optimizers.serialize(opt)).get_config() == cfg
+    assert Optimizer.from_config(mg.optimizers.serialize(opt)).get_config() == cfg
+
+
+def halving(step):
+    return 0.1 * 0.5 ** step
+
+
+def test_callable_learning_rate_config():
+    opt = SGD(halving)
+    cfg = opt.get_config()
+    assert cfg["learning_rate"] == "halving"
+    with pytest.raises(ValueError, match="halving.*custom_objects"):
+        SGD.from_config(cfg)
+    again = SGD.from_config(cfg, custom_objects={"halving": halving})
+    w = Parameter(np.array([1.0]))
+    again.apply_gradients([(np.array([1.0]), w)])
+    again.apply_gradients([(np.array([1.0]), w)])
+    np.testing.assert_allclose(w.data, [1.0 - 0.1 - 0.05])
+    with pytest.raises(ValueError, match="SGD.*cannot be saved"):
+        SGD(lambda step: 0.1).get_config()
+
+
+def test_custom_schedule_class_round_trip():
+    class Halve(schedules.LearningRateSchedule):
+        def __init__(self, lr0):
+            self.lr0 = lr0
+
+        def __call__(self, step):
+            return self.lr0 / 2 ** step
+
+        def get_config(self):
+            return {"lr0": self.lr0}
+
+    cfg = mg.optimizers.serialize(Adam(Halve(0.4)))
+    assert cfg["config"]["learning_rate"] == {"class_name": "Halve", "config": {"lr0": 0.4}}
+    with pytest.raises(ValueError, match="Halve"):
+        mg.optimizers.deserialize(cfg)
+    opt = mg.optimizers.deserialize(cfg, custom_objects={"Halve": Halve})
+    assert opt.learning_rate == 0.4
+    with pytest.raises(TypeError):
+        opt.learning_rate = 0.1
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("make, match", [
+    (lambda: SGD(-0.1), r"SGD.*learning_rate.*>= 0.*-0\.1"),
+    (lambda: Adam(float("nan")), r"Adam.*learning_rate.*finite.*nan"),
+    (lambda: Adam(float("inf")), r"Adam.*learning_rate.*finite"),
+    (lambda: SGD(lr=-1), r"SGD.*learning_rate.*-1"),
+    (lambda: SGD(momentum=-0.1), r"SGD.*momentum.*\[0.0, 1.0\].*-0\.1"),
+    (lambda: SGD(momentum=1.5), r"SGD.*momentum.*1\.5"),
+    (lambda: RMSprop(rho=1.1), r"RMSprop.*rho.*1\.1"),
+    (lambda: RMSprop(momentum=-1), r"RMSprop.*momentum"),
+    (lambda: RMSprop(epsilon=-1e-7), r"RMSprop.*epsilon.*>= 0"),
+    (lambda: Adam(beta_1=1.0), r"Adam.*beta_1.*\[0.0, 1.0\).*1\.0"),
+    (lambda: Adam(beta_2=-0.5), r"Adam.*beta_2.*-0\.5"),
+    (lambda: Adam(epsilon=-1.0), r"Adam.*epsilon"),
+    (lambda: Adagrad(initial_accumulator_value=-0.1), r"Adagrad.*initial_accumulator_value"),
+    (lambda: Adagrad(epsilon=float("nan")), r"Adagrad.*epsilon.*finite"),
+    (lambda: SGD(clipnorm=1.0, clipvalue=1.0), r"SGD.*at most one.*clipnorm=1.0.*clipvalue=1.0"),
+    (lambda: Adam(clipvalue=0.5, global_clipnorm=2.0), r"Adam.*at most one.*global_clipnorm"),
+    (lambda: Adam(clipnorm=0.0), r"Adam.*clipnorm.*> 0"),
+    (lambda: schedules.ExponentialDecay(0.1, 0, 0.5), r"ExponentialDecay.*decay_steps.*0"),
+    (lambda: schedules.CosineDecay(0.1, -3), r"CosineDecay.*decay_steps"),
+    (lambda: schedules.PiecewiseConstantDecay([1, 2], [0.1, 0.2]),
+     r"PiecewiseConstantDecay.*2 boundaries.*2 values"),
+    (lambda: schedules.PiecewiseConstantDecay([3, 2], [0.1, 0.2, 0.3]),
+     r"PiecewiseConstantDecay.*increasing"),
+])
+def test_bad_hyperparameters(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_non_numeric_hyperparameters_are_type_errors():
+    with pytest.raises(TypeError, match=r"RMSprop.*learning_rate.*real number.*'0.1'"):
+        RMSprop("0.1")
+    with pytest.raises(TypeError, match=r"SGD.*momentum.*real number.*True"):
+        SGD(momentum=True)
+
+
+def test_bad_gradients_and_variables_leave_everything_untouched():
+    a = Parameter(np.ones(3, np.float32), name="kernel")
+    b = Parameter(np.ones(2, np.float32), name="bias")
+    opt = Adam(0.1)
+    good = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match=r"Adam.*#1 \('bias'\).*\(3,\).*shape \(2,\)"):
+        opt.apply_gradients([(good, a), (np.ones(3, np.float32), b)])
+    with pytest.raises(ValueError, match=r"Adam.*'kernel'.*float64.*float32"):
+        opt.apply_gradients([(np.ones(3), a)])
+    with pytest.raises(TypeError, match=r"Adam.*#0.*list.*ndarray or a Tensor"):
+        opt.apply_gradients([([1.0, 1.0, 1.0], a)])
+    np.testing.assert_array_equal(a.data, 1.0)       # nothing moved
+    assert opt.iterations == 0
+    with pytest.raises(TypeError, match=r"Adam.*variable #1 is a ndarray.*requires grad"):
+        opt.apply_gradients([(good, a), (good, np.ones(3))])
+    frozen = Tensor(np.ones(3, np.float32))
+    with pytest.raises(TypeError, match=r"Adam.*variable #0.*requires_grad=False"):
+        opt.apply_gradients([(good, frozen)])
+    with pytest.raises(TypeError, match=r"SGD.*variable #0"):
+        SGD().build([Parameter(np.ones(2), trainable=False)])
+
+
+def test_variable_changed_after_build_is_reported():
+    w = Parameter(np.ones(3), name="w")
+    opt = RMSprop()
+    opt.build([w])
+    w.data = np.ones(4)
+    with pytest.raises(ValueError, match=r"RMSprop.*'w'.*\(4,\).*built for shape \(3,\)"):
+        opt.apply_gradients([(np.ones(4), w)])
+
+
+def test_schedule_giving_a_bad_learning_rate_is_reported_at_its_step():
+    opt = SGD(lambda step: 0.1 - 0.1 * step)          # 0.1, 0.0, then negative
+    w = Parameter(np.zeros(1))
+    opt.apply_gradients([(np.ones(1), w)])
+    opt.apply_gradients([(np.ones(1), w)])
+    with pytest.raises(ValueError, match=r"SGD.*-0\.1.*step 2"):
+        opt.apply_gradients([(np.ones(1), w)])
+    assert opt.iterations == 2
