@@ -155,6 +155,28 @@ def print_targets(rows):
     return ok
 
 
+def bench_models(repeats, torch):
+    """Whole-model Adam steps, where Python bookkeeping per variable matters."""
+    print("\nAdam step on whole models (us per step, all variables):")
+    models = {"lecture MLP 784-300-100-10": [(784, 300), (300,), (300, 100), (100,),
+                                             (100, 10), (10,)],
+              "tiny 8-4-2": [(8, 4), (4,), (4, 2), (2,)]}
+    for name, shapes in models.items():
+        ws = [np.zeros(s, np.float32) for s in shapes]
+        gs = [np.full(s, 0.5, np.float32) for s in shapes]
+        opt = Adam(LR, B1, B2, EPS)
+        pairs = list(zip(gs, [Parameter(w) for w in ws]))
+        t_mg = best_time(lambda o=opt, p=pairs: o.apply_gradients(p), repeats, 200)
+        line = f"  {name:<28} minigrad {t_mg * 1e6:8.1f}"
+        if torch:
+            ps = [torch.nn.Parameter(torch.from_numpy(w.copy())) for w in ws]
+            for p, g in zip(ps, gs):
+                p.grad = torch.from_numpy(g)
+            topt = torch.optim.Adam(ps, lr=LR, betas=(B1, B2), eps=EPS, foreach=True)
+            line += f"   torch {best_time(topt.step, repeats, 200) * 1e6:8.1f}"
+        print(line)
+
+
 # ---- serial vs parallel=True kernels ------------------------------------------------------
 def prange_twin(kern):
     """The kernel recompiled with parallel=True and its ``range`` loop read as
@@ -220,6 +242,7 @@ def main():
     print_rows(rows)
     print("\nTargets (>= 3x numpy, <= 1.0x torch time, >= 70% of copy bandwidth):")
     print_targets(rows)
+    bench_models(args.repeats, torch)
     if not args.no_parallel:
         bench_parallel([10_000, 100_000, *args.sizes], args.repeats)
 

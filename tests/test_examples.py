@@ -78,7 +78,7 @@ def test_l1_l2_example():
 def test_nonsaturating_activations_example():
     results = _load("nonsaturating_activations").main(epochs=10, verbose=0)
     assert results["elu"] >= 0.80
-    assert results["leaky_relu"] >= 0.90 and results["prelu"] >= 0.90
+    assert results["leaky_relu"] >= 0.85 and results["prelu"] >= 0.85
 
 
 def test_example_runs_as_a_script_with_the_epochs_variable():

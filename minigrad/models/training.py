@@ -357,9 +357,10 @@ def _validation(x, y, split, validation_data, model):
         raise ValueError(f"fit: validation_split must be a float in [0, 1), got {split!r}")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("fit: validation_data must be a tuple (x_val, y_val), got "
-                             f"{type(validation_data).__name__} of length "
-                             f"{len(validation_data) if hasattr(validation_data, '__len__') else '?'}")
+            got = type(validation_data).__name__
+            if isinstance(validation_data, (tuple, list)):
+                got += f" of {len(validation_data)} items (sample weights are not supported)"
+            raise ValueError(f"fit: validation_data must be a tuple (x_val, y_val), got {got}")
         val = model._prepare_xy(validation_data[0], validation_data[1], "fit (validation_data)")
         return (x, y), val
     if split == 0:

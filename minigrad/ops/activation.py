@@ -1,6 +1,8 @@
 """Elementwise activations: relu, leaky_relu, elu, selu, sigmoid, tanh, prelu, rrelu.
 
-Each is one numba pass forward and one backward. Backward reads the saved output ``y``
+Forward: one numba pass for relu, leaky_relu, prelu and rrelu; sigmoid, tanh, elu and selu
+use numpy's SIMD exp / tanh / expm1 with at most one numba pass on either side (numba's scalar
+libm calls are several times slower). Backward: one numba pass. It reads the saved output ``y``
 whenever the derivative is a function of it (relu, leaky_relu, elu, selu, sigmoid, tanh), so
 the input can be freed; it reads ``x`` only where ``y`` cannot tell the branch (a negative
 slope or alpha) or the derivative needs ``x`` itself (prelu's dalpha).

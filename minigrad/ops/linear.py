@@ -25,6 +25,9 @@ _ACTIVATIONS = {
     "tanh": (_TANH, 0.0, 1.0),
 }
 _NAMES = ("linear", "relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh")
+# the exact spellings with default alpha: one dict lookup per call (Dense calls this per step)
+_DEFAULTS = {name: _ACTIVATIONS[name.replace("_", "")] for name in _NAMES}
+_DEFAULTS[None] = _ACTIVATIONS["linear"]
 
 
 # ---- kernels ------------------------------------------------------------------------------
@@ -116,7 +119,11 @@ def _linear_bwd(y, g, act, alpha, scale, dz, db):
 def _activation(activation, alpha):
     """(code, alpha, scale) for an activation name; ValueError listing the valid names."""
     if activation is None:
-        return _LINEAR, 0.0, 1.0
+        return _DEFAULTS[None]
+    if alpha is None and type(activation) is str:
+        hit = _DEFAULTS.get(activation)
+        if hit is not None:
+            return hit
     key = activation.lower().replace("_", "") if isinstance(activation, str) else None
     if key not in _ACTIVATIONS:
         raise ValueError(f"linear: unknown activation {activation!r}; expected None or one of "
@@ -167,11 +174,11 @@ class Linear(Function):
         needs = self.needs_input_grad
         g = np.ascontiguousarray(g).reshape(x2.shape[0], w.shape[1])
         has_db = len(needs) == 3 and needs[2]
-        db = np.empty(w.shape[1] if has_db else 0, dtype=g.dtype)
         if self.act == _LINEAR:
             dz = g
-            db = g.sum(axis=0)
+            db = g.sum(axis=0) if has_db else None
         else:
+            db = np.empty(w.shape[1] if has_db else 0, dtype=g.dtype)   # size 0: not summed
             dz = np.empty_like(g)
             _linear_bwd(y, g, self.act, self.alpha, self.scale, dz, db)
         if self.tag is not None:
