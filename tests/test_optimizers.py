@@ -1,8 +1,5 @@
 """minigrad.optimizers: Keras 3 update rules, clipping, schedules, state, config, bad input.
-
-The reference below is an independent float64 numpy loop written from KERAS_SEMANTICS.md;
-the optimizers run their fused numba kernels in float32 and float64 against it.
-"""
+The reference is an independent float64 numpy loop written from KERAS_SEMANTICS.md."""
 import json
 import math
 
@@ -40,9 +37,7 @@ def ref_update(spec, w, g, s, lr, t):
         if mom == 0:
             return w - lr * g
         s["v"] = mom * s.get("v", 0.0) - lr * g
-        if spec.get("nesterov"):
-            return w + mom * s["v"] - lr * g
-        return w + s["v"]
+        return w + (mom * s["v"] - lr * g if spec.get("nesterov") else s["v"])
     if kind == "adagrad":
         s["a"] = s.get("a", spec.get("init", 0.1)) + g * g
         return w - lr * g / np.sqrt(s["a"] + spec.get("eps", 1e-7))
@@ -144,10 +139,8 @@ def _problem(dtype, none_at=5):
     differs from v); variable 1 has no gradient at step ``none_at``."""
     rng = np.random.default_rng(1234)
     w0s = [rng.normal(size=s).astype(dtype) for s in SHAPES]
-    seq = []
-    for k in range(N_STEPS):
-        scale = 3.0 if k < 4 else 0.3
-        seq.append([(rng.normal(size=s) * scale).astype(dtype) for s in SHAPES])
+    seq = [[(rng.normal(size=s) * (3.0 if k < 4 else 0.3)).astype(dtype) for s in SHAPES]
+           for k in range(N_STEPS)]
     if none_at is not None:
         seq[none_at][1] = None
     return w0s, seq
@@ -163,11 +156,9 @@ def _run(opt, w0s, seq):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_matches_float64_reference(case, dtype):
-    _, make, spec = case
     w0s, seq = _problem(dtype)
-    opt = make()
-    params = _run(opt, w0s, seq)
-    expected = ref_run(spec, w0s, seq)
+    opt = case[1]()
+    params, expected = _run(opt, w0s, seq), ref_run(case[2], w0s, seq)
     tol = {"rtol": 1e-11, "atol": 1e-12} if dtype == np.float64 else {"rtol": 2e-5, "atol": 2e-6}
     for p, e, w0 in zip(params, expected, w0s):
         assert p.data.dtype == dtype
@@ -305,7 +296,6 @@ def test_save_restore_mid_run_continues_the_same_trajectory(case_id, dtype):
     make = {c[0]: c[1] for c in CASES}[case_id]
     w0s, seq = _problem(dtype, none_at=2)
     full = _run(make(), w0s, seq)
-
     first = make()
     params = _run(first, w0s, seq[:5])
     saved_weights = [p.data.copy() for p in params]
@@ -334,9 +324,8 @@ def test_variables_layout_and_set_state_checks():
     # [iterations, a.momentum, a.velocity, a.velocity_hat, b.momentum, ...]
     assert [x.shape for x in v] == [(), (3,), (3,), (3,), (2, 2), (2, 2), (2, 2)]
     assert v[0].dtype == np.int64 and int(v[0]) == 1
-    np.testing.assert_allclose(v[1], 0.1 * 0.5)            # m = (1-b1)*g
-    np.testing.assert_allclose(v[2], 0.001 * 0.25)         # v = (1-b2)*g^2
-    np.testing.assert_allclose(v[4], 0.1 * 2.0)
+    # m = (1-b1)*g, v = (1-b2)*g^2, vhat = v
+    np.testing.assert_allclose([v[1][0], v[2][0], v[3][0], v[4][0, 0]], [0.05, 2.5e-4, 2.5e-4, 0.2])
     v[1][...] = 99.0                                       # a copy: the optimizer is untouched
     assert opt.variables[1][0] == pytest.approx(0.05)
     with pytest.raises(ValueError, match=r"Adam.*got 6 arrays, expected 7"):
@@ -358,11 +347,10 @@ def test_slots_follow_variables_not_ids_subsets_and_new_variables():
     opt = SGD(1.0, momentum=0.5)
     opt.build([a, b])
     opt.apply_gradients([(np.ones(2), b)])           # only b: a's momentum stays 0
-    np.testing.assert_array_equal(opt.variables[1], [0.0, 0.0])
-    np.testing.assert_array_equal(opt.variables[2], [-1.0, -1.0])
+    np.testing.assert_array_equal(opt.variables[1:], [[0.0, 0.0], [-1.0, -1.0]])
     opt.apply_gradients([(np.ones(2), b), (np.ones(2), a)])   # reordered
-    np.testing.assert_array_equal(b.data, [-1 - 1.5, -1 - 1.5])  # v = 0.5*(-1) - 1
-    np.testing.assert_array_equal(a.data, [-1.0, -1.0])
+    # b: v = 0.5*(-1) - 1 = -1.5, w = -1 - 1.5;  a: first step, v = -1
+    np.testing.assert_array_equal([b.data, a.data], [[-2.5, -2.5], [-1.0, -1.0]])
     c = Parameter(np.zeros(3), name="c")             # never seen: appended after a and b
     opt.apply_gradients([(np.ones(3), c)])
     assert [x.shape for x in opt.variables] == [(), (2,), (2,), (3,)]
@@ -374,11 +362,10 @@ def test_none_gradients_are_skipped_and_all_none_is_an_error():
     b.constraint = lambda w: w * 0.0                 # not applied: b got no gradient
     opt = SGD(0.5)
     opt.apply_gradients([(None, a), (np.ones(2), b)])
-    np.testing.assert_array_equal(a.data, [1.0, 1.0])
-    np.testing.assert_array_equal(b.data, [0.0, 0.0])
+    np.testing.assert_array_equal([a.data, b.data], [[1.0, 1.0], [0.0, 0.0]])
     a.constraint = lambda w: w * 0.0
     opt.apply_gradients([(np.ones(2), a), (None, b)])
-    np.testing.assert_array_equal(a.data, [0.0, 0.0])
+    np.testing.assert_array_equal([a.data, b.data], [[0.0, 0.0], [0.0, 0.0]])
     with pytest.raises(ValueError, match="SGD.*no gradient"):
         opt.apply_gradients([(None, a), (None, b)])
     assert opt.iterations == 2
@@ -450,10 +437,9 @@ def test_float_learning_rate_is_settable_and_schedules_are_not():
     opt = SGD(0.1)
     opt.apply_gradients([(np.array([1.0]), w)])
     opt.learning_rate = 0.5                          # as LearningRateScheduler does
-    assert opt.learning_rate == 0.5
     opt.apply_gradients([(np.array([1.0]), w)])
     np.testing.assert_allclose(w.data, [1.0 - 0.1 - 0.5])
-    assert opt.get_config()["learning_rate"] == 0.5
+    assert opt.learning_rate == opt.get_config()["learning_rate"] == 0.5
     with pytest.raises(ValueError, match="SGD.*learning_rate"):
         opt.learning_rate = -1.0
     sched = SGD(schedules.ExponentialDecay(0.1, 1, 0.5))
@@ -525,8 +511,8 @@ def test_callable_learning_rate_config():
         SGD.from_config(cfg)
     again = SGD.from_config(cfg, custom_objects={"halving": halving})
     w = Parameter(np.array([1.0]))
-    again.apply_gradients([(np.array([1.0]), w)])
-    again.apply_gradients([(np.array([1.0]), w)])
+    for _ in range(2):
+        again.apply_gradients([(np.array([1.0]), w)])
     np.testing.assert_allclose(w.data, [1.0 - 0.1 - 0.05])
     with pytest.raises(ValueError, match="SGD.*cannot be saved"):
         SGD(lambda step: 0.1).get_config()
@@ -553,27 +539,23 @@ def test_custom_schedule_class_round_trip():
     (lambda: SGD(momentum=True), r"SGD.*momentum.*real number.*True"),
     (lambda: SGD(-0.1), r"SGD.*learning_rate.*>= 0.*-0\.1"),
     (lambda: Adam(float("nan")), r"Adam.*learning_rate.*finite.*nan"),
-    (lambda: Adam(float("inf")), r"Adam.*learning_rate.*finite"),
-    (lambda: SGD(lr=-1), r"SGD.*learning_rate.*-1"),
     (lambda: SGD(momentum=-0.1), r"SGD.*momentum.*\[0.0, 1.0\].*-0\.1"),
-    (lambda: SGD(momentum=1.5), r"SGD.*momentum.*1\.5"),
+    (lambda: SGD(momentum=1.5), r"SGD.*momentum.*1\.5"), (lambda: SGD(lr=-1), r"SGD.*rate.*-1"),
     (lambda: RMSprop(rho=1.1), r"RMSprop.*rho.*1\.1"),
-    (lambda: RMSprop(momentum=-1), r"RMSprop.*momentum"),
+    (lambda: RMSprop(momentum=-1), r"RMSprop.*momentum"), (lambda: Adam(epsilon=-1), r"Adam.*eps"),
     (lambda: RMSprop(epsilon=-1e-7), r"RMSprop.*epsilon.*>= 0"),
     (lambda: Adam(beta_1=1.0), r"Adam.*beta_1.*\[0.0, 1.0\).*1\.0"),
     (lambda: Adam(beta_2=-0.5), r"Adam.*beta_2.*-0\.5"),
-    (lambda: Adam(epsilon=-1.0), r"Adam.*epsilon"),
     (lambda: Adagrad(initial_accumulator_value=-0.1), r"Adagrad.*initial_accumulator_value"),
     (lambda: Adagrad(epsilon=float("nan")), r"Adagrad.*epsilon.*finite"),
     (lambda: SGD(clipnorm=1.0, clipvalue=1.0), r"SGD.*at most one.*clipnorm=1.0.*clipvalue=1.0"),
     (lambda: Adam(clipvalue=0.5, global_clipnorm=2.0), r"Adam.*at most one.*global_clipnorm"),
     (lambda: Adam(clipnorm=0.0), r"Adam.*clipnorm.*> 0"),
-    (lambda: schedules.ExponentialDecay(0.1, 0, 0.5), r"ExponentialDecay.*decay_steps.*0"),
-    (lambda: schedules.CosineDecay(0.1, -3), r"CosineDecay.*decay_steps"),
-    (lambda: schedules.PiecewiseConstantDecay([1, 2], [0.1, 0.2]),
-     r"PiecewiseConstantDecay.*2 boundaries.*2 values"),
-    (lambda: schedules.PiecewiseConstantDecay([3, 2], [0.1, 0.2, 0.3]),
-     r"PiecewiseConstantDecay.*increasing"),
+    (lambda: ED(0.1, 0, 0.5), r"ExponentialDecay.*decay_steps.*0"),
+    (lambda: ITD(0.1, 0, 0.5), r"InverseTimeDecay.*decay_steps"),
+    (lambda: CD(0.1, -3), r"CosineDecay.*decay_steps"),
+    (lambda: PCD([1, 2], [0.1, 0.2]), r"PiecewiseConstantDecay.*2 boundaries.*2 values"),
+    (lambda: PCD([3, 2], [0.1, 0.2, 0.3]), r"PiecewiseConstantDecay.*increasing"),
 ])
 def test_bad_hyperparameters(make, match):
     # a non-number is a TypeError, a number out of range a ValueError

@@ -378,8 +378,9 @@ class Optimizer:
                 raise ValueError("Optimizer.from_config: the base class needs "
                                  "{'class_name': ..., 'config': ...}; or call the concrete "
                                  "class's from_config (e.g. Adam.from_config)")
-            sub = (custom_objects or {}).get(config["class_name"]) or registry.lookup(
-                config["class_name"])
+            name = config["class_name"]
+            sub = name if isinstance(name, type) else (
+                (custom_objects or {}).get(name) or registry.lookup(name))
             return sub.from_config(config.get("config", {}), custom_objects)
         config = dict(config)
         lr = config.get("learning_rate")

@@ -180,6 +180,8 @@ def deserialize(config, custom_objects=None):
     """A schedule from ``{"class_name", "config"}``; ``custom_objects`` maps the names of
     user-defined schedule classes to the classes."""
     name = config["class_name"]
+    if isinstance(name, type):   # already resolved (e.g. by a loader's custom_objects pass)
+        return name.from_config(config.get("config", {}))
     cls = (custom_objects or {}).get(name) or _registry.lookup(name)
     return cls.from_config(config.get("config", {}))
 
