@@ -69,3 +69,36 @@ class Registry:
                     if canonical(n) == key:
                         return n
         return None
+
+
+def serialize_with(registry, obj):
+    """How a building block is saved: an object with ``get_config`` -> ``{"class_name",
+    "config"}``; a named function or class -> its name; a lambda -> ValueError."""
+    if obj is None or isinstance(obj, str):
+        return obj
+    if hasattr(obj, "get_config") and not isinstance(obj, type):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    name = registry.name_of(obj) or getattr(obj, "__name__", None)
+    if not name or name == "<lambda>":
+        raise ValueError(
+            f"Cannot serialize the {registry.kind} {obj!r}: it has no usable name (a lambda "
+            f"or a callable object); use a function defined with def, and pass it in "
+            f"custom_objects when loading")
+    return name
+
+
+def deserialize_with(registry, identifier, custom_objects=None):
+    """Inverse of ``serialize_with``: ``custom_objects`` (name -> object) is searched first,
+    then the registry; an unknown name raises ValueError listing the valid names."""
+    custom = custom_objects or {}
+    key = identifier.get("class_name") if isinstance(identifier, dict) else identifier
+    if isinstance(key, str) and key in custom:
+        obj = custom[key]
+        if isinstance(identifier, dict):
+            return obj.from_config(identifier.get("config", {}))
+        return obj() if isinstance(obj, type) else obj
+    try:
+        return registry.get(identifier)
+    except ValueError as e:
+        raise ValueError(f"{e}; a custom {registry.kind} must be passed in "
+                         f"custom_objects") from None

@@ -9,7 +9,7 @@ n / (n + 1e-7), not exactly 1.
 import numpy as np
 
 from ._registry import Registry
-from .initializers import deserialize_with, serialize_with
+from ._registry import deserialize_with, serialize_with
 from .tensor import Tensor
 
 registry = Registry("constraint")

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import config
 from ._registry import Registry
-from .initializers import deserialize_with, serialize_with
+from ._registry import deserialize_with, serialize_with
 from .ops.softmax import Softmax, softmax_cross_entropy
 from .tensor import Tensor
 

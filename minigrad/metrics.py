@@ -14,7 +14,7 @@ import numpy as np
 
 from . import config
 from ._registry import Registry
-from .initializers import deserialize_with, serialize_with
+from ._registry import deserialize_with, serialize_with
 from .losses import aligned_shape
 from .tensor import Tensor
 
