@@ -275,13 +275,16 @@ def _toposort(root):
 def _run_backward(root, g, retain_graph):
     from .function import FREED, unbroadcast
     grads = {id(root): g}
+    owned = set()      # ids whose pending gradient is an array only this walk references
     for t in reversed(_toposort(root)):
-        g = grads.pop(id(t), None)
+        k = id(t)
+        g = grads.pop(k, None)
         if g is None:
             continue
         if type(g) is not np.ndarray:   # numpy returns scalars from 0-d arithmetic; kernels
             g = np.asarray(g)            # and hooks need arrays
         if t._hooks:
+            owned.discard(k)             # a hook may keep a reference to g
             for hook in tuple(t._hooks):
                 r = hook(g)
                 if r is not None:
@@ -293,7 +296,8 @@ def _run_backward(root, g, retain_graph):
         ctx = t._ctx
         if ctx is None:
             if t.grad is None:
-                t.grad = np.array(g, dtype=t.data.dtype)   # a copy: leaves never alias
+                # adopt a gradient nobody else holds; copy otherwise: leaves never alias
+                t.grad = g if k in owned else np.array(g, dtype=t.data.dtype)
             else:
                 t.grad += g
             continue
@@ -304,16 +308,28 @@ def _run_backward(root, g, retain_graph):
         dxs = ctx.backward(g)
         if type(dxs) is not tuple:
             dxs = (dxs,)
+        fresh = ctx.fresh_grads
         for inp, dx, need in zip(ctx.inputs, dxs, ctx.needs_input_grad):
             if dx is None or not need:
                 continue
+            mine = fresh
             if dx.shape != inp.data.shape:
                 dx = unbroadcast(dx, inp.data.shape, ctx)
+                mine = mine or dx.base is None
             if dx.dtype != inp.data.dtype:
                 dx = dx.astype(inp.data.dtype)
-            k = id(inp)
-            prev = grads.get(k)
-            grads[k] = dx if prev is None else prev + dx
+                mine = True
+            ki = id(inp)
+            prev = grads.get(ki)
+            if prev is None:
+                grads[ki] = dx
+            else:
+                dx = grads[ki] = prev + dx
+                mine = True
+            if mine:
+                owned.add(ki)
+            else:
+                owned.discard(ki)
         if not retain_graph:
             ctx.saved = FREED
 

@@ -42,6 +42,8 @@ class Sub(Function):
 class Mul(Function):
     """y = a * b.  VJP: da = g * b, db = g * a."""
 
+    fresh_grads = True
+
     def forward(self, a, b):
         try:
             y = a * b
@@ -58,6 +60,8 @@ class Mul(Function):
 
 class Div(Function):
     """y = a / b.  VJP: da = g / b, db = -g * a / b**2 = -g * y / b."""
+
+    fresh_grads = True
 
     def forward(self, a, b):
         try:
@@ -77,6 +81,8 @@ class Div(Function):
 class Neg(Function):
     """y = -x.  VJP: dx = -g."""
 
+    fresh_grads = True
+
     def forward(self, x):
         return -x
 
@@ -86,6 +92,8 @@ class Neg(Function):
 
 class Pow(Function):
     """y = a ** b.  VJP: da = g * b * a**(b-1), db = g * y * log(a) (a > 0 where db is used)."""
+
+    fresh_grads = True
 
     def forward(self, a, b):
         try:
