@@ -1,9 +1,9 @@
 """GradientMonitor: a Callback that records per-layer gradient metrics during fit."""
-import math
+import numpy as np
 
 from ..callbacks import Callback
 from ..probe import add_probe_listener, remove_probe_listener
-from .rows import METRICS, format_table, kernel_rows, row_metrics, update_ratio
+from .rows import METRICS, RAW_SIZE, format_table, kernel_rows, raw_metrics, row_raw
 
 
 class _Probes:
@@ -41,9 +41,12 @@ class GradientMonitor(Callback):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"GradientMonitor: every must be a positive integer, got {every!r}")
         self.every = every
-        self.history = {}
         self.steps = []
         self.shapes, self.activations = {}, {}
+        # per record: (rows, raw sums of shape (len(rows), RAW_SIZE)); turned into metrics
+        # only when ``history`` is read, so that recording a step stays one kernel call a row
+        self._records = []
+        self._history, self._converted = {}, 0
         self._rows = None
         self._probes = None
         self._before = None
@@ -53,9 +56,9 @@ class GradientMonitor(Callback):
     def on_train_begin(self, logs=None):
         self._rows = kernel_rows(self.model)
         for row in self._rows:
-            self.history.setdefault(row.name, {m: [] for m in METRICS})
             self.shapes[row.name] = tuple(row.layer.kernel.shape)
             self.activations[row.name] = row.activation
+        self._before = [np.empty_like(row.layer.kernel.data) for row in self._rows]
         self._probes = _Probes()
         add_probe_listener(self._probes)
 
@@ -70,42 +73,47 @@ class GradientMonitor(Callback):
         self._before = None
 
     # -- per step -------------------------------------------------------------------------
-    def _optimizer_step(self):
-        opt = getattr(self.model, "optimizer", None)
-        return int(getattr(opt, "iterations", self._step))
-
     def on_train_batch_begin(self, batch, logs=None):
-        self._step = self._optimizer_step()
-        record = self._step % self.every == 0 and self._probes is not None
+        opt = getattr(self.model, "optimizer", None)
+        self._step = int(getattr(opt, "iterations", self._step))
+        if self._probes is None:
+            return
+        record = self._step % self.every == 0
         if record:
             self._probes.clear()
-            self._before = [row.layer.kernel.data.copy() for row in self._rows]
-        self._probes_armed(record)
-
-    def _probes_armed(self, flag):
-        if self._probes is not None:
-            self._probes.armed = flag
+            for row, buf in zip(self._rows, self._before):
+                np.copyto(buf, row.layer.kernel.data)
+        self._probes.armed = record
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._probes is None or not self._probes.armed:
+        probes = self._probes
+        if probes is None or not probes.armed:
             return
-        self._probes_armed(False)
-        for row, before in zip(self._rows, self._before):
-            values = row_metrics(row, self._probes.outputs, self._probes.deltas)
-            values["update_ratio"] = update_ratio(row.layer.kernel.data, before)
-            series = self.history[row.name]
-            for m in METRICS:
-                series[m].append(values[m])
+        probes.armed = False
+        raw = np.empty((len(self._rows), RAW_SIZE))
+        for i, (row, before) in enumerate(zip(self._rows, self._before)):
+            row_raw(row, probes.outputs, probes.deltas, before, raw[i])
+        self._records.append((self._rows, raw))
         self.steps.append(self._step)
-        self._before = None
-        self._probes.clear()
+        probes.clear()
+
+    @property
+    def history(self):
+        """``{layer: {metric: [one value per record]}}`` (API §8)."""
+        for rows, raw in self._records[self._converted:]:
+            for row, sums in zip(rows, raw):
+                series = self._history.setdefault(row.name, {m: [] for m in METRICS})
+                for m, value in raw_metrics(sums, row.mode).items():
+                    series[m].append(value)
+        self._converted = len(self._records)
+        return self._history
 
     # -- views ----------------------------------------------------------------------------
     def to_records(self):
         """One dict per (recorded step, layer): step, layer, shape, activation, metrics."""
-        out = []
+        out, history = [], self.history
         for k, step in enumerate(self.steps):
-            for name, series in self.history.items():
+            for name, series in history.items():
                 rec = {"step": step, "layer": name, "shape": self.shapes[name],
                        "activation": self.activations[name]}
                 rec.update({m: series[m][k] for m in METRICS})

@@ -74,7 +74,6 @@ def gradient_report(model, x, y, loss=None):
         layers = {}
         for row in rows:
             values = row_metrics(row, probes.outputs, probes.deltas)
-            values["update_ratio"] = float("nan")
             layers[row.name] = dict(values, shape=tuple(row.layer.kernel.shape),
                                     activation=row.activation)
     finally:

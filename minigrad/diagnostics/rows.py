@@ -21,81 +21,69 @@ _SATURATION_MODE = {"sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 3, "elu": 
                     "selu": 3, "prelu": 3, "rrelu": 3}
 
 
-@kernel
-def _moments(a, mode):
-    """One pass: (sum, sum of squares, sum of |a|, saturated count, finite?) of flat ``a``."""
-    s = 0.0
-    sq = 0.0
-    sa = 0.0
+# reassociation lets LLVM vectorise the sums (~10x here); nnan/ninf stay off so that a
+# NaN or inf gradient still shows in the table as EXPLODING
+@kernel(fastmath={"reassoc", "contract"})
+def _row_stats(kg, bg, dz, y, w, w0, mode, out):
+    """One call per row, one pass per array (flat; empty = absent) into ``out`` (RAW_SIZE):
+    [sum kg^2, sum |kg|, sum bg^2, sum dz^2, sum y, sum y^2, saturated count of y,
+     sum (w - w0)^2, sum w0^2, then the sizes of kg, bg, dz, y]. Saturation: mode 1 sigmoid (y < 0.01 or y > 0.99),
+    2 tanh (|y| > 0.99), 3 ReLU family (y <= 0), 0 none."""
+    # local accumulators (not out[j] += ...): a store per element would block SIMD
+    k2 = 0.0
+    k1 = 0.0
+    for i in range(kg.size):
+        k2 += kg[i] * kg[i]
+        k1 += abs(kg[i])
+    b2 = 0.0
+    for i in range(bg.size):
+        b2 += bg[i] * bg[i]
+    d2 = 0.0
+    for i in range(dz.size):
+        d2 += dz[i] * dz[i]
+    y1 = 0.0
+    y2 = 0.0
+    for i in range(y.size):
+        y1 += y[i]
+        y2 += y[i] * y[i]
     sat = 0
-    for i in range(a.size):
-        v = a[i]
-        s += v
-        sq += v * v
-        sa += abs(v)
-        if mode == 1:
-            if v < 0.01 or v > 0.99:
-                sat += 1
-        elif mode == 2:
-            if abs(v) > 0.99:
-                sat += 1
-        elif mode == 3:
-            if v <= 0.0:
-                sat += 1
-    return s, sq, sa, sat
+    if mode == 1:
+        for i in range(y.size):
+            sat += (y[i] < 0.01) | (y[i] > 0.99)
+    elif mode == 2:
+        for i in range(y.size):
+            sat += abs(y[i]) > 0.99
+    elif mode == 3:
+        for i in range(y.size):
+            sat += y[i] <= 0.0
+    u2 = 0.0
+    w2 = 0.0
+    for i in range(w0.size):
+        d = w[i] - w0[i]
+        u2 += d * d
+        w2 += w0[i] * w0[i]
+    out[0], out[1], out[2], out[3], out[4] = k2, k1, b2, d2, y1
+    out[5], out[6], out[7], out[8] = y2, sat, u2, w2
+    out[9], out[10], out[11], out[12] = kg.size, bg.size, dz.size, y.size
 
 
-@kernel
-def _diff_norms(a, b):
-    """One pass: (||a - b||^2, ||b||^2) of two flat arrays of equal size."""
-    d = 0.0
-    n = 0.0
-    for i in range(a.size):
-        x = a[i] - b[i]
-        d += x * x
-        n += b[i] * b[i]
-    return d, n
-
-
-def _flat(a):
+def _flat(a, empty):
+    if a is None:
+        return empty
     return a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
-
-
-def grad_stats(g):
-    """(L2 norm, mean |g|) of a gradient array; NaN when there is none."""
-    if g is None:
-        return math.nan, math.nan
-    _, sq, sa, _ = _moments(_flat(g), 0)
-    return math.sqrt(sq), sa / max(g.size, 1)
-
-
-def activation_stats(y, activation):
-    """(mean, std, saturated fraction) of a layer's output for its activation."""
-    if y is None:
-        return math.nan, math.nan, math.nan
-    mode = _SATURATION_MODE.get(activation, 0)
-    s, sq, _, sat = _moments(_flat(y), mode)
-    n = max(y.size, 1)
-    mean = s / n
-    std = math.sqrt(max(sq / n - mean * mean, 0.0)) if math.isfinite(sq) else math.nan
-    return mean, std, (sat / n if mode else math.nan)
-
-
-def update_ratio(w_after, w_before):
-    """|w_after - w_before| / |w_before| (L2 norms) of one step."""
-    d, n = _diff_norms(_flat(w_after), _flat(w_before))
-    return math.sqrt(d) / math.sqrt(n) if n > 0 else math.nan
 
 
 class Row:
     """One kernel layer and the activation layer (if any) that follows it."""
 
-    __slots__ = ("layer", "output_layer", "activation")
+    __slots__ = ("layer", "output_layer", "activation", "mode", "empty")
 
     def __init__(self, layer):
         self.layer = layer
         self.output_layer = layer
         self.activation = getattr(layer, "activation_name", None) or "linear"
+        self.mode = _SATURATION_MODE.get(self.activation, 0)
+        self.empty = np.empty(0, dtype=layer.kernel.data.dtype)   # stands for "absent"
 
     @property
     def name(self):
@@ -104,6 +92,7 @@ class Row:
     def adopt(self, layer, activation):
         self.output_layer = layer
         self.activation = activation
+        self.mode = _SATURATION_MODE.get(activation, 0)
 
 
 def _activation_of(layer):
@@ -132,17 +121,42 @@ def kernel_rows(model):
     return rows
 
 
-def row_metrics(row, outputs, deltas):
-    """The metrics of one row from the layer's current ``.grad`` and the probed arrays."""
-    layer = row.layer
-    kn, km = grad_stats(layer.kernel.grad)
-    bias = getattr(layer, "bias", None)
-    bn, _ = grad_stats(bias.grad if bias is not None else None)
-    dn, _ = grad_stats(deltas.get(layer.name))
-    mean, std, sat = activation_stats(outputs.get(row.output_layer.name), row.activation)
-    return {"kernel_grad_norm": kn, "kernel_grad_mean_abs": km, "bias_grad_norm": bn,
-            "delta_norm": dn, "activation_mean": mean, "activation_std": std,
-            "saturation": sat}
+RAW_SIZE = 13
+
+
+def row_raw(row, outputs, deltas, w_before, out):
+    """Fill ``out`` (RAW_SIZE floats) with one row's sums: one kernel call, no Python math,
+    so that the monitor can record every step cheaply and turn sums into metrics later."""
+    kernel_ = row.layer.kernel
+    empty = row.empty
+    bias = getattr(row.layer, "bias", None)
+    _row_stats(_flat(kernel_.grad, empty), _flat(None if bias is None else bias.grad, empty),
+               _flat(deltas.get(row.layer.name), empty),
+               _flat(outputs.get(row.output_layer.name), empty),
+               _flat(kernel_.data, empty), _flat(w_before, empty), row.mode, out)
+
+
+def raw_metrics(raw, mode):
+    """The metrics (METRICS order, as a dict) from one row's sums; NaN where absent."""
+    s_k2, s_k1, s_b2, s_d2, s_y1, s_y2, sat, s_u2, s_w2, kg, bg, dz, y = raw.tolist()
+    nan = math.nan
+    mean = s_y1 / y if y else nan
+    return {"kernel_grad_norm": math.sqrt(s_k2) if kg else nan,
+            "kernel_grad_mean_abs": s_k1 / kg if kg else nan,
+            "bias_grad_norm": math.sqrt(s_b2) if bg else nan,
+            "delta_norm": math.sqrt(s_d2) if dz else nan,
+            "activation_mean": mean,
+            "activation_std": math.sqrt(max(s_y2 / y - mean * mean, 0.0)) if y else nan,
+            "saturation": sat / y if y and mode else nan,
+            "update_ratio": math.sqrt(s_u2) / math.sqrt(s_w2) if s_w2 > 0 else nan}
+
+
+def row_metrics(row, outputs, deltas, w_before=None):
+    """The metrics of one row from the layer's current ``.grad``, the probed arrays and,
+    for ``update_ratio``, the kernel before the step (NaN without it)."""
+    out = np.empty(RAW_SIZE)
+    row_raw(row, outputs, deltas, w_before, out)
+    return raw_metrics(out, row.mode)
 
 
 def _fmt(value, width=10):
