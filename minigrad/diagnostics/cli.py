@@ -202,7 +202,7 @@ def add_parser(subparsers):
     p.add_argument("--optimizer", default="sgd", help="sgd, adagrad, rmsprop, adam")
     p.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument("--clipnorm", type=float, default=None)
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--dataset", default="digits", help="digits (8x8), digits28, mnist")
     p.add_argument("--target", type=float, default=0.8, help="accuracy for 'epochs to target'")
