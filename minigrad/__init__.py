@@ -24,6 +24,31 @@ __version__ = "0.1.0"
 
 keras = _sys.modules[__name__]
 
+
+class _KerasAlias:
+    """Import hook making ``minigrad.keras.X`` the very module ``minigrad.X`` (so that
+    ``from minigrad.keras.callbacks import EarlyStopping`` works and yields the same class
+    objects as ``minigrad.callbacks``)."""
+
+    prefix = __name__ + ".keras."
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.startswith(self.prefix):
+            from importlib.machinery import ModuleSpec
+            return ModuleSpec(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return _importlib.import_module(__name__ + "." + spec.name[len(self.prefix):])
+
+    def exec_module(self, module):
+        pass
+
+
+_sys.modules[__name__ + ".keras"] = keras
+if not any(isinstance(f, _KerasAlias) for f in _sys.meta_path):
+    _sys.meta_path.insert(0, _KerasAlias())   # before the path finder, which would load a copy
+
 # submodules loaded on first use: name -> module path
 _LAZY = {
     "functional": ".functional", "F": ".functional",

@@ -71,25 +71,47 @@ class Registry:
         return None
 
 
+# how a user's own function is saved: by name, marked, so that loading can never mistake it
+# for a built-in of the same name and must find it in ``custom_objects``
+CUSTOM = "__custom_object__"
+
+
 def serialize_with(registry, obj):
     """How a building block is saved: an object with ``get_config`` -> ``{"class_name",
-    "config"}``; a named function or class -> its name; a lambda -> ValueError."""
+    "config"}``; a registered function or class -> its registered name; any other named
+    function -> ``{CUSTOM: name}``; a lambda -> ValueError."""
     if obj is None or isinstance(obj, str):
         return obj
     if hasattr(obj, "get_config") and not isinstance(obj, type):
         return {"class_name": type(obj).__name__, "config": obj.get_config()}
-    name = registry.name_of(obj) or getattr(obj, "__name__", None)
+    name = registry.name_of(obj)
+    if name:
+        return name
+    name = getattr(obj, "__name__", None)
+    if name and getattr(obj, "__module__", "").startswith("minigrad."):
+        return name          # a built-in function of minigrad (e.g. losses.mean_squared_error)
     if not name or name == "<lambda>":
         raise ValueError(
             f"Cannot serialize the {registry.kind} {obj!r}: it has no usable name (a lambda "
             f"or a callable object); use a function defined with def, and pass it in "
             f"custom_objects when loading")
-    return name
+    return {CUSTOM: name}
+
+
+def resolve_custom(kind, identifier, custom_objects):
+    """The object a ``{CUSTOM: name}`` marker stands for; ValueError naming it if absent."""
+    name = identifier[CUSTOM]
+    if not custom_objects or name not in custom_objects:
+        raise ValueError(f"the {kind} {name!r} was saved as a custom function: pass "
+                         f"custom_objects={{{name!r}: ...}}")
+    return custom_objects[name]
 
 
 def deserialize_with(registry, identifier, custom_objects=None):
     """Inverse of ``serialize_with``: ``custom_objects`` (name -> object) is searched first,
     then the registry; an unknown name raises ValueError listing the valid names."""
+    if isinstance(identifier, dict) and CUSTOM in identifier:
+        return resolve_custom(registry.kind, identifier, custom_objects)
     custom = custom_objects or {}
     key = identifier.get("class_name") if isinstance(identifier, dict) else identifier
     if isinstance(key, str) and key in custom:

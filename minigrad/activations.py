@@ -4,7 +4,7 @@ Each is a function on Tensors running one fused op from ``minigrad.ops.activatio
 ``minigrad.ops.softmax``. ``get`` resolves a name or a callable (None -> ``linear``);
 ``serialize`` turns a function back into its name, so a model saves "relu", not code.
 """
-from ._registry import Registry
+from ._registry import CUSTOM, Registry, resolve_custom
 from .ops import activation as _act
 from .ops import softmax as _softmax
 
@@ -70,28 +70,36 @@ def get(identifier):
         return registry.lookup(identifier)
     if callable(identifier):
         return identifier
+    if isinstance(identifier, dict) and CUSTOM in identifier:
+        return resolve_custom("activation", identifier, None)   # raises, naming it
     raise TypeError(f"Could not interpret activation {identifier!r}: expected a name "
                     f"({', '.join(registry.names())}) or a callable")
 
 
 def serialize(activation):
-    """The name to save: a built-in's registered name, a custom function's ``__name__``
-    (resolved on load through ``custom_objects``); a lambda raises ValueError."""
+    """What to save: a built-in's registered name; a custom function as ``{CUSTOM: its
+    __name__}`` (resolved on load through ``custom_objects`` only, never mistaken for a
+    built-in of the same name); a lambda raises ValueError."""
     if activation is None:
         return "linear"
     if isinstance(activation, str):
         return registry.lookup(activation).__name__
-    name = registry.name_of(activation) or getattr(activation, "__name__", None)
+    name = registry.name_of(activation)
+    if name:
+        return name
+    name = getattr(activation, "__name__", None)
     if not name or name == "<lambda>":
         raise ValueError(
             f"Cannot serialize the activation {activation!r}: it has no usable name (a "
             f"lambda or a callable object); define it with def and pass it in custom_objects "
             f"when loading")
-    return name
+    return {CUSTOM: name}
 
 
 def deserialize(name, custom_objects=None):
     """The function saved as ``name``: looked up in ``custom_objects`` first, then here."""
+    if isinstance(name, dict) and CUSTOM in name:
+        return resolve_custom("activation", name, custom_objects)
     if not isinstance(name, str):
         return get(name)
     if custom_objects and name in custom_objects:

@@ -41,6 +41,9 @@ class Callback:
 
     def on_train_begin(self, logs=None): pass
     def on_train_end(self, logs=None): pass
+    # minigrad's own hook: fit calls it instead of on_train_end when an exception (e.g.
+    # KeyboardInterrupt) leaves training, so callbacks can release what they hold
+    def on_train_abort(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
     def on_test_begin(self, logs=None): pass
@@ -142,6 +145,7 @@ class CallbackList(Callback):
         self._call("on_predict_begin", logs)
 
     def on_train_end(self, logs=None): self._call("on_train_end", logs)
+    def on_train_abort(self, logs=None): self._call("on_train_abort", logs)
     def on_test_end(self, logs=None): self._call("on_test_end", logs)
     def on_predict_end(self, logs=None): self._call("on_predict_end", logs)
     def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", logs, epoch)

@@ -199,8 +199,19 @@ def test_activation_registry_errors_and_custom_functions():
         return x * x.sigmoid()
 
     assert A.get(swishy) is swishy
-    assert A.serialize(swishy) == "swishy"
+    saved = A.serialize(swishy)
+    assert saved == {"__custom_object__": "swishy"}        # marked: never read as a built-in
+    assert A.deserialize(saved, custom_objects={"swishy": swishy}) is swishy
+    with pytest.raises(ValueError, match="swishy"):
+        A.deserialize(saved)
     assert A.deserialize("swishy", custom_objects={"swishy": swishy}) is swishy
+
+    def relu(x):                                           # a custom function named like one
+        return x * 3
+
+    assert A.serialize(relu) == {"__custom_object__": "relu"}
+    with pytest.raises(ValueError, match="relu"):
+        A.deserialize(A.serialize(relu))
     with pytest.raises(ValueError, match="custom_objects"):
         A.deserialize("swishy")
     with pytest.raises(ValueError, match="no usable name"):

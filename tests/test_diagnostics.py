@@ -128,6 +128,15 @@ def test_detached_monitor_leaves_no_listener_or_hook(digits):
     assert probe_listeners() == before
     assert all(w._hooks is None for w in model.weights)
 
+    class Interrupt(mg.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):     # an interrupted fit detaches the monitor too
+        model.fit(x[:64], y[:64], epochs=1, verbose=0,
+                  callbacks=[GradientMonitor(), Interrupt()])
+    assert probe_listeners() == before
+
 
 def test_gradient_report_restores_all_state(digits):
     x, y = digits

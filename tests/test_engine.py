@@ -397,3 +397,23 @@ def test_digits_loader_smoke():
     assert y.shape == (1500,) and yt.shape == (297,)
     (x28, _), (xt28, _) = digits.load_data(image_size=28)
     assert x28.shape == (1500, 28, 28) and xt28.shape == (297, 28, 28)
+
+
+def test_keras_alias_imports_the_same_modules():
+    import minigrad
+    import minigrad.callbacks
+    from minigrad.keras import layers
+    from minigrad.keras.callbacks import EarlyStopping
+    from minigrad.keras.layers import Dense
+    import minigrad as tf
+
+    assert minigrad.keras is minigrad and layers is minigrad.layers
+    assert EarlyStopping is minigrad.callbacks.EarlyStopping     # not a second copy
+    assert Dense is minigrad.layers.Dense and tf.keras.layers.Dense is Dense
+
+
+def test_numpy_float64_scalars_take_the_tensor_dtype():
+    t = mg.Tensor(np.ones(3, np.float32), requires_grad=True)
+    assert (t * np.float64(2)).dtype == np.float32
+    assert t.clip(np.float64(0), np.float64(0.5)).dtype == np.float32
+    assert mg.where(t > 0, t, np.float64(0)).dtype == np.float32

@@ -225,7 +225,7 @@ def test_get_accepts_classes_instances_callables_and_lists_names():
         return np.full(shape, 0.25, dtype=dtype or "float32")
 
     assert I.get(my_init) is my_init
-    assert I.serialize(my_init) == "my_init"
+    assert I.serialize(my_init) == {"__custom_object__": "my_init"}   # marked as custom
     assert I.deserialize("my_init", custom_objects={"my_init": my_init}) is my_init
     with pytest.raises(ValueError, match="no usable name"):
         I.serialize(lambda shape, dtype=None: np.zeros(shape))

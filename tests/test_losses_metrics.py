@@ -315,7 +315,7 @@ def test_metric_registry_custom_functions_and_round_trip():
     assert isinstance(w, M.MeanMetricWrapper) and w.name == "hit_rate" and w.direction is None
     w.update_state([1, 2, 3], [1, 0, 3])
     assert w.result() == pytest.approx(2 / 3)
-    assert M.serialize(w) == "hit_rate"
+    assert M.serialize(w) == {"__custom_object__": "hit_rate"}   # marked as custom
     assert M.deserialize("hit_rate", custom_objects={"hit_rate": hit_rate}).name == "hit_rate"
     assert M.get(M.mae).direction == "down"
     back = M.deserialize(M.serialize(M.BinaryAccuracy(name="bin", threshold=0.25)))

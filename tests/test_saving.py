@@ -337,3 +337,26 @@ def test_failed_save_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
         build(activation=lambda t: t.relu()).save(path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m"]
+
+
+def test_custom_functions_named_like_builtins_are_never_swapped_for_them(tmp_path):
+    # a user's "relu" and "mse" must come back from custom_objects, not minigrad's own
+    def relu(t):
+        return t * 3
+
+    def mse(y_true, y_pred):
+        return mg.losses.mae(y_true, y_pred) * 100
+
+    model = Sequential([layers.Dense(1, input_shape=(1,), activation=relu,
+                                     kernel_initializer="ones")])
+    model.compile(loss=mse, optimizer="sgd")
+    path = tmp_path / "custom.zip"
+    model.save(path)
+    with pytest.raises(ValueError, match="relu"):
+        load_model(path)
+    with pytest.raises(ValueError, match="mse"):
+        load_model(path, custom_objects={"relu": relu})
+    back = load_model(path, custom_objects={"relu": relu, "mse": mse})
+    x, y = np.array([[-1.0]]), np.array([[0.0]])
+    np.testing.assert_array_equal(back.predict(x, verbose=0), [[-3.0]])
+    assert back.evaluate(x, y, verbose=0) == pytest.approx(300.0)

@@ -520,3 +520,11 @@ def test_validation_split_too_small_for_the_data(compiled):
     x, y = small_data(n=1)
     with pytest.raises(ValueError, match="not enough to split"):
         compiled.fit(x, y, validation_split=0.5, verbose=0)
+
+
+@pytest.mark.parametrize("epochs", [2.5, -1, True, "3"])
+def test_fit_rejects_a_bad_epoch_count(epochs):
+    model = Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="epochs must be a non-negative integer"):
+        model.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=epochs, verbose=0)

@@ -65,6 +65,9 @@ class GradientMonitor(Callback):
     def on_train_end(self, logs=None):
         self.detach()
 
+    def on_train_abort(self, logs=None):
+        self.detach()
+
     def detach(self):
         """Remove the probe listener (also done at the end of fit); idempotent."""
         if self._probes is not None:

@@ -6,6 +6,7 @@ and custom callables named in a config resolve through ``custom_objects``.
 """
 from .activation import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
 from .augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
+from .._registry import CUSTOM, resolve_custom
 from .base import LAYERS, InputSpec, Layer
 from .core import Activation, Dense, Flatten, Input
 from .dropout import Dropout
@@ -50,6 +51,8 @@ def _resolve(value, custom):
     """Replace a config value naming a custom object by the object itself."""
     if isinstance(value, str) and value in custom:
         return custom[value]
+    if isinstance(value, dict) and CUSTOM in value:
+        return resolve_custom("custom object", value, custom)
     if isinstance(value, dict) and value.get("class_name") in custom:
         obj = custom[value["class_name"]]
         cfg = value.get("config") or {}

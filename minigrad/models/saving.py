@@ -24,12 +24,12 @@ import zipfile
 
 import numpy as np
 
-from .._registry import canonical
+from .._registry import CUSTOM, canonical
 
 FORMAT_VERSION = 1
 MODEL_FORMAT = "minigrad.model"
 WEIGHTS_FORMAT = "minigrad.weights"
-_CUSTOM = "__custom_object__"   # JSON marker for a callable saved by name
+_CUSTOM = CUSTOM   # JSON marker for a callable saved by name (see _registry)
 
 
 # ---- writing ----------------------------------------------------------------------------

@@ -79,6 +79,7 @@ class Trainer:
         """Train for ``epochs`` epochs; returns the ``History`` (also ``model.history``)."""
         self._require_compiled("fit")
         batch_size = _check_batch_size(batch_size, "fit")
+        epochs, initial_epoch = _check_epochs(epochs, initial_epoch)
         verbose = _check_verbose(verbose, "fit")
         x, y = self._prepare_xy(x, y, "fit")
         (x, y), val = _validation(x, y, validation_split, validation_data, self)
@@ -88,15 +89,19 @@ class Trainer:
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            cbs.on_epoch_begin(epoch)
-            logs = self._fit_epoch(x, y, batch_size, shuffle, cbs)
-            if val is not None:
-                val_logs = self._test_loop(val[0], val[1], batch_size, cbs)
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-            cbs.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        try:
+            for epoch in range(initial_epoch, epochs):
+                cbs.on_epoch_begin(epoch)
+                logs = self._fit_epoch(x, y, batch_size, shuffle, cbs)
+                if val is not None:
+                    val_logs = self._test_loop(val[0], val[1], batch_size, cbs)
+                    logs.update({"val_" + k: v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        except BaseException:
+            cbs.on_train_abort(logs)
+            raise
         cbs.on_train_end(logs)
         return self.history
 
@@ -329,6 +334,13 @@ def _check_batch_size(batch_size, where):
         raise ValueError(f"{where}: batch_size must be a positive integer (or None for "
                          f"{DEFAULT_BATCH_SIZE}), got {batch_size!r}")
     return int(batch_size)
+
+
+def _check_epochs(epochs, initial_epoch):
+    for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"fit: {name} must be a non-negative integer, got {value!r}")
+    return int(epochs), int(initial_epoch)
 
 
 def _check_verbose(verbose, where):

@@ -66,6 +66,9 @@ class Clip(Function):
     def forward(self, x, lo=None, hi=None):
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip: lower bound {lo} is above upper bound {hi}")
+        # bounds take x's dtype (a numpy float64 bound would promote a float32 x)
+        lo = None if lo is None else x.dtype.type(lo)
+        hi = None if hi is None else x.dtype.type(hi)
         self.save(x)
         self.lo, self.hi = lo, hi
         return np.clip(x, lo, hi)

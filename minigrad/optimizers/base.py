@@ -315,7 +315,8 @@ class Optimizer:
         return g
 
     def _bad_gradient(self, g, var, k, i):
-        w, who = var.data, f"variable #{k} ({getattr(var, 'name', None)!r})"
+        name = getattr(var, "name", None)
+        w, who = var.data, f"variable #{k}" + (f" ({name!r})" if name else "")
         if g.shape != w.shape or g.dtype != w.dtype:
             raise ValueError(
                 f"{type(self).__name__}: the gradient for {who} has shape {g.shape} and dtype "
