@@ -193,6 +193,9 @@ def test_cli_table_and_errors(capsys, tmp_path):
     assert "valid: sigmoid" in capsys.readouterr().err
     assert main(["gradients", "--init", "glorot_wide"]) == 2
     assert "glorot_uniform" in capsys.readouterr().err
+    assert main(["gradients", "--plot", str(tmp_path / "missing" / "g.png")]) == 2
+    captured = capsys.readouterr()
+    assert "does not exist" in captured.err and "at initialisation" not in captured.out
 
 
 def test_plot_is_a_valid_png(digits, tmp_path):

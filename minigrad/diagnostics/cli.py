@@ -154,7 +154,12 @@ def compare_table(results, target):
 
 def command(args):
     """Entry point of the ``gradients`` subcommand."""
-    from .plot import plot_gradients, plot_profiles
+    from .plot import check_path, plot_gradients, plot_profiles
+    if args.plot:
+        check_path(args.plot)          # fail before training, not after
+    if not args.compare:
+        parse_init(args.init)
+        check_activation(args.activation)
     data = load_dataset(args.dataset)
     common = dict(depth=args.depth, width=args.width, optimizer=args.optimizer, lr=args.lr,
                   epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
@@ -172,8 +177,6 @@ def command(args):
                           title="kernel gradient norm at initialisation")
             print(f"\nplot written to {args.plot}")
         return 0
-    parse_init(args.init)
-    check_activation(args.activation)
     r = run_case(data, activation=args.activation, init=args.init, batch_norm=args.batch_norm,
                  clipnorm=args.clipnorm, **common)
     print(r["before"].table().replace("gradients of one batch (no training)",

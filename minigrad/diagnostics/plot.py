@@ -16,7 +16,8 @@ def _pyplot():
     return plt
 
 
-def _check_path(path):
+def check_path(path):
+    """FileNotFoundError naming the directory if the PNG's directory does not exist."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"plot_gradients: the directory {folder!r} of {path!r} does "
@@ -33,7 +34,7 @@ def plot_gradients(monitor_or_report, path, metric="kernel_grad_norm"):
     GradientMonitor, each layer's ``metric`` against the training step."""
     if metric not in METRICS:
         raise ValueError(f"plot_gradients: unknown metric {metric!r}; valid: {METRICS}")
-    _check_path(path)
+    check_path(path)
     plt = _pyplot()
     is_monitor = hasattr(monitor_or_report, "steps")
     if is_monitor and not monitor_or_report.steps:
@@ -76,7 +77,7 @@ def plot_gradients(monitor_or_report, path, metric="kernel_grad_norm"):
 def plot_profiles(profiles, path, metric="kernel_grad_norm", title=None):
     """Write a PNG with one line per labelled per-layer profile ``{label: [values]}``
     against layer index, log scale (the ``gradients --compare`` picture)."""
-    _check_path(path)
+    check_path(path)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
     for label, values in profiles.items():
