@@ -208,3 +208,23 @@ def test_plot_is_a_valid_png(digits, tmp_path):
     image = matplotlib.image.imread(path)
     assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
     assert image.std() > 0   # not a blank canvas
+
+
+def test_nielsen_example_shows_gradients_shrinking_towards_the_input(capsys):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "examples" / "vanishing_gradients.py"
+    spec = importlib.util.spec_from_file_location("example_vanishing_gradients", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (xa, ya), _ = mg.datasets.digits.load_data()
+    x, onehot = xa.reshape(len(xa), -1), np.eye(10, dtype=np.float32)[ya]
+    for depth in (2, 3, 4):
+        mg.random.seed(1)
+        speeds = module.speeds(gradient_report(module.nielsen_network(64, [30] * depth),
+                                               x, onehot))
+        # Nielsen's chapter 5: each layer learns several times slower than the next one
+        assert all(3.0 * a < b for a, b in zip(speeds, speeds[1:])), speeds
+    module.main(["--epochs", "1"])
+    out = capsys.readouterr().out
+    assert "per hidden layer at initialisation" in out and "4 hidden layers" in out
