@@ -18,8 +18,9 @@ def digits():
 
 
 def _compiled(model, lr=0.1):
-    model.compile(optimizer=optimizers.SGD(learning_rate=lr),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    # build_model ends in a linear layer: the loss takes logits, as the CLI compiles it
+    model.compile(optimizer=optimizers.SGD(learning_rate=lr), metrics=["accuracy"],
+                  loss=mg.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
 
@@ -101,9 +102,45 @@ def test_monitor_matches_norms_computed_by_hand(digits):
         # plain SGD: the update is lr * grad
         assert np.linalg.norm(layer.kernel.data - before) == pytest.approx(
             0.1 * np.linalg.norm(g), rel=1e-4)
-    hidden = monitor.history[model.layers[0].name]
-    assert 0.0 <= hidden["saturation"][0] <= 1.0
-    assert hidden["activation_std"][0] > 0
+    # activations and deltas by hand: the same forward, unfused, at the initial weights,
+    # with hooks catching dLoss/dz at every pre-activation
+    h, dz, outputs = mg.Tensor(x), {}, {}
+    for layer, w in zip(model.layers, w0):
+        z = h @ mg.Tensor(w, requires_grad=True) + np.zeros(w.shape[1], np.float32)
+        z.register_hook(lambda g, name=layer.name: dz.__setitem__(name, g.copy()))
+        h = z.sigmoid() if layer is not model.layers[-1] else z
+        outputs[layer.name] = h.data
+    mg.losses.SparseCategoricalCrossentropy(from_logits=True)(y, h).backward()
+    for layer in model.layers:
+        rec, out = monitor.history[layer.name], outputs[layer.name].astype(np.float64)
+        assert rec["delta_norm"][0] == pytest.approx(np.linalg.norm(dz[layer.name]), rel=1e-4)
+        assert rec["activation_mean"][0] == pytest.approx(out.mean(), rel=1e-4, abs=1e-6)
+        assert rec["activation_std"][0] == pytest.approx(out.std(), rel=1e-4)
+        if layer is model.layers[-1]:
+            assert math.isnan(rec["saturation"][0])      # linear output: no saturation rule
+        else:
+            sat = np.mean((out < 0.01) | (out > 0.99))
+            assert rec["saturation"][0] == pytest.approx(sat)
+
+
+@pytest.mark.parametrize("activation,values,fraction", [
+    ("sigmoid", [0.005, 0.5, 0.995, 0.99, 0.01, 0.3], 2 / 6),   # both tails, strict bounds
+    ("tanh", [-0.995, 0.995, 0.99, -0.99, 0.0], 2 / 5),
+    ("relu", [0.0, -0.0, 0.1, 2.0], 2 / 4),                   # output <= 0 is saturated
+    ("elu", [-0.5, 0.0, 0.1, 1.0, 3.0], 2 / 5),
+])
+def test_saturation_rules_per_activation_family(activation, values, fraction):
+    from minigrad.diagnostics.rows import kernel_rows, row_metrics
+    # float64, so that the bounds 0.01 / 0.99 are exact and strictness is tested
+    dense = layers.Dense(len(values), activation=activation, dtype="float64")
+    model = models.Sequential([layers.Input((2,)), dense])
+    row = kernel_rows(model)[0]
+    y = np.array([values], np.float64)
+    metrics = row_metrics(row, {dense.name: y}, {})
+    assert metrics["saturation"] == pytest.approx(fraction)
+    assert metrics["activation_mean"] == pytest.approx(np.mean(values), abs=1e-7)
+    assert metrics["activation_std"] == pytest.approx(np.std(values), rel=1e-9)
+    assert math.isnan(metrics["delta_norm"]) and math.isnan(metrics["kernel_grad_norm"])
 
 
 def test_monitor_every_and_records(digits):
@@ -196,6 +233,24 @@ def test_cli_table_and_errors(capsys, tmp_path):
     assert main(["gradients", "--plot", str(tmp_path / "missing" / "g.png")]) == 2
     captured = capsys.readouterr()
     assert "does not exist" in captured.err and "at initialisation" not in captured.out
+
+
+def test_cli_init_spec_compare_and_demo(capsys):
+    from minigrad.__main__ import main
+    from minigrad.diagnostics.cli import COMPARE_CASES, parse_init
+    mg.random.seed(0)
+    draw = parse_init("normal:0.3")((400, 500))
+    assert draw.std() == pytest.approx(0.3, rel=0.01) and abs(draw.mean()) < 0.005
+    assert main(["gradients", "--compare", "--epochs", "1", "--depth", "2"]) == 0
+    out = capsys.readouterr().out
+    assert all(label in out for label, *_ in COMPARE_CASES)
+    assert main(["gradients", "--depth", "2", "--epochs", "1", "--optimizer", "adam",
+                 "--lr", "0.01", "--clipnorm", "1", "--batch-norm", "--init", "normal:0.5"]) == 0
+    assert "batch" not in capsys.readouterr().err
+    assert main(["demo", "--epochs", "1", "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(out.rsplit("test accuracy", 1)[1].split()[0])
+    assert accuracy > 0.7          # one epoch of Adam on the digits
 
 
 def test_plot_is_a_valid_png(digits, tmp_path):
