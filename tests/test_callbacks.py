@@ -8,13 +8,17 @@ end with the given logs, stop when ``model.stop_training``; train end.
 import csv
 import io
 import math
+import re
 import warnings
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+import minigrad as mg
 from minigrad import callbacks as cbm
+from minigrad import metrics as mg_metrics
+from minigrad import models
 from minigrad.callbacks import (
     Callback,
     CallbackList,
@@ -198,10 +202,9 @@ def test_early_stopping_verbose_messages(capsys):
 
 
 def test_early_stopping_reads_real_metric_direction():
-    metrics = pytest.importorskip("minigrad.metrics")
     y_true = np.array([0, 1, 1])
     y_pred = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], dtype=np.float32)
-    acc = metrics.get("accuracy", y_true=y_true, y_pred=y_pred)
+    acc = mg_metrics.get("accuracy", y_true=y_true, y_pred=y_pred)
     model = FakeModel([acc])
     assert _run([EarlyStopping(monitor="val_accuracy")], model,
                 _seq("val_accuracy", [0.5, 0.6, 0.55])) == 3
@@ -401,6 +404,56 @@ def test_progbar_terminal_mode_updates_in_place():
     assert "loss: 0.1000" in final
 
 
+class FakeClock:
+    """Stands in for ``time`` in minigrad.progbar: ``monotonic()`` returns ``t``, which only
+    the test moves. It starts far from 0, as a real monotonic clock does."""
+
+    def __init__(self, t=1000.0):
+        self.t = t
+
+    def monotonic(self):
+        return self.t
+
+
+# (Progbar kwargs, fake seconds per update, updates between two lines). The steps keep
+# every line time well clear of a multiple of the interval, so float rounding cannot move
+# a line: e.g. 10 ms steps would put a line exactly on each 50 ms boundary.
+THROTTLE_TABLE = [
+    ({}, 0.011, 5),                   # default interval, 50 ms: 44 ms < 50 ms <= 55 ms
+    ({}, 0.0013, 39),                 # 49.4 ms < 50 ms <= 50.7 ms
+    ({}, 0.02, 3),
+    ({}, 0.07, 1),
+    ({"interval": 0.1}, 0.011, 10),   # 99 ms < 100 ms <= 110 ms
+    # binary fractions, exact in float: a line due exactly one interval later is drawn
+    ({"interval": 2.0 ** -4}, 2.0 ** -6, 4),
+]
+
+
+@pytest.mark.parametrize("kwargs, step, every", THROTTLE_TABLE)
+@pytest.mark.parametrize("stream_type", [io.StringIO, TTY])
+def test_progbar_redraws_once_per_interval(monkeypatch, kwargs, step, every, stream_type):
+    clock = FakeClock()
+    monkeypatch.setattr("minigrad.progbar.time", clock)
+    target = 4 * every + 2
+    stream = stream_type()
+    bar = Progbar(target, stream=stream, **kwargs)     # the clock starts at construction
+    for i in range(1, target + 1):
+        clock.t += step
+        bar.update(i, [("loss", 0.5)])
+    out = stream.getvalue()
+    # a line once ``every`` updates (never at once: the first waits a whole interval), and
+    # the final line regardless of the interval
+    expected = [*range(every, target, every), target]
+    if stream_type is TTY:
+        frames = out.split("\r")[1:]
+        assert out.count("\n") == 1 and out.endswith("\n")
+    else:
+        frames = out.splitlines()
+        assert "\r" not in out and "\x1b[" not in out   # no colour codes off a terminal
+    counts = [re.match(r"(?:\x1b\[1m)? *(\d+)/(\d+)\b", f).groups() for f in frames]
+    assert counts == [(str(i), str(target)) for i in expected]
+
+
 def test_progbar_non_terminal_mode_is_throttled():
     stream = io.StringIO()
     bar = Progbar(50, interval=1e9, stream=stream)
@@ -470,9 +523,6 @@ def test_progbar_logger_verbose_2_one_line_per_epoch(capsys):
 # ---- the real model ----------------------------------------------------------------------
 
 def _real_model():
-    models = pytest.importorskip("minigrad.models")
-    pytest.importorskip("minigrad.optimizers")
-    import minigrad as mg
     mg.random.seed(0)
     model = models.Sequential([mg.layers.Dense(8, activation="relu", input_shape=(2,)),
                                mg.layers.Dense(3, activation="softmax")])
@@ -517,7 +567,6 @@ def test_callbacks_with_real_sequential(tmp_path):
 
 
 def test_model_checkpoint_with_real_sequential(tmp_path):
-    models = pytest.importorskip("minigrad.models")
     model, x, y = _real_model()
     path = tmp_path / "best.mg"
     history = model.fit(x, y, epochs=6, batch_size=16, validation_split=0.25, verbose=0,
@@ -529,7 +578,6 @@ def test_model_checkpoint_with_real_sequential(tmp_path):
 
 def test_terminate_on_nan_with_real_sequential(capsys):
     model, x, y = _real_model()
-    import minigrad as mg
     model.compile(optimizer=mg.optimizers.SGD(learning_rate=1e30), loss="mse")
     with np.errstate(all="ignore"):
         history = model.fit(x, np.eye(3, dtype=np.float32)[y], epochs=5, batch_size=10,

@@ -5,6 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
+from minigrad import random as mgrandom
 from minigrad.datasets import _idx, digits, fashion_mnist, mnist, synthetic
 
 # ----------------------------------------------------------------------------- digits
@@ -231,7 +232,6 @@ def test_synthetic_shapes_counts_and_seed(name):
 
 @pytest.mark.parametrize("name", list(GENERATORS))
 def test_synthetic_global_generator(name):
-    mgrandom = pytest.importorskip("minigrad.random")
     mgrandom.seed(123)
     X1, y1 = GENERATORS[name](50, None)
     mgrandom.seed(123)

@@ -195,12 +195,12 @@ def test_batchnorm_axis1_on_rank4_and_center_scale_off():
 # --------------------------------------------------------------------------------- Dropout
 def test_dropout_keeps_the_mean_and_scales_survivors():
     # 100 000 ones, rate 0.3: the mean has std sqrt(rate/(1-rate)/n) ~ 0.0021 and the dropped
-    # fraction std sqrt(rate(1-rate)/n) ~ 0.0014; the tolerance 0.01 is about 5-7 sigma.
+    # fraction std sqrt(rate(1-rate)/n) ~ 0.0014; the tolerances are about 5 and 6 sigma.
     mg.random.seed(0)
     x = np.ones((200, 500), np.float32)
     y = L.Dropout(0.3)(x, training=True).data
     assert abs(y.mean() - 1.0) < 0.01
-    assert abs((y == 0).mean() - 0.3) < 0.01
+    assert abs((y == 0).mean() - 0.3) < 0.0085
     np.testing.assert_array_equal(np.unique(y), np.array([0, np.float32(1 / 0.7)], np.float32))
 
 
@@ -361,10 +361,10 @@ def test_battery_one_sgd_step_changes_exactly_the_trainable_weights(key):
     y = layer(mg.Tensor(x, requires_grad=True), training=True)
     before = layer.get_weights()             # after the forward: BN moving stats moved there
     (y * rng(5).normal(size=y.shape)).sum().backward()
-    for w in layer.trainable_weights:
-        w.data -= 0.1 * w.grad
+    mg.optimizers.SGD(0.1).step(layer.trainable_weights)     # no-op when there are none
     for w, old in zip(layer.weights, before):
-        if w.trainable:
+        if w.trainable:              # plain SGD from the backward's gradient, every entry moved
+            np.testing.assert_allclose(w.data, old - 0.1 * w.grad, rtol=1e-15, atol=0)
             assert np.all(w.data != old), w.name
         else:
             assert w.grad is None and np.array_equal(w.data, old), w.name

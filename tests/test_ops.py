@@ -480,15 +480,15 @@ def test_grad_large_catches_a_wrong_gradient():
 def all_functions():
     """Every Function subclass defined in minigrad (test-defined ones excluded by module)."""
     import minigrad
-    import minigrad.ops
-    for m in pkgutil.iter_modules(minigrad.ops.__path__):
-        importlib.import_module(f"minigrad.ops.{m.name}")
-    for m in pkgutil.walk_packages(minigrad.__path__, "minigrad.", onerror=lambda name: None):
-        if m.name != "minigrad.__main__" and ".ops." not in m.name:
-            try:
-                importlib.import_module(m.name)
-            except ImportError:   # optional extras (matplotlib) may be absent
-                pass
+
+    def unimportable(name):   # walk_packages would otherwise skip a broken subpackage
+        raise ImportError(f"cannot import {name}")
+
+    # every module must import: the optional matplotlib is only imported inside
+    # minigrad.diagnostics.plot's functions, so it need not be installed here
+    for m in pkgutil.walk_packages(minigrad.__path__, "minigrad.", onerror=unimportable):
+        if m.name != "minigrad.__main__":
+            importlib.import_module(m.name)
     seen, stack = set(), [Function]
     while stack:
         for sub in stack.pop().__subclasses__():
@@ -502,51 +502,6 @@ def test_every_function_has_a_row():
     covered = {row.op for row in TABLE}
     missing = sorted(f"{c.__module__}.{c.__name__}" for c in all_functions() - covered)
     assert not missing, f"Function subclasses without a row in the op table: {missing}"
-
-
-# ---------------------------------------------------------------------------- probes
-
-
-PLAIN = {None: lambda z: z, "relu": lambda z: z.relu(), "tanh": lambda z: z.tanh(),
-         "sigmoid": lambda z: z.sigmoid(), "elu": activation.elu, "selu": activation.selu,
-         "leaky_relu": activation.leaky_relu}
-
-
-@pytest.mark.parametrize("act", list(PLAIN), ids=str)
-@pytest.mark.parametrize("x_shape", [(5, 4), (2, 3, 4)], ids=["2d", "3d"])
-def test_linear_probe_delta_is_the_unfused_preactivation_gradient(act, x_shape):
-    rng = np.random.default_rng(7)
-    arrays = [rng.standard_normal(s) for s in (x_shape, (4, 3), (3,))]
-    c = rng.standard_normal(x_shape[:-1] + (3,))
-    seen = []
-    listener = mg.add_probe_listener(lambda tag, kind, a: seen.append((tag, kind, a.copy())))
-    try:
-        fused = [mg.Tensor(a, requires_grad=True) for a in arrays]
-        linear.linear(*fused, act, tag="dense_7").backward(c)
-    finally:
-        mg.remove_probe_listener(listener)
-    plain = [mg.Tensor(a, requires_grad=True) for a in arrays]
-    z = plain[0] @ plain[1] + plain[2]
-    dz = []
-    z.register_hook(lambda g: dz.append(g.copy()))
-    y = PLAIN[act](z)
-    y.backward(c)
-    assert [(tag, kind) for tag, kind, _ in seen] == [("dense_7", "output"), ("dense_7", "delta")]
-    np.testing.assert_allclose(seen[0][2], y.data, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(seen[1][2], dz[0], rtol=1e-12, atol=1e-12)
-    for f, p in zip(fused, plain):
-        np.testing.assert_allclose(f.grad, p.grad, rtol=1e-12, atol=1e-12)
-
-
-def test_linear_without_tag_sends_no_probe():
-    seen = []
-    listener = mg.add_probe_listener(lambda *a: seen.append(a))
-    try:
-        x, w = mg.Tensor(np.ones((2, 3)), requires_grad=True), mg.Tensor(np.ones((3, 4)))
-        linear.linear(x, w, activation="relu").sum().backward()
-    finally:
-        mg.remove_probe_listener(listener)
-    assert seen == [] and x.grad is not None
 
 
 # ---------------------------------------------------------------------------- op details
@@ -582,7 +537,7 @@ def test_dropout_identity_outside_training_and_rate_statistics():
     mg.random.seed(0)
     y = dropout.dropout(x, 0.3, training=True)
     kept = y.data != 0
-    assert abs(kept.mean() - 0.7) < 0.005                          # 100 000 draws
+    assert abs(kept.mean() - 0.7) < 0.005          # 100 000 draws: sd 0.00145, 3.4 sigma
     np.testing.assert_allclose(y.data[kept], 1 / 0.7, rtol=1e-6)   # inverted scaling
     mg.random.seed(0)
     np.testing.assert_array_equal(dropout.dropout(x, 0.3, training=True).data, y.data)

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ import pytest
 import minigrad as mg
 from minigrad import layers
 from minigrad.datasets import digits
-from minigrad.models import Sequential, load_model
+from minigrad.models import Sequential, load_model, saving
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -329,7 +330,7 @@ def test_corrupted_member_is_refused(tmp_path):
         load_model(tmp_path / "bad")
 
 
-def test_failed_save_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
+def test_unserialisable_model_is_refused_before_anything_is_written(tmp_path):
     path = tmp_path / "m"
     build().save(path)
     before = path.read_bytes()
@@ -337,6 +338,52 @@ def test_failed_save_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
         build(activation=lambda t: t.relu()).save(path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m"]
+
+
+def test_save_failing_midway_keeps_the_previous_file_and_removes_the_temporary(
+        tmp_path, monkeypatch):
+    path = tmp_path / "m"
+    build(seed=0).save(path)
+    before = path.read_bytes()
+    real_save, calls = np.save, []
+
+    def save_then_fail(*args, **kwargs):
+        calls.append(args[1].shape)
+        if len(calls) == 2:          # the temporary file exists and holds one array by now
+            assert len(os.listdir(tmp_path)) == 2
+            raise OSError(28, "No space left on device")
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(saving.np, "save", save_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        build(seed=1).save(path)
+    assert len(calls) == 2
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["m"]
+
+
+def test_save_fsyncs_the_file_before_the_rename_and_the_directory_after(tmp_path, monkeypatch):
+    path = tmp_path / "m"
+    build(seed=0).save(path)                      # a previous file, to be replaced
+    old_inode = path.stat().st_ino
+    real_fsync, synced = os.fsync, []
+
+    def recording_fsync(fd):
+        st = os.fstat(fd)
+        # what the fd is, how much of it is written, and what ``path`` is at that moment
+        synced.append((st.st_ino, stat.S_ISDIR(st.st_mode), st.st_size, path.stat().st_ino))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(saving.os, "fsync", recording_fsync)
+    build(seed=1).save(path)
+    new = path.stat()
+    assert new.st_ino != old_inode
+    assert synced == [
+        # the new file, completely flushed, while ``path`` is still the previous file
+        (new.st_ino, False, new.st_size, old_inode),
+        # then the directory, once the rename has happened
+        (tmp_path.stat().st_ino, True, synced[1][2], new.st_ino),
+    ]
 
 
 def test_custom_functions_named_like_builtins_are_never_swapped_for_them(tmp_path):

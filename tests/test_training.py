@@ -179,9 +179,10 @@ def test_validation_split_takes_last_rows_before_shuffling():
     assert expected != pytest.approx(np_ce(model.get_weights(), x[:3], y[:3]), rel=1e-3)
 
 
-def test_epoch_loss_is_sample_weighted_mean_on_pre_step_weights():
+def test_epoch_loss_is_the_sample_weighted_mean_of_the_batch_losses():
     """With lr=0 the weights never move, so the epoch loss (batches of 4, 4, 2) must equal
-    the full-data loss; an unweighted mean of the batch means would not."""
+    the full-data loss; an unweighted mean of the batch means would not. (The pre-step rule
+    needs lr > 0: test_fit_reports_loss_and_metrics_of_the_pre_step_weights.)"""
     x, y = small_data(n=10)
     model = small_model()
     model.compile(optimizer=mg.optimizers.SGD(learning_rate=0.0),
@@ -191,6 +192,27 @@ def test_epoch_loss_is_sample_weighted_mean_on_pre_step_weights():
     assert hist.history["loss"] == pytest.approx([full, full], rel=1e-5)
     acc = float((np_forward(model.get_weights(), x).argmax(1) == y).mean())
     assert hist.history["accuracy"] == pytest.approx([acc, acc])
+
+
+def test_fit_reports_loss_and_metrics_of_the_pre_step_weights():
+    """One batch with a real step (lr > 0): history holds the loss and accuracy of the
+    forward pass the step was computed from, not of the weights after the step."""
+    x, y = small_data(n=10)
+    model = small_model()
+    model.compile(optimizer=mg.optimizers.SGD(learning_rate=0.5),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    w0 = model.get_weights()
+    hist = model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+    w1 = model.get_weights()
+
+    def accuracy(w):
+        return float((np_forward(w, x).argmax(1) == y).mean())
+
+    # the step moved the loss and the accuracy far enough to tell the two apart
+    assert np_ce(w1, x, y) != pytest.approx(np_ce(w0, x, y), rel=1e-2)
+    assert accuracy(w1) != accuracy(w0)
+    assert hist.history["loss"] == pytest.approx([np_ce(w0, x, y)], rel=1e-5)
+    assert hist.history["accuracy"] == pytest.approx([accuracy(w0)])
 
 
 def test_loss_includes_regularization_penalties():
