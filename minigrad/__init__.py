@@ -22,6 +22,14 @@ from .ops.matmul import matmul
 
 __version__ = "0.1.0"
 
+__all__ = [
+    "config", "random", "Tensor", "Parameter", "no_grad", "enable_grad", "is_grad_enabled",
+    "probe", "add_probe_listener", "remove_probe_listener", "gradcheck", "GradcheckError",
+    "manual_seed", "add", "sub", "mul", "div", "neg", "exp", "log", "sqrt", "abs", "clip",
+    "sum", "mean", "max", "min", "var", "reshape", "flatten", "transpose", "concatenate",
+    "stack", "where", "cast", "matmul", "keras",
+]
+
 keras = _sys.modules[__name__]
 
 

@@ -53,8 +53,11 @@ def load_dataset(name):
         (xa, ya), (xb, yb) = digits.load_data(image_size=28 if name == "digits28" else 8)
     else:
         raise ValueError(f"--dataset {name!r}: valid: digits, digits28, mnist")
-    flat = (lambda a: a.reshape(len(a), -1).astype(np.float32))
-    return (flat(xa), ya.astype(np.int64)), (flat(xb), yb.astype(np.int64))
+    return (_flat(xa), ya.astype(np.int64)), (_flat(xb), yb.astype(np.int64))
+
+
+def _flat(images):
+    return images.reshape(len(images), -1).astype(np.float32)
 
 
 def build_model(n_in, depth, width, activation, init, batch_norm=False, n_out=10):

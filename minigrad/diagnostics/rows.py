@@ -27,8 +27,8 @@ _SATURATION_MODE = {"sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 3, "elu": 
 def _row_stats(kg, bg, dz, y, w, w0, mode, out):
     """One call per row, one pass per array (flat; empty = absent) into ``out`` (RAW_SIZE):
     [sum kg^2, sum |kg|, sum bg^2, sum dz^2, sum y, sum y^2, saturated count of y,
-     sum (w - w0)^2, sum w0^2, then the sizes of kg, bg, dz, y]. Saturation: mode 1 sigmoid (y < 0.01 or y > 0.99),
-    2 tanh (|y| > 0.99), 3 ReLU family (y <= 0), 0 none."""
+     sum (w - w0)^2, sum w0^2, then the sizes of kg, bg, dz, y]. Saturation: mode 1
+    sigmoid (y < 0.01 or y > 0.99), 2 tanh (|y| > 0.99), 3 ReLU family (y <= 0), 0 none."""
     # local accumulators (not out[j] += ...): a store per element would block SIMD
     k2 = 0.0
     k1 = 0.0
