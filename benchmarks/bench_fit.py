@@ -7,6 +7,8 @@ categorical cross-entropy, accuracy, batch 32, on the 1,500 training digits at 2
 - minigrad ``fit`` with verbose=0 and with verbose=1 (the progress bar written to a
   non-terminal stream, so its cost is measured, not the terminal's), and verbose=0 again in
   a child process limited to one BLAS thread (small GEMMs often run faster on one);
+- the same step by hand: numpy around minigrad's kernels, no graph, layers or checks (the
+  floor set by the GEMMs, the Adam pass and the batch gather; fit's overhead sits on it);
 - Keras 3 on the torch backend, ``fit(verbose=0)``, when ``keras`` and ``torch`` import;
 - a hand-written PyTorch loop (shuffle, zero_grad, forward, cross-entropy, backward, Adam
   step, running loss and accuracy read back per batch) when ``torch`` imports.
@@ -137,6 +139,62 @@ def bench_torch(x, y, x_test, y_test, epochs, repeats):
     return seconds, float((pred == y_test).mean()), torch.__version__, torch.get_num_threads()
 
 
+# ---- the same step by hand ---------------------------------------------------------------
+def bench_by_hand(x, y, x_test, y_test, epochs, repeats):
+    """The lecture step written out in numpy around minigrad's own kernels (fused bias+relu
+    and its backward, the Adam update), with no graph, layers or checks: the floor that the
+    GEMMs, the Adam pass and the batch gather set, under which fit's Python overhead sits."""
+    from minigrad.ops.linear import _RELU, _linear_bwd, _linear_fwd
+    from minigrad.optimizers.adam import _adam_update
+    rng = np.random.default_rng(0)
+    xf, xt = x.reshape(len(x), -1), x_test.reshape(len(x_test), -1)
+    limits = (np.sqrt(6 / (784 + 128)), np.sqrt(6 / (128 + 10)))
+    params = [rng.uniform(-limits[0], limits[0], (784, 128)).astype(np.float32),
+              np.zeros(128, np.float32),
+              rng.uniform(-limits[1], limits[1], (128, 10)).astype(np.float32),
+              np.zeros(10, np.float32)]
+    slots = [(np.zeros(p.size, np.float32), np.zeros(p.size, np.float32)) for p in params]
+    steps = [0]
+
+    def step(xb, yb):
+        w1, b1, w2, b2 = params
+        rows = np.arange(len(yb))
+        h = xb @ w1
+        _linear_fwd(h, b1, _RELU, 0.0, 1.0, 0.0, h)
+        z = h @ w2 + b2
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        loss = -np.log(np.clip(p[rows, yb], 1e-7, 1 - 1e-7)).mean()
+        correct = int((p.argmax(axis=1) == yb).sum())
+        p[rows, yb] -= 1.0
+        p /= len(yb)
+        dh = p @ w2.T
+        dz, db1 = np.empty_like(dh), np.empty_like(b1)
+        _linear_bwd(h, dh, _RELU, 0.0, 1.0, dz, db1)
+        steps[0] += 1
+        t = steps[0]
+        hp = np.array([1e-3 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t), 0.1, 0.001, 1e-7],
+                      dtype=np.float32)
+        for w, g, (m, v) in zip(params, (xb.T @ dz, db1, h.T @ p, p.sum(axis=0)), slots):
+            _adam_update(w.reshape(-1), g.reshape(-1), m, v, hp)
+        return loss, correct
+
+    def run(n):
+        for _ in range(n):
+            order = rng.permutation(len(xf))
+            loss_sum = correct = 0
+            for start in range(0, len(xf), 32):
+                idx = order[start:start + 32]
+                loss, c = step(xf[idx], y[idx])
+                loss_sum += loss * len(idx)
+                correct += c
+
+    seconds = best_epoch_time(run, epochs, repeats)
+    w1, b1, w2, b2 = params
+    acc = float(((np.maximum(xt @ w1 + b1, 0) @ w2 + b2).argmax(axis=1) == y_test).mean())
+    return seconds, acc
+
+
 def one_blas_thread(epochs, repeats):
     """minigrad verbose=0 in a child process whose BLAS runs one thread (the thread count is
     fixed when numpy loads, so it needs a fresh process)."""
@@ -153,6 +211,7 @@ def run_all(data, epochs, repeats):
         ("minigrad fit, verbose=0", *bench_minigrad(*data, epochs, repeats, verbose=0)),
         ("minigrad fit, verbose=1 (bar)", *bench_minigrad(*data, epochs, repeats, verbose=1)),
         ("minigrad fit, verbose=0, 1 BLAS thread", *one_blas_thread(epochs, repeats)),
+        ("by hand: numpy + minigrad kernels, no engine", *bench_by_hand(*data, epochs, repeats)),
     ]
     try:
         seconds, acc, version = bench_keras(*data, epochs, repeats)
@@ -174,7 +233,8 @@ def report(rows, steps):
         print(f"{name:{width}}  {sec:7.4f}  {sec * 1e3 / steps:8.3f}  {acc:8.3f}")
     t0, t1 = rows[0][1], rows[1][1]   # minigrad verbose=0, verbose=1
     print(f"\nprogress bar cost: {100 * (t1 / t0 - 1):+.1f} % (target < 5 %)")
-    for name, sec, _ in rows[3:]:
+    print(f"minigrad fit / the same step by hand: {t0 / rows[3][1]:.2f}x")
+    for name, sec, _ in rows[4:]:
         peer, target = ("Keras-on-torch", 0.1) if name.startswith("Keras") else (
             "PyTorch loop", 0.5)
         print(f"minigrad / {peer}: {t0 / sec:.3f}x (target <= {target}x)")

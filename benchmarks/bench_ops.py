@@ -239,6 +239,26 @@ def bench_overhead(pt):
               f"(target <= 1.0x)")
 
 
+def bench_step_overhead():
+    """fit's per-step cost on the lecture model's layers at tiny sizes (8 inputs, 8 and 3
+    units): the GEMMs and kernels take ~nothing, so this is the framework's own time per step
+    (layers, graph, loss, backward walk, optimizer and metrics bookkeeping, callbacks)."""
+    rng = np.random.default_rng(0)
+    x = rng.random((1504, 4, 2), dtype=np.float32)
+    y = rng.integers(0, 3, 1504)
+    mg.random.seed(0)
+    model = mg.models.Sequential([mg.layers.Flatten(input_shape=[4, 2]),
+                                  mg.layers.Dense(8, activation="relu"),
+                                  mg.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    steps = len(x) // 32
+    t = timeit(lambda: model.fit(x, y, batch_size=32, epochs=1, verbose=0), 1, repeats=20)
+    print(f"\n== fit overhead per step: Flatten -> Dense(8, relu) -> Dense(3, softmax), Adam, "
+          f"batch 32 of 8 inputs ==\n  {t[0] / steps * 1e6:7.1f} / {t[1] / steps * 1e6:7.1f} "
+          f"us per step (best / median)")
+
+
 # ---- kernel design choices --------------------------------------------------------------------
 def _relu_only_kernels():
     """A dedicated bias+relu kernel and a one-pass numba sigmoid: the alternatives measured
@@ -326,6 +346,7 @@ def main():
     bench_linear(pt)
     bench_kernels()
     bench_overhead(pt)
+    bench_step_overhead()
     bench_import()
 
 

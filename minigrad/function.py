@@ -23,10 +23,11 @@ class Function:
     # input and referenced by nothing else: the walk may store it in a leaf's .grad uncopied
     fresh_grads = False
 
-    def __init__(self):
-        self.inputs = ()
-        self.saved = ()
-        self.needs_input_grad = ()
+    # what a Function made by hand (``Linear()``, as the op tests do) starts with; ``apply``
+    # sets each on the instance (class attributes, so that no ``__init__`` runs per op)
+    inputs = ()
+    saved = ()
+    needs_input_grad = ()
 
     @property
     def name(self):
@@ -45,22 +46,28 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **kwargs):
         """Run the op on Tensors, arrays or scalars; returns a Tensor (a graph node if needed)."""
-        tensors = _fast_tensors(inputs) or _to_tensors(cls, inputs)
+        needs = _fast_needs(inputs)
+        if needs is None:
+            inputs = _to_tensors(cls, inputs)
+            needs = tuple([t.requires_grad for t in inputs])
         fn = cls()
-        needs = tuple([t.requires_grad for t in tensors])
         fn.needs_input_grad = needs
-        out = fn.forward(*[t.data for t in tensors], **kwargs)
+        out = fn.forward(*[t.data for t in inputs], **kwargs)
         # integer/bool outputs (a cast to int) carry no gradient, as integer tensors cannot
-        if grad_mode._state["enabled"] and True in needs and out.dtype.kind == "f":
-            fn.inputs = tensors
-            return Tensor._make(out, fn)
-        return Tensor._make(out, None)
+        if True in needs and grad_mode._state["enabled"] and out.dtype.kind == "f":
+            fn.inputs = inputs
+            return _make(out, fn)
+        return _make(out, None)
 
 
-def _fast_tensors(inputs):
-    """``inputs`` when they are all Tensors of one float dtype (nothing to convert or
-    check: the common case, ~1 us cheaper than _to_tensors); None otherwise."""
+_make = Tensor._make
+
+
+def _fast_needs(inputs):
+    """``needs_input_grad`` when the inputs are all Tensors of one float dtype (nothing to
+    convert or check: the common case, one loop instead of _to_tensors'); None otherwise."""
     dt = None
+    needs = []
     for t in inputs:
         if not isinstance(t, Tensor):
             return None
@@ -69,7 +76,8 @@ def _fast_tensors(inputs):
             if dt is not None or d.kind != "f" or d.itemsize < 4:
                 return None
             dt = d
-    return inputs or None
+        needs.append(t.requires_grad)
+    return tuple(needs) if needs else None
 
 
 def _is_scalar(x):

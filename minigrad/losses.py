@@ -26,7 +26,7 @@ registry = Registry("loss")
 # ---- inputs: conversion, rank alignment, label checks ----------------------------------------
 def _pred(y_pred):
     p = y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
-    if p.dtype.kind != "f":
+    if p.data.dtype.kind != "f":
         p = Tensor(p.data.astype(config.floatx()))
     return p
 
@@ -90,8 +90,9 @@ def sparse_ids(name, y_true, pred_shape):
     elif lab.dtype.kind not in "iub":
         raise ValueError(f"{name}: labels must be integer class ids, got dtype {lab.dtype}")
     ids = lab.astype(np.int64, copy=False)
-    bad = ids[(ids < 0) | (ids >= k)]
-    if bad.size:
+    # one reduction finds both kinds of bad id: negative ones wrap to huge unsigned values
+    if ids.size and np.maximum.reduce(ids.view(np.uint64), axis=None) >= k:
+        bad = ids[(ids < 0) | (ids >= k)]
         raise ValueError(f"{name}: label {int(bad.reshape(-1)[0])} is outside [0, {k}): "
                          f"y_pred of shape {tuple(pred_shape)} has {k} classes")
     return ids
@@ -106,12 +107,12 @@ def _rows(x, k):
 def _crossentropy(labels, p, from_logits, sparse):
     """Batch-mean cross-entropy; ``labels``: int ids of shape p.shape[:-1] (sparse) or an
     array of p's shape. Picks the fused kernel whenever the logits are at hand."""
-    k = p.shape[-1]
+    k = p.data.shape[-1]
     rows = labels.reshape(-1) if sparse else _rows(labels, k)
     if from_logits:
         return softmax_cross_entropy(_rows(p, k), rows)
     ctx = p._ctx
-    if isinstance(ctx, Softmax) and ctx.axis == p.ndim - 1:
+    if isinstance(ctx, Softmax) and ctx.axis == p.data.ndim - 1:
         return softmax_cross_entropy(_rows(ctx.inputs[0], k), rows, epsilon=config.epsilon())
     eps = config.epsilon()
     probs = _rows(p, k)
@@ -127,9 +128,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     probabilities (clipped to [1e-7, 1-1e-7]) or, with from_logits, logits."""
     name = "sparse_categorical_crossentropy"
     p = _pred(y_pred)
-    if p.ndim < 1:
+    if p.data.ndim < 1:
         raise ValueError(f"{name}: y_pred must have a class axis, got shape {p.shape}")
-    return _crossentropy(sparse_ids(name, y_true, p.shape), p, from_logits, sparse=True)
+    return _crossentropy(sparse_ids(name, y_true, p.data.shape), p, from_logits, sparse=True)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False):

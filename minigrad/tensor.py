@@ -9,6 +9,8 @@ import numpy as np
 
 from . import config
 
+_new = object.__new__
+
 
 def _convert(data, dtype):
     """The dtype rules: ndarrays keep float32/float64 and integer/bool types; Python floats,
@@ -51,9 +53,10 @@ class Tensor:
                 f"Tensor: only float tensors can require grad; got dtype {self.data.dtype}")
         self.requires_grad = bool(flag)
 
-    @classmethod
-    def _make(cls, data, ctx):
-        t = Tensor.__new__(Tensor)
+    @staticmethod
+    def _make(data, ctx):
+        """The fast constructor for op outputs: no conversion, no checks."""
+        t = _new(Tensor)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
         t.grad = None
         t.requires_grad = ctx is not None
@@ -137,7 +140,7 @@ class Tensor:
                 raise RuntimeError(
                     f"backward: grad can be omitted only for a one-element tensor; this one "
                     f"has shape {self.data.shape}: pass grad= of that shape")
-            g = np.ones_like(self.data)
+            g = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
         else:
             g = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
             if g.shape != self.data.shape:
@@ -147,21 +150,23 @@ class Tensor:
         _run_backward(self, g, retain_graph)
 
     # ---- operators ----------------------------------------------------------------------
-    def __add__(self, o): return _arith.add(self, o)
-    def __radd__(self, o): return _arith.add(o, self)
-    def __sub__(self, o): return _arith.sub(self, o)
-    def __rsub__(self, o): return _arith.sub(o, self)
-    def __mul__(self, o): return _arith.mul(self, o)
-    def __rmul__(self, o): return _arith.mul(o, self)
-    def __truediv__(self, o): return _arith.div(self, o)
-    def __rtruediv__(self, o): return _arith.div(o, self)
-    def __pow__(self, o): return _arith.pow(self, o)
-    def __rpow__(self, o): return _arith.pow(o, self)
-    def __matmul__(self, o): return _matmul.matmul(self, o)
-    def __rmatmul__(self, o): return _matmul.matmul(o, self)
-    def __neg__(self): return _arith.neg(self)
+    # the operators call the op classes directly (one Python call fewer per op than the
+    # functions of ops/arith.py, which do the same)
+    def __add__(self, o): return _arith.Add.apply(self, o)
+    def __radd__(self, o): return _arith.Add.apply(o, self)
+    def __sub__(self, o): return _arith.Sub.apply(self, o)
+    def __rsub__(self, o): return _arith.Sub.apply(o, self)
+    def __mul__(self, o): return _arith.Mul.apply(self, o)
+    def __rmul__(self, o): return _arith.Mul.apply(o, self)
+    def __truediv__(self, o): return _arith.Div.apply(self, o)
+    def __rtruediv__(self, o): return _arith.Div.apply(o, self)
+    def __pow__(self, o): return _arith.Pow.apply(self, o)
+    def __rpow__(self, o): return _arith.Pow.apply(o, self)
+    def __matmul__(self, o): return _matmul.MatMul.apply(self, o)
+    def __rmatmul__(self, o): return _matmul.MatMul.apply(o, self)
+    def __neg__(self): return _arith.Neg.apply(self)
     def __pos__(self): return self
-    def __abs__(self): return _unary.abs(self)
+    def __abs__(self): return _unary.Abs.apply(self)
     def __getitem__(self, index): return _shape.getitem(self, index)
 
     # comparisons: boolean tensors, no gradient
@@ -254,26 +259,29 @@ class Parameter(Tensor):
 
 def _toposort(root):
     """Tensors that require grad, reachable from ``root``, inputs before outputs."""
-    order, seen, stack = [], set(), [(root, False)]
+    order, seen, stack = [], set(), [root]
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
+        t = stack.pop()
+        if t is None:               # the marker pushed below: t's inputs are all in order
+            order.append(stack.pop())
+            continue
+        k = id(t)
+        if k in seen:
+            continue
+        seen.add(k)
+        ctx = t._ctx
+        if ctx is None:             # a leaf waits for nothing
             order.append(t)
             continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        ctx = t._ctx
-        if ctx is not None:
-            for p in ctx.inputs:
-                if p.requires_grad and id(p) not in seen:
-                    stack.append((p, False))
+        stack.append(t)
+        stack.append(None)
+        for p in ctx.inputs:
+            if p.requires_grad and id(p) not in seen:
+                stack.append(p)
     return order
 
 
 def _run_backward(root, g, retain_graph):
-    from .function import FREED, unbroadcast
     grads = {id(root): g}
     owned = set()      # ids whose pending gradient is an array only this walk references
     for t in reversed(_toposort(root)):
@@ -285,14 +293,7 @@ def _run_backward(root, g, retain_graph):
             g = np.asarray(g)            # and hooks need arrays
         if t._hooks:
             owned.discard(k)             # a hook may keep a reference to g
-            for hook in tuple(t._hooks):
-                r = hook(g)
-                if r is not None:
-                    r = np.asarray(r, dtype=t.data.dtype)
-                    if r.shape != g.shape:
-                        raise ValueError(f"hook {hook!r} returned a gradient of shape {r.shape},"
-                                         f" expected {g.shape}")
-                    g = r
+            g = _run_hooks(t, g)
         ctx = t._ctx
         if ctx is None:
             if t.grad is None:
@@ -301,7 +302,7 @@ def _run_backward(root, g, retain_graph):
             else:
                 t.grad += g
             continue
-        if ctx.saved is FREED:
+        if ctx.saved is _FREED:
             raise RuntimeError(
                 f"backward through {ctx.name} a second time: its saved values were freed; "
                 f"call backward(retain_graph=True) the first time")
@@ -313,11 +314,12 @@ def _run_backward(root, g, retain_graph):
             if dx is None or not need:
                 continue
             mine = fresh
-            if dx.shape != inp.data.shape:
-                dx = unbroadcast(dx, inp.data.shape, ctx)
+            data = inp.data
+            if dx.shape != data.shape:
+                dx = _unbroadcast(dx, data.shape, ctx)
                 mine = mine or dx.base is None
-            if dx.dtype != inp.data.dtype:
-                dx = dx.astype(inp.data.dtype)
+            if dx.dtype is not data.dtype and dx.dtype != data.dtype:
+                dx = dx.astype(data.dtype)
                 mine = True
             ki = id(inp)
             prev = grads.get(ki)
@@ -331,7 +333,20 @@ def _run_backward(root, g, retain_graph):
             else:
                 owned.discard(ki)
         if not retain_graph:
-            ctx.saved = FREED
+            ctx.saved = _FREED
+
+
+def _run_hooks(t, g):
+    """Call t's hooks in order on its complete gradient; an array a hook returns replaces it."""
+    for hook in tuple(t._hooks):
+        r = hook(g)
+        if r is not None:
+            r = np.asarray(r, dtype=t.data.dtype)
+            if r.shape != g.shape:
+                raise ValueError(f"hook {hook!r} returned a gradient of shape {r.shape},"
+                                 f" expected {g.shape}")
+            g = r
+    return g
 
 
 def _act():
@@ -346,3 +361,4 @@ def _softmax():
 
 from .ops import arith as _arith, matmul as _matmul, reduce as _reduce  # noqa: E402
 from .ops import shape as _shape, unary as _unary  # noqa: E402
+from .function import FREED as _FREED, unbroadcast as _unbroadcast  # noqa: E402

@@ -283,6 +283,32 @@ def test_stateful_metrics_accumulate_weight_and_reset():
     assert M.BinaryAccuracy(threshold=0.9)([1, 1], [[0.95], [0.8]]) == pytest.approx(0.5)
 
 
+def test_accuracy_counting_equals_the_per_sample_mean():
+    """The accuracies count hits without sample weights; the result must be the weighted mean
+    of the per-sample values, including several values per sample (sequence labels)."""
+    rng = np.random.default_rng(3)
+    for cls, fn, one_hot in ((M.SparseCategoricalAccuracy, M.sparse_categorical_accuracy, False),
+                             (M.CategoricalAccuracy, M.categorical_accuracy, True)):
+        for shape in ((7, 4), (5, 3, 4)):   # one value per sample; 3 values per sample
+            counted, weighted, values = cls(), cls(), []
+            for _ in range(3):
+                probs = rng.random(shape).astype(np.float32)
+                ids = rng.integers(0, shape[-1], shape[:-1])
+                labels = np.eye(shape[-1])[ids] if one_hot else ids
+                counted.update_state(labels, probs)
+                weighted.update_state(labels, probs, sample_weight=np.ones(shape[0]))
+                values.append(fn(labels, probs))
+            expected = np.concatenate(values).astype(np.float64).mean()
+            assert counted.result() == weighted.result() == pytest.approx(expected, abs=1e-12)
+            assert counted.count == 3 * shape[0]
+
+    class Always(M.SparseCategoricalAccuracy):   # a subclass's own fn is used, not the count
+        fn = staticmethod(lambda t, p: np.ones(len(t), dtype=np.float32))
+    m = Always()
+    m.update_state([0, 1], [[0.0, 1.0], [1.0, 0.0]])
+    assert m.result() == 1.0
+
+
 def test_directions_and_names():
     for name, direction in (("accuracy", "up"), ("sparse_categorical_accuracy", "up"),
                             ("categorical_accuracy", "up"), ("binary_accuracy", "up"),

@@ -80,21 +80,26 @@ class InputSpec:
 
     def __init__(self, ndim=None, min_ndim=None, axes=None):
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+        self.accepted = None   # the last shape that passed (Layer.__call__ skips it)
 
     def check(self, layer, shape):
         """Raise ValueError naming the layer, the expectation and the input shape."""
-        where = f"Input of layer {layer.name!r} ({type(layer).__name__})"
         if self.ndim is not None and len(shape) != self.ndim:
-            raise ValueError(f"{where} is incompatible: expected rank {self.ndim} "
+            raise ValueError(f"{_where(layer)} is incompatible: expected rank {self.ndim} "
                              f"(input shape {layer._build_shape}), got shape {shape}")
         if self.min_ndim is not None and len(shape) < self.min_ndim:
-            raise ValueError(f"{where} is incompatible: expected rank >= {self.min_ndim}, "
-                             f"got shape {shape}")
+            raise ValueError(f"{_where(layer)} is incompatible: expected rank >= "
+                             f"{self.min_ndim}, got shape {shape}")
         for axis, size in self.axes.items():
             if -len(shape) <= axis < len(shape) and shape[axis] != size:
                 raise ValueError(
-                    f"{where} is incompatible: expected axis {axis} of size {size} (the layer "
-                    f"was built for input shape {layer._build_shape}), got shape {shape}")
+                    f"{_where(layer)} is incompatible: expected axis {axis} of size {size} (the "
+                    f"layer was built for input shape {layer._build_shape}), got shape {shape}")
+        self.accepted = shape
+
+
+def _where(layer):
+    return f"Input of layer {layer.name!r} ({type(layer).__name__})"
 
 
 def _build_wrapper(build):
@@ -182,17 +187,17 @@ class Layer:
         return tuple(input_shape)
 
     def __call__(self, x, training=None):
-        x = self._convert_input(x)
+        if not (isinstance(x, Tensor) and x.data.dtype == self.dtype):
+            x = self._convert_input(x)
         if not self.built:
-            self.build((None,) + x.shape[1:])
-        elif self.input_spec is not None:
-            self.input_spec.check(self, x.shape)
-        if training is None:
-            training = current_training()
-        _training_stack.append(bool(training))
+            self.build((None,) + x.data.shape[1:])
+        elif self.input_spec is not None and x.data.shape != self.input_spec.accepted:
+            self.input_spec.check(self, x.data.shape)
+        training = bool(current_training() if training is None else training)
+        _training_stack.append(training)
         try:
             if self._call_takes_training:
-                y = self.call(x, training=bool(training))
+                y = self.call(x, training=training)
             else:
                 y = self.call(x)
         finally:
@@ -314,8 +319,16 @@ class Layer:
     def losses(self):
         """Graph terms: each trainable weight's regularizer applied to the current value
         (built afresh on every access), then the activity losses of the last call."""
-        terms = [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
-        return terms + self._all_activity_losses()
+        # fit reads this at every step: no list copies (trainable_weights) when not needed
+        weights = self.trainable_weights if self._layers else (
+            self._weights if self._trainable else ())
+        terms = []
+        for w in weights:
+            if w.regularizer is not None and w.requires_grad:
+                terms.append(w.regularizer(w))
+        if self._activity_losses or self._layers:
+            terms += self._all_activity_losses()
+        return terms
 
     def _all_activity_losses(self):
         out = list(self._activity_losses)

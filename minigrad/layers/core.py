@@ -1,4 +1,6 @@
 """Core layers: Dense, Flatten, Activation, and the Input spec."""
+import math
+
 import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
@@ -139,12 +141,14 @@ class Flatten(Layer):
         self.data_format = data_format or "channels_last"
 
     def call(self, x, training=False):
-        if x.ndim < 1:
+        shape = x.data.shape
+        if not shape:
             raise ValueError(f"Flatten {self.name!r}: expected an input with a batch axis, "
                              f"got a scalar")
-        if self.data_format == "channels_first" and x.ndim >= 3:
-            x = x.transpose(0, *range(2, x.ndim), 1)
-        return x.reshape(x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64)))
+        if self.data_format == "channels_first" and len(shape) >= 3:
+            x = x.transpose(0, *range(2, len(shape)), 1)
+            shape = x.data.shape
+        return x.reshape(shape[0], math.prod(shape[1:]))   # np.prod: ~2 us per call
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]

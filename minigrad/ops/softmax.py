@@ -240,8 +240,9 @@ def _labels(z, labels):
         raise ValueError(
             f"softmax_cross_entropy: sparse labels of shape {lab.shape} must be integer "
             f"class ids; got non-integer values such as {lab[bad][:3]}")
-    ids = lab.astype(np.int64).reshape(-1)
-    if ids.size and (ids.min() < 0 or ids.max() >= k):
+    ids = lab.astype(np.int64, copy=False).reshape(-1)
+    # one reduction finds both kinds of bad id: negative ones wrap to huge unsigned values
+    if ids.size and np.maximum.reduce(ids.view(np.uint64), axis=None) >= k:
         bad = np.unique(ids[(ids < 0) | (ids >= k)])[:5]
         raise ValueError(f"softmax_cross_entropy: labels {bad.tolist()} are outside "
                          f"[0, {k}) for logits with {k} classes")
@@ -300,8 +301,14 @@ def _clip_bounds(epsilon, dtype):
     if not 0.0 < epsilon < 0.5:
         raise ValueError(f"softmax_cross_entropy: epsilon must be None or in (0, 0.5), "
                          f"got {epsilon!r}")
-    t = np.dtype(dtype).type
-    return float(t(epsilon)), float(t(1.0 - epsilon))
+    bounds = _BOUNDS.get((epsilon, dtype))
+    if bounds is None:   # the conversions cost ~0.5 us, and fit asks at every step
+        t = np.dtype(dtype).type
+        bounds = _BOUNDS[epsilon, dtype] = float(t(epsilon)), float(t(1.0 - epsilon))
+    return bounds
+
+
+_BOUNDS = {}   # (epsilon, dtype) -> (lo, hi)
 
 
 def softmax(x, axis=-1):
