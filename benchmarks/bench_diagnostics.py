@@ -8,14 +8,16 @@ nothing (the engine's probe is one empty-list test).
     python benchmarks/bench_diagnostics.py
 """
 import os
+import sys
 import platform
 import statistics
 import time
 
 import numpy as np
 
-import minigrad as mg
-from minigrad.diagnostics import GradientMonitor
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
+import minigrad as mg  # noqa: E402
+from minigrad.diagnostics import GradientMonitor  # noqa: E402
 
 
 def cpu_name():

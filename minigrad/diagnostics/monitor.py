@@ -7,20 +7,18 @@ from .rows import METRICS, RAW_SIZE, format_table, kernel_rows, raw_metrics, row
 
 
 class _Probes:
-    """Probe listener keeping the latest "output" and "delta" array per tag while armed.
-
-    It stores references only (no copies): the arrays are fresh for every step."""
+    """Keeps the latest "output" and "delta" array per tag; ``record`` is the listener,
+    registered only while a step is being recorded. It stores references, not copies:
+    the arrays are fresh for every step."""
 
     def __init__(self):
-        self.armed = False
         self.outputs, self.deltas = {}, {}
+        self._by_kind = {"output": self.outputs, "delta": self.deltas}
 
-    def __call__(self, tag, kind, array):
-        if self.armed:
-            if kind == "output":
-                self.outputs[tag] = array
-            elif kind == "delta":
-                self.deltas[tag] = array
+    def record(self, tag, kind, array):
+        store = self._by_kind.get(kind)
+        if store is not None:
+            store[tag] = array
 
     def clear(self):
         self.outputs.clear()
@@ -49,6 +47,7 @@ class GradientMonitor(Callback):
         self._history, self._converted = {}, 0
         self._rows = None
         self._probes = None
+        self._listening = False
         self._before = None
         self._step = 0
 
@@ -58,9 +57,10 @@ class GradientMonitor(Callback):
         for row in self._rows:
             self.shapes[row.name] = tuple(row.layer.kernel.shape)
             self.activations[row.name] = row.activation
-        self._before = [np.empty_like(row.layer.kernel.data) for row in self._rows]
+        self._before = [np.empty(row.layer.kernel.size, row.layer.kernel.dtype)
+                        for row in self._rows]
         self._probes = _Probes()
-        add_probe_listener(self._probes)
+        self._listening = False
 
     def on_train_end(self, logs=None):
         self.detach()
@@ -69,30 +69,31 @@ class GradientMonitor(Callback):
         self.detach()
 
     def detach(self):
-        """Remove the probe listener (also done at the end of fit); idempotent."""
-        if self._probes is not None:
-            remove_probe_listener(self._probes)
-            self._probes = None
+        """Remove the probe listener if one is registered (also done at the end of fit and
+        when fit is interrupted); idempotent."""
+        if self._listening:
+            remove_probe_listener(self._probes.record)
+            self._listening = False
         self._before = None
 
     # -- per step -------------------------------------------------------------------------
     def on_train_batch_begin(self, batch, logs=None):
         opt = getattr(self.model, "optimizer", None)
         self._step = int(getattr(opt, "iterations", self._step))
-        if self._probes is None:
+        if self._before is None or self._step % self.every:
             return
-        record = self._step % self.every == 0
-        if record:
-            self._probes.clear()
-            for row, buf in zip(self._rows, self._before):
-                np.copyto(buf, row.layer.kernel.data)
-        self._probes.armed = record
+        self._probes.clear()
+        for row, buf in zip(self._rows, self._before):
+            np.copyto(buf, row.layer.kernel.data.reshape(-1))
+        add_probe_listener(self._probes.record)
+        self._listening = True
 
     def on_train_batch_end(self, batch, logs=None):
-        probes = self._probes
-        if probes is None or not probes.armed:
+        if not self._listening:
             return
-        probes.armed = False
+        remove_probe_listener(self._probes.record)
+        self._listening = False
+        probes = self._probes
         raw = np.empty((len(self._rows), RAW_SIZE))
         for i, (row, before) in enumerate(zip(self._rows, self._before)):
             row_raw(row, probes.outputs, probes.deltas, before, raw[i])

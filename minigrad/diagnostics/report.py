@@ -60,8 +60,7 @@ def gradient_report(model, x, y, loss=None):
     gens = _private_generators(model)
     saved_rng = (mgrandom.get_state(), [g.bit_generator.state for g in gens])
     probes = _Probes()
-    probes.armed = True
-    add_probe_listener(probes)
+    add_probe_listener(probes.record)
     try:
         for w in weights:
             w.grad = None
@@ -77,7 +76,7 @@ def gradient_report(model, x, y, loss=None):
             layers[row.name] = dict(values, shape=tuple(row.layer.kernel.shape),
                                     activation=row.activation)
     finally:
-        remove_probe_listener(probes)
+        remove_probe_listener(probes.record)
         for w, data, grad in zip(weights, saved_data, saved_grad):
             w.data[...] = data
             w.grad = grad

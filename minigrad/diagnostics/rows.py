@@ -67,30 +67,20 @@ def _row_stats(kg, bg, dz, y, w, w0, mode, out):
     out[9], out[10], out[11], out[12] = kg.size, bg.size, dz.size, y.size
 
 
-def _flat(a, empty):
-    if a is None:
-        return empty
-    return a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
-
-
 class Row:
     """One kernel layer and the activation layer (if any) that follows it."""
 
-    __slots__ = ("layer", "output_layer", "activation", "mode", "empty")
+    __slots__ = ("layer", "name", "output_name", "activation", "mode", "empty")
 
     def __init__(self, layer):
         self.layer = layer
-        self.output_layer = layer
+        self.name = self.output_name = layer.name
         self.activation = getattr(layer, "activation_name", None) or "linear"
         self.mode = _SATURATION_MODE.get(self.activation, 0)
         self.empty = np.empty(0, dtype=layer.kernel.data.dtype)   # stands for "absent"
 
-    @property
-    def name(self):
-        return self.layer.name
-
     def adopt(self, layer, activation):
-        self.output_layer = layer
+        self.output_name = layer.name
         self.activation = activation
         self.mode = _SATURATION_MODE.get(activation, 0)
 
@@ -126,14 +116,18 @@ RAW_SIZE = 13
 
 def row_raw(row, outputs, deltas, w_before, out):
     """Fill ``out`` (RAW_SIZE floats) with one row's sums: one kernel call, no Python math,
-    so that the monitor can record every step cheaply and turn sums into metrics later."""
-    kernel_ = row.layer.kernel
-    empty = row.empty
-    bias = getattr(row.layer, "bias", None)
-    _row_stats(_flat(kernel_.grad, empty), _flat(None if bias is None else bias.grad, empty),
-               _flat(deltas.get(row.layer.name), empty),
-               _flat(outputs.get(row.output_layer.name), empty),
-               _flat(kernel_.data, empty), _flat(w_before, empty), row.mode, out)
+    so that the monitor can record every step cheaply and turn sums into metrics later.
+    ``reshape(-1)`` is a view of a contiguous array (a copy otherwise, which is correct)."""
+    layer, empty = row.layer, row.empty
+    kg = layer.kernel.grad
+    bias = getattr(layer, "bias", None)
+    bg = None if bias is None else bias.grad
+    dz = deltas.get(row.name)
+    y = outputs.get(row.output_name)
+    _row_stats(empty if kg is None else kg.reshape(-1), empty if bg is None else bg.reshape(-1),
+               empty if dz is None else dz.reshape(-1), empty if y is None else y.reshape(-1),
+               layer.kernel.data.reshape(-1),
+               empty if w_before is None else w_before.reshape(-1), row.mode, out)
 
 
 def raw_metrics(raw, mode):
