@@ -9,16 +9,16 @@ import importlib as _importlib
 import sys as _sys
 
 from . import config, random
-from .tensor import Tensor, Parameter
-from .grad_mode import no_grad, enable_grad, is_grad_enabled
-from .probe import probe, add_probe_listener, remove_probe_listener
-from .gradcheck import gradcheck, GradcheckError
-from .random import manual_seed
-from .ops.arith import add, sub, mul, div, neg
-from .ops.unary import exp, log, sqrt, abs, clip
-from .ops.reduce import sum, mean, max, min, var
-from .ops.shape import reshape, flatten, transpose, concatenate, stack, where, cast
+from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck
+from .ops.arith import add, div, mul, neg, sub
 from .ops.matmul import matmul
+from .ops.reduce import max, mean, min, sum, var
+from .ops.shape import cast, concatenate, flatten, reshape, stack, transpose, where
+from .ops.unary import abs, clip, exp, log, sqrt
+from .probe import add_probe_listener, probe, remove_probe_listener
+from .random import manual_seed
+from .tensor import Parameter, Tensor
 
 __version__ = "0.1.0"
 

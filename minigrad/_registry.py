@@ -11,6 +11,22 @@ def canonical(name):
     return name.replace("_", "").lower()
 
 
+class Configurable:
+    """The config protocol shared by initializers, regularizers and constraints:
+    ``get_config()`` (the constructor's arguments), ``from_config`` and a repr from it."""
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
 class Registry:
     """A table of name -> factory for one kind of object ("optimizer", "loss", ...)."""
 

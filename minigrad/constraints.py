@@ -8,8 +8,7 @@ n / (n + 1e-7), not exactly 1.
 """
 import numpy as np
 
-from ._registry import Registry
-from ._registry import deserialize_with, serialize_with
+from ._registry import Configurable, Registry, deserialize_with, serialize_with
 from .tensor import Tensor
 
 registry = Registry("constraint")
@@ -41,22 +40,11 @@ def _same_kind(out, w):
     return np.asarray(out, dtype=w.dtype)
 
 
-class Constraint:
+class Constraint(Configurable):
     """Base class: ``__call__(w) -> constrained w`` (same kind); ``get_config``."""
 
     def __call__(self, w):
         return w
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 def _check_axis(owner, w, axis):

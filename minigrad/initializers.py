@@ -13,7 +13,7 @@ import numpy as np
 
 from . import config
 from . import random as _random
-from ._registry import Registry, deserialize_with, serialize_with
+from ._registry import Configurable, Registry, deserialize_with, serialize_with
 
 # std of a standard normal truncated to (-2, 2): dividing by it gives the truncated draw the
 # variance asked for (Keras's constant)
@@ -55,22 +55,11 @@ def _float_dtype(name, dtype):
     return dt
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: ``__call__(shape, dtype=None) -> ndarray``; ``get_config``/``from_config``."""
 
     def __call__(self, shape, dtype=None):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 @registry.register("zeros", "Zeros")

@@ -15,8 +15,7 @@ Unlike Keras, the loss *functions* here also return the batch mean, not per-samp
 import numpy as np
 
 from . import config
-from ._registry import Registry
-from ._registry import deserialize_with, serialize_with
+from ._registry import Registry, deserialize_with, serialize_with
 from .ops.softmax import Softmax, softmax_cross_entropy
 from .tensor import Tensor
 

@@ -13,8 +13,7 @@ compile does: y_pred's last dim 1 -> binary; y_true of lower rank than y_pred (o
 import numpy as np
 
 from . import config
-from ._registry import Registry
-from ._registry import deserialize_with, serialize_with
+from ._registry import Registry, deserialize_with, serialize_with
 from .losses import aligned_shape
 from .tensor import Tensor
 

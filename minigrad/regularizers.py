@@ -8,8 +8,7 @@ import math
 
 import numpy as np
 
-from ._registry import Registry
-from ._registry import deserialize_with, serialize_with
+from ._registry import Configurable, Registry, deserialize_with, serialize_with
 from .tensor import Tensor
 
 registry = Registry("regularizer")
@@ -32,22 +31,11 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class: ``__call__(weight) -> scalar Tensor``; ``get_config``/``from_config``."""
 
     def __call__(self, x):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 @registry.register("l1", "L1")

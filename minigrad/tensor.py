@@ -359,6 +359,11 @@ def _softmax():
     return softmax
 
 
-from .ops import arith as _arith, matmul as _matmul, reduce as _reduce  # noqa: E402
-from .ops import shape as _shape, unary as _unary  # noqa: E402
-from .function import FREED as _FREED, unbroadcast as _unbroadcast  # noqa: E402
+# imported last: these modules import Tensor from here (the circle closes at call time)
+from .function import FREED as _FREED  # noqa: E402
+from .function import unbroadcast as _unbroadcast  # noqa: E402
+from .ops import arith as _arith  # noqa: E402
+from .ops import matmul as _matmul  # noqa: E402
+from .ops import reduce as _reduce  # noqa: E402
+from .ops import shape as _shape  # noqa: E402
+from .ops import unary as _unary  # noqa: E402

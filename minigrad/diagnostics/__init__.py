@@ -4,8 +4,8 @@
 one batch without training; ``plot_gradients`` draws either (needs the ``plot`` extra).
 """
 from .monitor import GradientMonitor
-from .report import GradientReport, gradient_report
 from .plot import plot_gradients
+from .report import GradientReport, gradient_report
 from .rows import METRICS
 
 __all__ = ["GradientMonitor", "GradientReport", "gradient_report", "plot_gradients", "METRICS"]

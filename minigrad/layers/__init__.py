@@ -4,9 +4,9 @@
 the dict carries a ``build_config``); ``serialize(layer)`` is its inverse. User layer classes
 and custom callables named in a config resolve through ``custom_objects``.
 """
+from .._registry import CUSTOM, resolve_custom
 from .activation import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
 from .augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
-from .._registry import CUSTOM, resolve_custom
 from .base import LAYERS, InputSpec, Layer
 from .core import Activation, Dense, Flatten, Input
 from .dropout import Dropout

@@ -12,7 +12,8 @@
 Names follow Keras: the class name in snake case (``_`` before a capitalised word that
 follows any character, and between a lower-case letter and a capital: Dense -> dense,
 ReLU -> re_lu, PReLU -> p_re_lu, Conv2D -> conv2d, BatchNormalization ->
-batch_normalization) plus a process-wide counter per name (``dense``, ``dense_1``, ...). Sub-layers are tracked explicitly by appending to ``self._layers``.
+batch_normalization) plus a process-wide counter per name (``dense``, ``dense_1``, ...).
+Sub-layers are tracked explicitly by appending to ``self._layers``.
 """
 import inspect
 import re

@@ -33,9 +33,10 @@ _DEFAULTS[None] = _ACTIVATIONS["linear"]
 # ---- kernels ------------------------------------------------------------------------------
 # One kernel per direction, the activation chosen by an integer code outside the inner loops:
 # one compile per dtype instead of one per activation, and as fast as a relu-only kernel
-# (benchmarks/bench_ops.py: within 0.2 us at 32x128, within noise at 256x2048). Each row is finished while it sits in cache. exp, expm1 and tanh
-# are left to numpy's SIMD ufuncs (numba's scalar libm calls are 4-20x slower), so sigmoid,
-# tanh and elu/selu take a numba pass, a numpy pass and (sigmoid, elu) a second numba pass.
+# (benchmarks/bench_ops.py: within 0.2 us at 32x128, within noise at 256x2048). Each row is
+# finished while it sits in cache. exp, expm1 and tanh are left to numpy's SIMD ufuncs
+# (numba's scalar libm calls are 4-20x slower), so sigmoid, tanh and elu/selu take a numba
+# pass, a numpy pass and (sigmoid, elu) a second numba pass.
 @kernel
 def _linear_fwd(z, b, act, alpha, scale, cap, t):
     """z (n, m) in place. relu/leaky_relu/linear: z = act(z + b) complete; sigmoid: z = -(z + b)

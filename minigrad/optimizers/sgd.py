@@ -2,7 +2,6 @@
 from .._kernel import kernel
 from .base import Optimizer, check_range, registry
 
-
 # Velocities that decay towards zero (a weight whose input is always 0, e.g. an image border)
 # become subnormal floats after a few hundred steps, and x86 arithmetic on subnormals is
 # ~50x slower: a decayed slot is flushed to 0 once it falls below float32's smallest normal.
