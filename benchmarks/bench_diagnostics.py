@@ -9,7 +9,6 @@ nothing (the engine's probe is one empty-list test).
 """
 import os
 import sys
-import platform
 import statistics
 import time
 
@@ -18,17 +17,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
 import minigrad as mg  # noqa: E402
 from minigrad.diagnostics import GradientMonitor  # noqa: E402
+from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def build():
@@ -58,7 +49,7 @@ def seconds_per_step(x, y, callbacks_factory, repeats=5, epochs=2):
 def main():
     (xa, ya), _ = mg.datasets.digits.load_data()
     x, y = xa.reshape(len(xa), -1), ya.astype(np.int64)
-    print(f"CPU: {cpu_name()}; cores: {os.cpu_count()}; numpy {np.__version__}")
+    print(f"CPU: {cpu_model()}; cores: {os.cpu_count()}; numpy {np.__version__}")
     plain = seconds_per_step(x, y, lambda: [])
     every1 = seconds_per_step(x, y, lambda: [GradientMonitor(every=1)])
     every10 = seconds_per_step(x, y, lambda: [GradientMonitor(every=10)])

@@ -35,17 +35,9 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.datasets import digits
+from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def best_epoch_time(run_epochs, epochs, repeats):

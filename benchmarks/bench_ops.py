@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import minigrad as mg
 from minigrad.ops.linear import linear
+from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
 
 torch = None          # imported only in the child process (``--torch``)
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -56,14 +57,6 @@ def us(t):
     return f"{t[0] * 1e6:9.1f} / {t[1] * 1e6:9.1f} us"
 
 
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def blas_threads():

@@ -15,7 +15,6 @@ BLAS matmuls (a training step) oversubscribes the cores.
 """
 import argparse
 import os
-import platform
 import sys
 import time
 import types
@@ -29,6 +28,7 @@ from minigrad.optimizers import SGD, Adam
 from minigrad.optimizers.adam import _adam_update
 from minigrad.optimizers.sgd import _sgd_momentum_update
 from minigrad.tensor import Parameter
+from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
 
 LR, B1, B2, EPS, MOMENTUM = 1e-3, 0.9, 0.999, 1e-7, 0.9
 # bytes per parameter: Adam reads w, g, m, v and writes w, m, v; SGD-momentum reads w, g, v
@@ -49,15 +49,6 @@ def best_time(fn, repeats, inner):
     return best
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 # ---- the three implementations -------------------------------------------------------------
