@@ -194,11 +194,11 @@ class Tensor:
     T = property(lambda self: _shape.transpose(self))
     def matmul(self, o): return _matmul.matmul(self, o)
 
-    def relu(self): return _act().relu(self)
-    def sigmoid(self): return _act().sigmoid(self)
-    def tanh(self): return _act().tanh(self)
-    def softmax(self, axis=-1): return _softmax().softmax(self, axis)
-    def log_softmax(self, axis=-1): return _softmax().log_softmax(self, axis)
+    def relu(self): return _activation.relu(self)
+    def sigmoid(self): return _activation.sigmoid(self)
+    def tanh(self): return _activation.tanh(self)
+    def softmax(self, axis=-1): return _softmax.softmax(self, axis)
+    def log_softmax(self, axis=-1): return _softmax.log_softmax(self, axis)
 
 
 def _raw(x):
@@ -349,21 +349,13 @@ def _run_hooks(t, g):
     return g
 
 
-def _act():
-    from .ops import activation
-    return activation
-
-
-def _softmax():
-    from .ops import softmax
-    return softmax
-
-
 # imported last: these modules import Tensor from here (the circle closes at call time)
 from .function import FREED as _FREED  # noqa: E402
 from .function import unbroadcast as _unbroadcast  # noqa: E402
+from .ops import activation as _activation  # noqa: E402
 from .ops import arith as _arith  # noqa: E402
 from .ops import matmul as _matmul  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import softmax as _softmax  # noqa: E402
 from .ops import unary as _unary  # noqa: E402

@@ -66,10 +66,7 @@ def gradient_report(model, x, y, loss=None):
             w.grad = None
         with enable_grad():
             y_pred = model(x, training=True)
-            total = loss_fn(y, y_pred)
-            for term in model.losses:
-                total = total + term
-            total.backward()
+            model.compute_loss(y, y_pred, loss_fn).backward()
         layers = {}
         for row in rows:
             values = row_metrics(row, probes.outputs, probes.deltas)

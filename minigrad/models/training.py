@@ -128,13 +128,19 @@ class Trainer:
                 break
         return self._logs(loss_sum / seen)
 
+    def compute_loss(self, y, y_pred, loss_fn=None):
+        """The loss that fit minimises and every report shows: ``loss_fn(y, y_pred)`` (the
+        compiled loss by default; batch mean) + ``sum(self.losses)`` (the penalties)."""
+        loss = (loss_fn or self._loss_fn)(y, y_pred)
+        for term in self.losses:
+            loss = loss + term
+        return loss
+
     def _train_step(self, xb, yb, variables):
         """Forward, loss + penalties, backward, optimizer step, metrics; returns the loss
         (data loss batch mean + sum(model.losses)) on the pre-step weights."""
         y_pred = self(xb, training=True)
-        loss = self._loss_fn(yb, y_pred)
-        for term in self.losses:
-            loss = loss + term
+        loss = self.compute_loss(yb, y_pred)
         for w in variables:
             w.grad = None
         if loss.requires_grad:
@@ -176,9 +182,7 @@ class Trainer:
 
     def _test_step(self, xb, yb):
         y_pred = self(xb, training=False)
-        loss = self._loss_fn(yb, y_pred)
-        for term in self.losses:
-            loss = loss + term
+        loss = self.compute_loss(yb, y_pred)
         self._update_metrics(yb, y_pred.data)
         return float(loss.data)
 
