@@ -94,16 +94,15 @@ def run_case(data, depth, width, activation, init, batch_norm=False, clipnorm=No
     model.compile(optimizer=opt, metrics=["accuracy"],
                   loss=losses.SparseCategoricalCrossentropy(from_logits=True))
     probe_x, probe_y = xa[:512], ya[:512]
-    with np.errstate(over="ignore", invalid="ignore"):
-        before = gradient_report(model, probe_x, probe_y)
     monitor = GradientMonitor(every=1)
-    start = time.perf_counter()
     # an exploding network overflows on purpose: the tables mark it, numpy need not warn
     with np.errstate(over="ignore", invalid="ignore"):
+        before = gradient_report(model, probe_x, probe_y)
+        start = time.perf_counter()
         hist = model.fit(xa, ya, epochs=epochs, batch_size=batch_size, verbose=0,
                          validation_data=(xb, yb), callbacks=[monitor])
+        seconds = time.perf_counter() - start
         after = gradient_report(model, probe_x, probe_y)
-    seconds = time.perf_counter() - start
     acc = [float(a) for a in hist.history["val_accuracy"]]
     reached = next((i + 1 for i, a in enumerate(acc) if a >= target), None)
     return {"before": before, "after": after, "monitor": monitor, "val_accuracy": acc,
