@@ -8,18 +8,17 @@ nothing (the engine's probe is one empty-list test).
     python benchmarks/bench_diagnostics.py
 """
 import os
-import sys
 import statistics
+import sys
 import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
-import minigrad as mg  # noqa: E402
-from minigrad.diagnostics import GradientMonitor  # noqa: E402
 from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
 
-
+import minigrad as mg  # noqa: E402
+from minigrad.diagnostics import GradientMonitor  # noqa: E402
 
 
 def build():

@@ -32,12 +32,10 @@ os.environ.setdefault("KERAS_BACKEND", "torch")   # before any keras import
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
 
 import numpy as np
+from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
 
 import minigrad as mg
 from minigrad.datasets import digits
-from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
-
-
 
 
 def best_epoch_time(run_epochs, epochs, repeats):

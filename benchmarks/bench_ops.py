@@ -31,9 +31,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
+
 import minigrad as mg
 from minigrad.ops.linear import linear
-from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
 
 torch = None          # imported only in the child process (``--torch``)
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -55,8 +56,6 @@ def timeit(fn, number=20, repeats=15, warmup=3):
 
 def us(t):
     return f"{t[0] * 1e6:9.1f} / {t[1] * 1e6:9.1f} us"
-
-
 
 
 def blas_threads():
@@ -223,7 +222,8 @@ def bench_overhead(pt):
     t_mg = timeit(chain_minigrad(x, c, g), 20, repeats=30)
     over_mg = (t_mg[0] - t_np[0]) / CHAIN
     print(f"  numpy add       {t_np[0] / CHAIN * 1e6:7.2f} us/op")
-    print(f"  minigrad        {t_mg[0] / CHAIN * 1e6:7.2f} us/op   overhead {over_mg * 1e6:.2f} us/op")
+    print(f"  minigrad        {t_mg[0] / CHAIN * 1e6:7.2f} us/op   "
+          f"overhead {over_mg * 1e6:.2f} us/op")
     if pt is not None:
         # the child's own numpy baseline: both processes see the same machine state
         over_pt = (pt["chain"][0] - pt["chain_numpy"][0]) / CHAIN
@@ -320,7 +320,8 @@ def bench_import():
     t_mg, numba_loaded = _run("import minigrad, sys; print('numba' in sys.modules)")
     print(f"  python -c pass            {t_py * 1e3:7.1f} ms")
     print(f"  python -c 'import numpy'    {t_np * 1e3:7.1f} ms")
-    print(f"  python -c 'import minigrad' {t_mg * 1e3:7.1f} ms   +{(t_mg - t_np) * 1e3:.1f} ms over "
+    print(f"  python -c 'import minigrad' {t_mg * 1e3:7.1f} ms   "
+          f"+{(t_mg - t_np) * 1e3:.1f} ms over "
           f"numpy (target <= +100 ms); numba imported: {numba_loaded}")
 
 

@@ -24,11 +24,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout
 
+from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
+
 from minigrad.optimizers import SGD, Adam
 from minigrad.optimizers.adam import _adam_update
 from minigrad.optimizers.sgd import _sgd_momentum_update
 from minigrad.tensor import Parameter
-from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
 
 LR, B1, B2, EPS, MOMENTUM = 1e-3, 0.9, 0.999, 1e-7, 0.9
 # bytes per parameter: Adam reads w, g, m, v and writes w, m, v; SGD-momentum reads w, g, v
@@ -47,8 +48,6 @@ def best_time(fn, repeats, inner):
             fn()
         best = min(best, (time.perf_counter() - t0) / inner)
     return best
-
-
 
 
 # ---- the three implementations -------------------------------------------------------------

@@ -192,6 +192,7 @@ class Tensor:
     def flatten(self, start_dim=1): return _shape.flatten(self, start_dim)
     def transpose(self, *axes): return _shape.transpose(self, *axes)
     T = property(lambda self: _shape.transpose(self))
+
     def matmul(self, o): return _matmul.matmul(self, o)
 
     def relu(self): return _activation.relu(self)

@@ -400,12 +400,13 @@ def test_digits_loader_smoke():
 
 
 def test_keras_alias_imports_the_same_modules():
-    import minigrad
-    import minigrad.callbacks
     from minigrad.keras import layers
     from minigrad.keras.callbacks import EarlyStopping
     from minigrad.keras.layers import Dense
+
+    import minigrad
     import minigrad as tf
+    import minigrad.callbacks
 
     assert minigrad.keras is minigrad and layers is minigrad.layers
     assert EarlyStopping is minigrad.callbacks.EarlyStopping     # not a second copy

@@ -266,7 +266,6 @@ def test_linear_skips_gradients_nobody_needs():
     assert dx is None and db is None and dw.shape == w.shape
 
 
-
 UNFUSED = {None: lambda t: t, "linear": lambda t: t, "relu": F.relu, "sigmoid": F.sigmoid,
            "tanh": F.tanh, "selu": F.selu}
 

@@ -445,8 +445,6 @@ def test_training_stack_unwinds_after_an_error():
     assert current_training() is False
 
 
-
-
 # ------------------------------------------------------------------ losses, constraints
 def test_losses_hold_weight_and_activity_terms_built_fresh():
     reg = mg.regularizers

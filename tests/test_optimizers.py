@@ -596,4 +596,3 @@ def test_schedule_giving_a_bad_learning_rate_is_reported_at_its_step():
     with pytest.raises(ValueError, match=r"SGD.*-0\.1.*step 2"):
         opt.apply_gradients([(np.ones(1), w)])
     assert opt.iterations == 2
-

@@ -231,7 +231,7 @@ def _weights_from(doc, arrays, path):
     return out
 
 
-def load_model(filepath, custom_objects=None, compile=True):
+def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 - Keras's name
     """Rebuild a model saved by ``save``: same architecture and weights, and (``compile``)
     the same optimizer, loss, metrics and optimizer state, so training continues exactly."""
     doc, arrays = _read(filepath, (MODEL_FORMAT,))

@@ -68,7 +68,7 @@ def _linear_fwd(z, b, act, alpha, scale, cap, t):
 
 def _epilogue(z, b, act, alpha, scale):
     """Finish y = act(z + b) in place on the GEMM output z (2-D, C-contiguous)."""
-    if act == _LINEAR or act == _TANH:
+    if act in (_LINEAR, _TANH):
         if b is not None:
             z += b
         if act == _TANH:

@@ -173,4 +173,3 @@ def deserialize(config, custom_objects=None):
         return name.from_config(config.get("config", {}))
     cls = (custom_objects or {}).get(name) or _registry.lookup(name)
     return cls.from_config(config.get("config", {}))
-
