@@ -126,16 +126,28 @@ class GradientMonitor(Callback):
 
     def rows_at(self, step=-1):
         """The per-layer rows of one record (index into ``steps``, -1 = the last)."""
-        if not self.steps:
-            raise ValueError("GradientMonitor: nothing recorded yet (attach it to fit first)")
-        k = range(len(self.steps))[step]
+        k = self._record_index(step)
         return [dict({"layer": n, "shape": self.shapes[n], "activation": self.activations[n]},
                      **{m: s[m][k] for m in METRICS}) for n, s in self.history.items()]
+
+    def _record_index(self, step):
+        """``step`` (an index into ``steps``) as a non-negative index, or a clear error."""
+        from .._checks import integer
+        step = integer("GradientMonitor", "step", step)
+        n = len(self.steps)
+        if not n:
+            raise ValueError("GradientMonitor: nothing recorded yet (attach it to fit first)")
+        if not -n <= step < n:
+            raise ValueError(
+                f"GradientMonitor: step={step} is an index into monitor.steps, which holds "
+                f"{n} records (valid: {-n}..{n - 1}); the recorded optimizer steps are "
+                f"{self.steps[0]}..{self.steps[-1]}")
+        return range(n)[step]
 
     def table(self, step=-1):
         """The readable per-layer table of one record."""
         rows = self.rows_at(step)
-        k = range(len(self.steps))[step]
+        k = self._record_index(step)
         return format_table(rows, title=f"gradients at optimizer step {self.steps[k]}")
 
     def __repr__(self):
