@@ -71,6 +71,13 @@ def metric_label(metric):
     return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
+def layer_axis(ax):
+    """x axis of layer numbers: words, and integer ticks only."""
+    from matplotlib.ticker import MaxNLocator
+    ax.set_xlabel(LAYER_AXIS)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def legend_outside(ax, title=None):
     """Legend to the right of the axes, never over the data."""
     return ax.legend(fontsize="small", title=title, loc="upper left",
@@ -138,10 +145,9 @@ def plot_gradients(monitor_or_report, path=None, metric="kernel_grad_norm", titl
         values = [monitor_or_report.layers[n][metric] for n in names]
         ax.plot(range(1, len(names) + 1), positive(values), marker="o", label="one batch")
     ax.set_yscale("log")
-    ax.set_xlabel(LAYER_AXIS)
+    layer_axis(ax)
     ax.set_ylabel(metric_label(metric))
     ax.set_title("by depth")
-    ax.set_xticks(range(1, len(names) + 1))
     legend_outside(ax)
     fig.suptitle(title or _default_title(monitor_or_report, kind, metric))
     fig.tight_layout()
@@ -169,7 +175,7 @@ def plot_profiles(profiles, path=None, metric="kernel_grad_norm", title=None):
         ax.plot(range(1, len(values) + 1), positive(values), linestyle=ls, marker=marker,
                 label=label)
     ax.set_yscale("log")
-    ax.set_xlabel(LAYER_AXIS)
+    layer_axis(ax)
     ax.set_ylabel(metric_label(metric))
     ax.set_title(title or f"{metric_label(metric)} by depth")
     legend_outside(ax, title="case")

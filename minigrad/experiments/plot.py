@@ -4,11 +4,11 @@ axes, a distinct line style and marker per line)."""
 import numpy as np
 
 from ..diagnostics.plot import (
-    LAYER_AXIS,
     METRIC_LABELS,
     _pyplot,
     check_path,
     finish,
+    layer_axis,
     legend_outside,
     style,
 )
@@ -60,7 +60,7 @@ def plot_results(results, path=None, by=None, metric="kernel_grad_norm", when="i
         plt.close(fig)
         raise ValueError(f"Results.plot: no record has grad_{when} measurements to draw")
     ax.set_yscale("log")
-    ax.set_xlabel(LAYER_AXIS)
+    layer_axis(ax)
     ax.set_ylabel(METRIC_LABELS[metric])
     moment = "at initialisation" if when == "init" else "after training"
     ax.set_title(title or f"{METRIC_LABELS[metric]} {moment}: median and 10-90 % of seeds")

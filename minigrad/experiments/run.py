@@ -149,6 +149,7 @@ class _Scheduler:
     def records(self):
         while self.queue or self.suspects or self.running:
             self._fill()
+            self.bar.update(len(self.running))
             finished, _ = cf.wait(list(self.running), timeout=1.0,
                                   return_when=cf.FIRST_COMPLETED)
             broke = False
@@ -162,7 +163,6 @@ class _Scheduler:
                     yield record
             if broke:
                 yield from self._after_break()
-            self.bar.update(len(self.running))
 
     def _fill(self):
         # after a death, suspects run alone: a second death then names its trial for certain
@@ -302,9 +302,9 @@ class Progress:
         text = self.line()
         if self.tty:
             self.stream.write("\r" + text.ljust(72))
-        elif text.split(", ETA")[0] != self._last:     # a log gets a line per change
+        elif self.done != self._last:       # a log (not a terminal) gets a line per trial
             self.stream.write(text + "\n")
-        self._last = text.split(", ETA")[0]
+        self._last = self.done
         self.stream.flush()
 
     def close(self):

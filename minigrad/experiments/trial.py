@@ -67,11 +67,12 @@ class Block:
         return h.data @ dense.kernel.data + dense.bias.data
 
 
-def build_blocks(config, n_in):
+def build_blocks(config, n_in, initializer=None):
     """The hidden blocks of a config: layers named hidden_k (Dense), hidden_k_bn,
-    hidden_k_act, hidden_k_dropout. The first block has no skip (it changes the width)."""
+    hidden_k_act, hidden_k_dropout. The first block has no skip (it changes the width).
+    ``initializer`` (an object) replaces the config's kernel initializer."""
     from .. import layers, regularizers
-    init = make_initializer(config["initializer"])
+    init = initializer or make_initializer(config["initializer"])
     binit = make_initializer(config["bias_initializer"])
     act, bn = config["activation"], config["batch_norm"]
     blocks = []
