@@ -12,6 +12,7 @@ import numpy as np
 
 from .._checks import integer
 
+# the lecture's activations, for --help; any registered activation name is accepted
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu")
 # command-line defaults of the keys a --compare case fixes (None on the parser, so that an
 # explicit --activation beside --compare can be refused instead of ignored)
@@ -25,10 +26,15 @@ def parse_init(spec):
     return make_initializer(_initializer("--init", spec))
 
 
-def check_activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"--activation {name!r}: unknown; valid: {', '.join(ACTIVATIONS)}")
-    return name
+def load_dataset(name):
+    """Flattened float32 ``(x_train, y_train), (x_test, y_test)``, int64 labels, for
+    digits, digits28, mnist, fashion_mnist, moons, spirals (the experiments' data)."""
+    from ..experiments.config import DATASETS
+    from ..experiments.trial import load_data
+    if name not in DATASETS:
+        raise ValueError(f"--dataset {name!r}: valid: {', '.join(DATASETS)}")
+    (xa, ya), (xb, yb) = load_data(name)
+    return (xa.copy(), ya.copy()), (xb.copy(), yb.copy())     # the cache stays untouched
 
 
 def build_model(n_in, depth, width, activation, init, batch_norm=False, n_out=10):
@@ -110,7 +116,6 @@ def run_case(config):
 def _single(args):
     from .plot import plot_gradients
     config = config_from_args(args)
-    check_activation(config["activation"])
     r = run_case(config)
     print(describe(config) + "\n")
     print(r["before"].table().replace("gradients of one batch (no training)",
