@@ -249,4 +249,3 @@ def test_monitor_table_step_out_of_range_is_a_clear_error(digits):
         monitor.table(step=12345)
     with pytest.raises(TypeError, match="step must be an integer"):
         monitor.table(step="last")
-

@@ -268,7 +268,7 @@ def test_a_dask_worker_killed_mid_sweep_does_not_lose_the_sweep(dask_client, tmp
     while (not out.exists() or not out.read_text()) and time.monotonic() < deadline:
         time.sleep(0.02)
     pids = dask_client.run(os.getpid)
-    victim = sorted(pids.values())[0]
+    victim = min(pids.values())
     os.kill(victim, signal.SIGKILL)
     runner.join(timeout=300)
     assert not runner.is_alive()
