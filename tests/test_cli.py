@@ -48,6 +48,9 @@ def test_gradients_options_and_the_init_grammar(capsys):
                  "--lr", "0.01", "--clipnorm", "1", "--batch-norm", "--init", "normal:0.5"]) == 0
     out = capsys.readouterr().out
     assert "batch norm" in out and "adam lr=0.01 clipnorm=1" in out
+    assert main(["gradients", "--depth", "3", "--epochs", "0", "--residual"]) == 0
+    out = capsys.readouterr().out
+    assert "residual" in out.splitlines()[0] and "hidden_3" in out
 
 
 @pytest.mark.parametrize("argv, needles", [

@@ -26,13 +26,9 @@ CASE_KEYS = ("activation", "initializer", "batch_norm", "clipnorm", "residual")
 
 
 def lecture_cases(residual=True):
-    """``[(label, overrides)]``: the lecture's cases, plus "sigmoid + residual" when the
-    functional Model API (for skip connections) is available and ``residual``."""
-    import minigrad as mg
-    cases = list(LECTURE_CASES)
-    if residual and hasattr(mg, "Model") and hasattr(mg.layers, "Add"):
-        cases += RESIDUAL_CASES
-    return cases
+    """``[(label, overrides)]``: the lecture's cases, plus "sigmoid + residual" (skip
+    connections around every hidden layer but the first) when ``residual``."""
+    return list(LECTURE_CASES) + (list(RESIDUAL_CASES) if residual else [])
 
 
 def case_grid(cases, seeds, **common):

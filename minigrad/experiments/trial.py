@@ -107,10 +107,8 @@ def build_model(config, n_in, n_out):
 
 
 def _residual_model(blocks, head, n_in):
+    """h <- h + f(h) for hidden layers 2..depth, with the functional API."""
     import minigrad as mg
-    if not (hasattr(mg, "Model") and hasattr(mg.layers, "Add")):
-        raise NotImplementedError("residual=True needs the functional Model API and "
-                                  "layers.Add, which this minigrad does not have")
     inputs = mg.layers.Input((n_in,))
     h = inputs
     for k, block in enumerate(blocks, 1):
