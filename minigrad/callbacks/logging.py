@@ -70,8 +70,10 @@ class ProgbarLogger(Callback):
     def _finalize(self, logs):
         if self.progbar is None:
             return
-        if self.progbar.target is None:
-            self.progbar.target = self.seen
+        if self.target is None:
+            # an unknown total is known after the first epoch (as Keras's ProgbarLogger)
+            self.target = self.seen
+            self.progbar.target = self.target
         self.progbar.update(self.progbar.target, list((logs or {}).items()), finalize=True)
         self.progbar = None
 
