@@ -12,11 +12,15 @@ import minigrad as mg
 from minigrad import metrics as mg_metrics
 from minigrad import models
 from minigrad.callbacks import (
+    BackupAndRestore,
     Callback,
+    CallbackList,
     CSVLogger,
     EarlyStopping,
+    LambdaCallback,
     LearningRateScheduler,
     ModelCheckpoint,
+    ReduceLROnPlateau,
     TerminateOnNaN,
 )
 
@@ -229,3 +233,197 @@ def test_terminate_on_nan_with_real_sequential(capsys):
                             verbose=0, callbacks=[TerminateOnNaN()])
     assert len(history.epoch) == 1 and not math.isfinite(history.history["loss"][0])
     assert "Invalid loss, terminating training" in capsys.readouterr().out
+
+
+# ---- ReduceLROnPlateau -------------------------------------------------------------------
+
+# (kwargs, monitored key, values, compiled metrics, learning_rate logged per epoch, final lr)
+# starting from lr 0.1; worked out by hand from the rules in docs/keras_semantics.md
+REDUCE_LR_TABLE = [
+    # no improvement (min_delta 1e-4 by default): one reduction per `patience` epochs
+    ({"factor": 0.5, "patience": 1}, "val_loss", [1.0, 1.0, 1.0, 1.0], (),
+     [0.1, 0.1, 0.05, 0.025], 0.0125),
+    # the default min_delta: 1e-5 better is no improvement, 2e-4 better is
+    ({"factor": 0.5, "patience": 1}, "val_loss", [1.0, 1.0 - 1e-5, 1.0 - 3e-4], (),
+     [0.1, 0.1, 0.05], 0.05),
+    # cooldown 2: the two epochs after a reduction neither count nor reduce
+    ({"factor": 0.5, "patience": 1, "cooldown": 2}, "val_loss", [1.0] * 6, (),
+     [0.1, 0.1, 0.05, 0.05, 0.025, 0.025], 0.0125),
+    # patience 0 still lets an improving epoch pass
+    ({"factor": 0.5, "patience": 0}, "val_loss", [1.0, 0.5, 0.6, 0.4], (),
+     [0.1, 0.1, 0.1, 0.05], 0.05),
+    # min_delta 0.1: 0.95 is no improvement on 1.0, 0.85 is
+    ({"factor": 0.5, "patience": 1, "min_delta": 0.1}, "val_loss", [1.0, 0.95, 0.85, 0.84],
+     (), [0.1, 0.1, 0.05, 0.05], 0.025),
+    # min_lr clamps, and a rate at min_lr is never reduced again
+    ({"factor": 0.5, "patience": 0, "min_lr": 0.03}, "val_loss", [1.0, 1.0, 1.0, 1.0], (),
+     [0.1, 0.1, 0.05, 0.03], 0.03),
+    ({"factor": 0.25, "patience": 0, "min_lr": 0.025}, "val_loss", [1.0, 1.0, 1.0], (),
+     [0.1, 0.1, 0.025], 0.025),
+    # "auto" reads the compiled accuracy's direction (up)
+    ({"monitor": "val_accuracy", "factor": 0.5, "patience": 1}, "val_accuracy",
+     [0.5, 0.6, 0.6, 0.7], ACC, [0.1, 0.1, 0.1, 0.05], 0.05),
+    ({"monitor": "score", "mode": "max", "factor": 0.1, "patience": 2}, "score",
+     [3.0, 2.0, 1.0, 4.0], (), [0.1, 0.1, 0.1, 0.01], 0.01),
+]
+
+
+@pytest.mark.parametrize("kwargs, key, values, metrics, logged, final", REDUCE_LR_TABLE)
+def test_reduce_lr_on_plateau_table(kwargs, key, values, metrics, logged, final):
+    model = FakeModel(metrics)
+    cbs = CallbackList([ReduceLROnPlateau(**kwargs)], model=model, add_history=True)
+    fake_fit(cbs, model, seq(key, values))
+    assert cbs.history.history["learning_rate"] == pytest.approx(logged, rel=1e-12)
+    assert model.optimizer.learning_rate == pytest.approx(final, rel=1e-12)
+
+
+def test_reduce_lr_on_plateau_missing_value_warns_and_keeps_rate(capsys):
+    model = FakeModel()
+    cbs = CallbackList([ReduceLROnPlateau(patience=0, verbose=1)], model=model,
+                       add_history=True)
+    with pytest.warns(UserWarning, match="val_loss.*Available metrics are: loss"):
+        fake_fit(cbs, model, [{"loss": 1.0}] * 3)
+    assert model.optimizer.learning_rate == 0.1
+    assert cbs.history.history["learning_rate"] == [0.1] * 3
+    assert capsys.readouterr().out == ""
+
+
+def test_reduce_lr_on_plateau_state_resets_each_fit_and_verbose(capsys):
+    model = FakeModel()
+    cb = ReduceLROnPlateau(factor=0.5, patience=1, verbose=1)
+    fake_fit([cb], model, seq("val_loss", [1.0, 1.0]))
+    assert "Epoch 2: ReduceLROnPlateau reducing learning rate to 0.05." in capsys.readouterr().out
+    fake_fit([cb], model, seq("val_loss", [5.0]))   # a new fit: best forgotten
+    assert cb.best == 5.0 and cb.wait == 0 and model.optimizer.learning_rate == 0.05
+
+
+@pytest.mark.parametrize("min_lr, reductions, final", [
+    (0.03, 1, 0.03), (0.1 - 1e-9, 0, 0.1), (0.1 - 1e-7, 1, 0.1 - 1e-7)])
+def test_reduce_lr_on_plateau_compares_min_lr_in_float32(capsys, min_lr, reductions, final):
+    # Keras: reduce only if lr > np.float32(min_lr), which NumPy 2 evaluates in float32:
+    # at lr == min_lr, or within float32 rounding of it (0.1 vs 0.1 - 1e-9), nothing happens
+    model = FakeModel()
+    fake_fit([ReduceLROnPlateau(factor=0.25, patience=0, min_lr=min_lr, verbose=1)], model,
+             seq("val_loss", [1.0] * 4))
+    assert capsys.readouterr().out.count("ReduceLROnPlateau reducing") == reductions
+    assert model.optimizer.learning_rate == final
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"factor": 1.0}, ValueError, "factor >= 1.0"),
+    ({"factor": "half"}, TypeError, "factor"),
+    ({"patience": 1.5}, TypeError, "patience"),
+    ({"cooldown": -1}, ValueError, "cooldown"),
+    ({"min_lr": -0.1}, ValueError, "min_lr"),
+])
+def test_reduce_lr_on_plateau_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ReduceLROnPlateau(**kwargs)
+
+
+def test_reduce_lr_on_plateau_real_fit_and_schedule_error():
+    model, x, y = real_model()
+    history = model.fit(x, y, epochs=4, batch_size=40, verbose=0,
+                        callbacks=[ReduceLROnPlateau("loss", factor=0.5, patience=0,
+                                                     min_delta=10.0)])
+    # min_delta 10 makes every epoch after the first a plateau
+    assert history.history["learning_rate"] == pytest.approx([0.1, 0.1, 0.05, 0.025])
+    assert model.optimizer.learning_rate == pytest.approx(0.0125)
+    model.compile(optimizer=mg.optimizers.SGD(
+        mg.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)),
+        loss="sparse_categorical_crossentropy")
+    with pytest.raises(TypeError, match="ReduceLROnPlateau: cannot lower the learning rate"):
+        model.fit(x, y, epochs=3, verbose=0,
+                  callbacks=[ReduceLROnPlateau("loss", patience=0, min_delta=10.0)])
+
+
+# ---- BackupAndRestore --------------------------------------------------------------------
+
+def _dropout_model():
+    """A model whose training draws random numbers (shuffling, dropout): resuming must
+    restore the generator too to end where an uninterrupted run ends."""
+    mg.random.seed(3)
+    model = models.Sequential([mg.layers.Input((2,)), mg.layers.Dense(16, activation="relu"),
+                               mg.layers.Dropout(0.3), mg.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=mg.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+class Interrupt(Callback):
+    def __init__(self, at_epoch):
+        super().__init__()
+        self.at_epoch = at_epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at_epoch:
+            raise RuntimeError(f"interrupted at epoch {epoch}")
+
+
+def test_backup_and_restore_resumes_bit_identical(tmp_path):
+    _, x, y = real_model()
+    reference = _dropout_model()
+    ref_history = reference.fit(x, y, epochs=6, batch_size=16, verbose=0)
+
+    backup_dir = tmp_path / "backup"
+    model = _dropout_model()
+    with pytest.raises(RuntimeError, match="interrupted at epoch 4"):
+        model.fit(x, y, epochs=6, batch_size=16, verbose=0,
+                  callbacks=[BackupAndRestore(backup_dir), Interrupt(4)])
+    path = backup_dir / BackupAndRestore.FILENAME
+    assert path.exists()                       # kept after the exception
+    state = models.saving.load_training_state(_dropout_model(), path)
+    assert state["epoch"] == 4
+
+    resumed = _dropout_model()                 # a new process would build it afresh
+    history = resumed.fit(x, y, epochs=6, batch_size=16, verbose=0,
+                          callbacks=[BackupAndRestore(backup_dir)])
+    assert history.epoch == [4, 5]             # only the missing epochs ran (as Keras)
+    assert history.history["loss"] == ref_history.history["loss"][4:]
+    for a, b in zip(resumed.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)    # bit for bit
+    assert resumed.optimizer.iterations == reference.optimizer.iterations
+    assert not backup_dir.exists()             # deleted on completion
+
+
+def test_backup_and_restore_keeps_learning_rate_and_other_files(tmp_path):
+    _, x, y = real_model()
+    backup_dir = tmp_path / "backup"
+    backup_dir.mkdir()
+    (backup_dir / "notes.txt").write_text("mine")
+    model = _dropout_model()
+    with pytest.raises(RuntimeError):
+        model.fit(x, y, epochs=4, batch_size=40, verbose=0,
+                  callbacks=[ReduceLROnPlateau("loss", factor=0.5, patience=0, min_delta=10.0),
+                             BackupAndRestore(backup_dir), Interrupt(2)])
+    resumed = _dropout_model()
+    resumed.fit(x, y, epochs=3, batch_size=40, verbose=0,
+                callbacks=[BackupAndRestore(backup_dir)])
+    # the rate lowered at the end of epoch 1 (0.01 -> 0.005) was restored with the weights
+    assert resumed.optimizer.learning_rate == pytest.approx(0.005)
+    assert (backup_dir / "notes.txt").read_text() == "mine"
+    assert not (backup_dir / BackupAndRestore.FILENAME).exists()
+
+
+def test_backup_and_restore_every_n_batches_and_no_delete(tmp_path):
+    _, x, y = real_model()   # 120 rows, batch 40: 3 batches per epoch
+    backup_dir = tmp_path / "b"
+    path = backup_dir / BackupAndRestore.FILENAME
+    seen = []
+    probe = LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(
+        path.exists() and models.saving.load_training_state(_dropout_model(), path)["epoch"]))
+    _dropout_model().fit(x, y, epochs=2, batch_size=40, verbose=0,
+                         callbacks=[BackupAndRestore(backup_dir, save_freq=2,
+                                                     delete_checkpoint=False), probe])
+    # saved after the 2nd, 4th and 6th batch, with the number of finished epochs (Keras)
+    assert seen == [False, 0, 0, 1, 1, 1]
+    assert path.exists()
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"backup_dir": ""}, ValueError), ({"backup_dir": "b", "save_freq": 0}, ValueError),
+    ({"backup_dir": "b", "save_freq": "batch"}, TypeError),
+])
+def test_backup_and_restore_bad_arguments(kwargs, error):
+    with pytest.raises(error, match="BackupAndRestore"):
+        BackupAndRestore(**kwargs)
