@@ -48,10 +48,12 @@ class FakeModel:
             f.write("weights")
 
 
-def fake_fit(callbacks, model, epoch_logs, steps=2, batch_logs=None, **kw):
-    """Fake fit: returns the number of epochs run."""
+def fake_fit(callbacks, model, epoch_logs, steps=2, batch_logs=None, known_steps=True, **kw):
+    """Fake fit: returns the number of epochs run. ``known_steps=False`` tells the callbacks
+    an unknown number of steps (as fit over a generator does)."""
     cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
-        callbacks, model=model, epochs=len(epoch_logs), steps=steps, **kw)
+        callbacks, model=model, epochs=len(epoch_logs), steps=steps if known_steps else None,
+        **kw)
     model.stop_training = False
     cbs.on_train_begin()
     run = 0
@@ -94,3 +96,16 @@ def real_model():
     from minigrad.datasets.synthetic import make_blobs
     x, y = make_blobs(n_samples=120, centers=3, cluster_std=1.0, seed=1)
     return model, x, y
+
+
+class FakeClock:
+    """Stands in for ``time`` in minigrad.progbar: ``monotonic()`` returns ``t``, which only
+    the test moves. It starts far from 0, as a real monotonic clock does."""
+
+    def __init__(self, t=1000.0, tick=0.0):
+        self.t = t
+        self.tick = tick   # seconds added at every reading
+
+    def monotonic(self):
+        self.t += self.tick
+        return self.t

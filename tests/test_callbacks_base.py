@@ -1,5 +1,8 @@
 """CallbackList (order, one shared logs dict, batch aliases), LambdaCallback and the
 package's exports, driven by the fake fit loop of callback_fakes.py."""
+import os
+import subprocess
+import sys
 
 import pytest
 from callback_fakes import FakeModel, fake_fit
@@ -9,8 +12,11 @@ from minigrad.callbacks import (
     Callback,
     CallbackList,
     History,
+    LambdaCallback,
     ProgbarLogger,
 )
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Recorder(Callback):
@@ -78,3 +84,37 @@ def test_gradient_monitor_is_exported_lazily():
     assert issubclass(cbm.GradientMonitor, Callback)
     with pytest.raises(AttributeError):
         cbm.NoSuchCallback  # noqa: B018
+
+
+def test_lambda_callback_hooks_receive_the_loop_arguments():
+    events = []
+    cb = LambdaCallback(on_train_begin=lambda logs: events.append(("begin",)),
+                        on_epoch_end=lambda epoch, logs: events.append(("epoch", epoch,
+                                                                         logs["loss"])),
+                        on_train_batch_end=lambda batch, logs: events.append(("batch", batch)),
+                        on_train_end=lambda logs: events.append(("end",)))
+    fake_fit([cb], FakeModel(), [{"loss": 0.5}, {"loss": 0.25}], steps=2)
+    assert events == [("begin",), ("batch", 0), ("batch", 1), ("epoch", 0, 0.5),
+                      ("batch", 0), ("batch", 1), ("epoch", 1, 0.25), ("end",)]
+
+
+def test_lambda_callback_extra_hooks_and_bad_input():
+    seen = []
+    cb = LambdaCallback(on_batch_end=lambda batch, logs: seen.append(batch))  # Keras's kwargs
+    fake_fit([cb], FakeModel(), [{"loss": 1.0}], steps=3)
+    assert seen == [0, 1, 2]
+    with pytest.raises(TypeError, match="LambdaCallback: unknown hook 'on_epoch_finish'"):
+        LambdaCallback(on_epoch_finish=print)
+    with pytest.raises(TypeError, match="LambdaCallback: on_epoch_end must be callable"):
+        LambdaCallback(on_epoch_end=3)
+
+
+def test_package_exports_and_no_import_cycle():
+    # GradientMonitor is reachable from either side first, in a fresh interpreter
+    for first in ("minigrad.callbacks", "minigrad.diagnostics"):
+        code = (f"import {first}, minigrad.callbacks as c, minigrad.diagnostics as d, sys; "
+                f"assert c.GradientMonitor is d.GradientMonitor; "
+                f"assert 'tensorboard' not in sys.modules")
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    for name in cbm.__all__:
+        assert isinstance(getattr(cbm, name), type), name

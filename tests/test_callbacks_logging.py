@@ -1,11 +1,11 @@
 """History, CSVLogger and ProgbarLogger (minigrad/callbacks/logging.py)."""
-
-
-from callback_fakes import TTY, FakeModel, fake_fit, read_csv, real_model
+import pytest
+from callback_fakes import TTY, FakeClock, FakeModel, fake_fit, read_csv, real_model
 
 from minigrad.callbacks import (
     CSVLogger,
     History,
+    LambdaCallback,
 )
 
 
@@ -67,3 +67,35 @@ def test_progress_bar_of_real_fit(monkeypatch):
     model.fit(x, y, epochs=2, batch_size=40, validation_split=0.25)
     out = stream.getvalue()
     assert "Epoch 2/2" in out and "3/3" in out and "val_loss:" in out and "\r" in out
+
+
+def test_csv_logger_closes_its_file_when_fit_is_interrupted(tmp_path):
+    model, x, y = real_model()
+    path = tmp_path / "log.csv"
+    logger = CSVLogger(path)
+    opened = []
+    grab = LambdaCallback(on_train_begin=lambda logs: opened.append(logger.file))
+
+    def stop(epoch, logs):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=5, batch_size=40, verbose=0,
+                  callbacks=[logger, grab, LambdaCallback(on_epoch_end=stop)])
+    assert opened[0].closed and logger.file is None
+    rows = read_csv(path)
+    assert [r[0] for r in rows] == ["epoch", "0", "1", "2"]   # every finished epoch kept
+
+
+def test_progbar_logger_unknown_steps_learns_the_total(monkeypatch):
+    # fit over a generator passes steps=None: the first epoch counts "n/Unknown", later
+    # epochs know the total (Keras's ProgbarLogger)
+    stream = TTY()
+    monkeypatch.setattr("sys.stdout", stream)
+    monkeypatch.setattr("minigrad.progbar.time", FakeClock(tick=0.1))   # every update drawn
+    fake_fit([], FakeModel(), [{"loss": 1.0}, {"loss": 0.5}], steps=3, add_progbar=True,
+             verbose=1, known_steps=False)
+    first, second = stream.getvalue().split("Epoch 2/2")
+    assert "      1/Unknown" in first and "3/3" in first.split("\r")[-1]
+    assert "Unknown" not in second and "1/3" in second
