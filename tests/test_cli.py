@@ -193,3 +193,44 @@ def test_sweep_records_are_json_lines(tmp_path, capsys):
     record = json.loads(line)
     assert record["config"]["seed"] == 3 and record["grad_final"] is None
     assert list(record["grad_init"]) == ["hidden_1", "hidden_2", "output"]
+
+
+def _scalars(run_dir):
+    """{tag: [(step, value)]} of a TensorBoard run, read with TensorBoard's own reader."""
+    event_accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator")
+    from tensorboard.util import tensor_util
+    acc = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    acc.Reload()
+    return {tag: [(e.step, float(tensor_util.make_ndarray(e.tensor_proto)))
+                  for e in acc.Tensors(tag)] for tag in acc.Tags()["tensors"]}
+
+
+def test_logdir_writes_one_tensorboard_run_per_trial(capsys, tmp_path):
+    pytest.importorskip("tensorboard")
+    logdir = tmp_path / "logs"
+    grid, out = tmp_path / "grid.toml", tmp_path / "r.jsonl"
+    grid.write_text(GRID_TOML)
+    assert main(["sweep", str(grid), "--workers", "1", "--out", str(out), "--logdir",
+                 str(logdir), "--quiet"]) == 0
+    assert "4 TensorBoard runs" in capsys.readouterr().out
+    assert sorted(p.name for p in logdir.iterdir()) == [
+        "activation=relu-seed0", "activation=relu-seed1", "activation=sigmoid-seed0",
+        "activation=sigmoid-seed1"]
+    record = next(r for r in load(out) if r["config"]["activation"] == "relu"
+                  and r["config"]["seed"] == 1)
+    tags = _scalars(logdir / "activation=relu-seed1")
+    assert tags["epoch_val_accuracy"] == [(0, pytest.approx(record["history"]["val_accuracy"][0]))]
+    first = record["grad_init"]["hidden_1"]["kernel_grad_norm"]
+    assert tags["gradients/hidden_1/kernel_grad_norm"][0] == (0, pytest.approx(first))
+    # gradients: one run named like a trial of --compare
+    assert main(["gradients", "--depth", "2", "--epochs", "1", "--logdir",
+                 str(tmp_path / "one")]) == 0
+    assert "TensorBoard run written" in capsys.readouterr().out
+    (run,) = (tmp_path / "one").iterdir()
+    assert run.name == "sigmoid + glorot_uniform-seed0"
+    assert len(_scalars(run)["epoch_loss"]) == 1
+    assert main(["gradients", "--compare", "--depth", "2", "--epochs", "0", "--workers", "1",
+                 "--logdir", str(tmp_path / "cmp")]) == 0
+    names = sorted(p.name for p in (tmp_path / "cmp").iterdir())
+    assert "sigmoid + residual-seed0" in names and len(names) == 11

@@ -98,7 +98,8 @@ def run_case(config):
     trial.compile_model(model, config)
     probe_x, probe_y = xa[:trial.PROBE_BATCH], ya[:trial.PROBE_BATCH]
     monitor = GradientMonitor(every=1)
-    out = {"monitor": monitor, "after": None, "val_accuracy": [], "seconds": 0.0}
+    out = {"monitor": monitor, "after": None, "val_accuracy": [], "history": {},
+           "seconds": 0.0}
     # an exploding network overflows on purpose: the tables mark it, numpy need not warn
     with np.errstate(over="ignore", invalid="ignore"):
         out["before"] = gradient_report(model, probe_x, probe_y)
@@ -109,7 +110,8 @@ def run_case(config):
                              verbose=0, validation_data=(xb, yb), callbacks=[monitor])
             out["seconds"] = time.perf_counter() - start
             out["after"] = gradient_report(model, probe_x, probe_y)
-            out["val_accuracy"] = [float(a) for a in hist.history["val_accuracy"]]
+            out["history"] = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+            out["val_accuracy"] = out["history"]["val_accuracy"]
     return out
 
 
@@ -139,14 +141,21 @@ def _single(args):
 
 
 def _log_single(logdir, config, r):
+    """The run as one TensorBoard run, named as a sweep's trial would be."""
     from ..experiments.logdir import write_records
-    from ..experiments.trial import empty_record
-    record = empty_record(config)
-    record["grad_init"] = {n: dict(v) for n, v in r["before"].layers.items()}
+    from ..experiments.trial import empty_record, grad_rows
+    parts = [config["activation"], config["initializer"]]
+    parts += [name for key, name in (("batch_norm", "batch norm"), ("residual", "residual"))
+              if config[key]]
+    if config["clipnorm"]:
+        parts.append(f"clip {config['clipnorm']:g}")
+    record = empty_record(dict(config, case=" + ".join(parts)))
+    record["grad_init"] = grad_rows(r["before"])
     if r["after"] is not None:
-        record["grad_final"] = {n: dict(v) for n, v in r["after"].layers.items()}
-    record["history"] = {"val_accuracy": r["val_accuracy"]}
-    write_records(logdir, [record])
+        record["grad_final"] = grad_rows(r["after"])
+    record["history"] = r["history"]
+    (name,) = write_records(logdir, [record])
+    print(f"TensorBoard run written to {logdir}/{name}")
 
 
 def _median_profile(records, when="init"):
@@ -213,7 +222,8 @@ def _compare(args):
         print(f"\nplot written to {args.plot}")
     if args.logdir:
         from ..experiments.logdir import write_records
-        write_records(args.logdir, results)
+        names = write_records(args.logdir, results)
+        print(f"{len(names)} TensorBoard runs written to {args.logdir}")
     return 0
 
 

@@ -137,7 +137,8 @@ def compile_model(model, config):
 
 
 # ---- measuring ------------------------------------------------------------------------------
-def _grad_rows(report):
+def grad_rows(report):
+    """``{layer: {metric: float}}`` of a GradientReport (the record's form)."""
     return {name: {m: float(values.get(m, math.nan)) for m in GRAD_METRICS}
             for name, values in report.layers.items()}
 
@@ -243,14 +244,14 @@ def _measure(config, record):
     else:
         ta, tb = ya, yb
     probe_x, probe_t = xa[:PROBE_BATCH], ta[:PROBE_BATCH]
-    record["grad_init"] = _grad_rows(gradient_report(model, probe_x, probe_t))
+    record["grad_init"] = grad_rows(gradient_report(model, probe_x, probe_t))
     tracer, trace = _tracer(config, model, blocks, probe_x, (xb, yb))
     if config["epochs"] > 0:
         hist = model.fit(xa, ta, epochs=config["epochs"], batch_size=config["batch_size"],
                          verbose=0, validation_data=(xb, tb),
                          callbacks=[tracer] if tracer else None)
         record["history"] = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
-        record["grad_final"] = _grad_rows(gradient_report(model, probe_x, probe_t))
+        record["grad_final"] = grad_rows(gradient_report(model, probe_x, probe_t))
         val = record["history"].get("val_accuracy", [])
         record["epochs_to_target"] = next(
             (i + 1 for i, a in enumerate(val) if a >= config["target"]), None)
