@@ -91,6 +91,7 @@ def test_coinciding_curves_stay_distinguishable(tmp_path):
     lines = fig.axes[0].get_lines()
     looks = {(line.get_linestyle(), line.get_marker()) for line in lines}
     assert len(looks) == 12
+    assert len({tuple(matplotlib.colors.to_rgba(line.get_color())) for line in lines}) == 12
     assert _outside(fig, fig.axes[0], fig.axes[0].get_legend())
     assert fig.axes[0].get_title() == "twelve identical profiles"
 

@@ -67,6 +67,13 @@ def depth_colors(n):
     return [cmap(0.9 - 0.9 * i / max(1, n - 1)) for i in range(n)]
 
 
+def case_colors(n):
+    """``n`` distinct qualitative colours (cases have no order): tab10, or tab20 beyond 10."""
+    import matplotlib
+    cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
 def metric_label(metric):
     return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
@@ -76,6 +83,11 @@ def layer_axis(ax):
     from matplotlib.ticker import MaxNLocator
     ax.set_xlabel(LAYER_AXIS)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def figure_width(labels, data_width=7.0):
+    """Inches: the data area keeps ``data_width`` however long the legend's labels are."""
+    return data_width + 0.5 + 0.075 * max((len(str(s)) for s in labels), default=10)
 
 
 def legend_outside(ax, title=None):
@@ -169,11 +181,12 @@ def plot_profiles(profiles, path=None, metric="kernel_grad_norm", title=None):
     if path is not None:
         check_path(path)
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig, ax = plt.subplots(figsize=(figure_width(profiles), 5))
+    colors = case_colors(len(profiles))
     for i, (label, values) in enumerate(profiles.items()):
         ls, marker = style(i)
         ax.plot(range(1, len(values) + 1), positive(values), linestyle=ls, marker=marker,
-                label=label)
+                color=colors[i], label=label)
     ax.set_yscale("log")
     layer_axis(ax)
     ax.set_ylabel(metric_label(metric))

@@ -86,7 +86,7 @@ def command(args):
         print(f"\nrecords in {args.out}")
     if args.plot:
         results.plot(args.plot, title=f"kernel gradient norm at initialisation: "
-                                      f"{os.path.basename(args.grid)}")
+                                      f"{args.grid}")
         print(f"plot written to {args.plot}")
     if args.logdir:
         from .logdir import write_records

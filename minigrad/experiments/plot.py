@@ -6,7 +6,9 @@ import numpy as np
 from ..diagnostics.plot import (
     METRIC_LABELS,
     _pyplot,
+    case_colors,
     check_path,
+    figure_width,
     finish,
     layer_axis,
     legend_outside,
@@ -40,9 +42,11 @@ def plot_results(results, path=None, by=None, metric="kernel_grad_norm", when="i
     if path is not None:
         check_path(path)
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 5))
+    groups = results.groups(by)
+    fig, ax = plt.subplots(figsize=(figure_width(f"{g} (10 seeds)" for g in groups), 5))
     drawn = 0
-    for i, (name, records) in enumerate(results.groups(by).items()):
+    colors = case_colors(len(groups))
+    for i, (name, records) in enumerate(groups.items()):
         values = _profiles(records, metric, when)
         if values is None:
             continue
@@ -51,7 +55,7 @@ def plot_results(results, path=None, by=None, metric="kernel_grad_norm", when="i
             med = np.nanmedian(values, axis=0)
             lo, hi = np.nanpercentile(values, [10, 90], axis=0)
         ls, marker = style(i)
-        (line,) = ax.plot(x, med, linestyle=ls, marker=marker,
+        (line,) = ax.plot(x, med, linestyle=ls, marker=marker, color=colors[i],
                           label=f"{name} ({values.shape[0]} seeds)")
         if values.shape[0] > 1:
             ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
