@@ -234,3 +234,17 @@ def test_logdir_writes_one_tensorboard_run_per_trial(capsys, tmp_path):
                  "--logdir", str(tmp_path / "cmp")]) == 0
     names = sorted(p.name for p in (tmp_path / "cmp").iterdir())
     assert "sigmoid + residual-seed0" in names and len(names) == 11
+
+
+def test_sweep_on_a_local_dask_cluster_gives_the_pool_records(capsys, tmp_path):
+    pytest.importorskip("distributed")
+    grid = tmp_path / "grid.toml"
+    grid.write_text(GRID_TOML)
+    outs = {}
+    for where in (["--workers", "1"], ["--scheduler", "local"]):
+        out = tmp_path / f"{where[1]}.jsonl"
+        assert main(["sweep", str(grid), *where, "--out", str(out), "--quiet"]) == 0
+        assert "activation=relu" in capsys.readouterr().out
+        outs[where[1]] = sorted(json.dumps({k: v for k, v in r.items() if k != "seconds"},
+                                           sort_keys=True) for r in load(out))
+    assert outs["1"] == outs["local"] and len(outs["1"]) == 4
