@@ -91,6 +91,8 @@ def fmt(v, digits=3, style="g"):
 def fmt_spread(s, digits=3, style="g"):
     """``median [p10-p90]``."""
     med, lo, hi = s
+    if all(v is None or math.isnan(v) for v in s):
+        return "-"
     return f"{fmt(med, digits, style)} [{fmt(lo, digits, style)}-{fmt(hi, digits, style)}]"
 
 

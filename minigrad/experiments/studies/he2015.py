@@ -197,6 +197,7 @@ class He2015(Study):
         a2.set_ylabel("std of the layer's ReLU outputs at initialisation")
         a2.set_title("forward signal at initialisation")
         a3.set_xlabel("epoch")
+        a3.xaxis.get_major_locator().set_params(integer=True)
         a3.set_ylabel("test accuracy (%)")
         a3.set_ylim(0, 100)
         a3.set_title("training curves")

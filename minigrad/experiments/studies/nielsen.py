@@ -194,6 +194,7 @@ class Nielsen(Study):
         a1.set_title("speed of learning per hidden layer")
         legend_below(a1, ncol=2)
         a2.set_xlabel("epoch")
+        a2.xaxis.get_major_locator().set_params(integer=True)
         a2.set_ylabel("test accuracy (%)")
         a2.set_ylim(0, 100)
         a2.set_title("test accuracy during training")
