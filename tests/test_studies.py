@@ -104,7 +104,7 @@ def test_every_quick_study_writes_its_records_table_and_figure(quick):
         assert all(r["config"]["case"] for r in results)
         md = (out / f"{name}.md").read_text()
         for needle in ("**Citation.**", f"reproduce {name}", "--quick", "## Setup",
-                       "## Findings", "median [10th-90th percentile", "|---|"):
+                       "## Findings", "median [10th, 90th percentile", "|---|"):
             assert needle in md, (name, needle)
         assert "**agrees**" in md and "**differs**" not in md.split("## Findings")[0]
         if name != "lecture":

@@ -10,7 +10,7 @@ import numpy as np
 from ..results import quantiles
 from ..trial import PROBE_BATCH
 
-SPREAD = "median [10th-90th percentile over seeds]"
+SPREAD = "median [10th, 90th percentile over seeds]"
 
 
 class Study:
@@ -89,11 +89,11 @@ def fmt(v, digits=3, style="g"):
 
 
 def fmt_spread(s, digits=3, style="g"):
-    """``median [p10-p90]``."""
+    """``median [p10, p90]``."""
     med, lo, hi = s
     if all(v is None or math.isnan(v) for v in s):
         return "-"
-    return f"{fmt(med, digits, style)} [{fmt(lo, digits, style)}-{fmt(hi, digits, style)}]"
+    return f"{fmt(med, digits, style)} [{fmt(lo, digits, style)}, {fmt(hi, digits, style)}]"
 
 
 def ok_records(records):
