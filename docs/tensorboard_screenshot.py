@@ -6,8 +6,9 @@ their titles show, switch every card to a log y-axis, close the settings pane, s
 
     PYTHONPATH=. python docs/tensorboard_runs.py runs/gradients
     tensorboard --logdir runs/gradients --host 127.0.0.1 --port 6006 &
+    URL="http://127.0.0.1:6006/?smoothing=0&runFilter=train"
     python docs/tensorboard_screenshot.py \\
-        "http://127.0.0.1:6006/?smoothing=0&runFilter=train&tagFilter=(L01|L04|L08|L11)/kernel_grad_norm#timeseries" \\
+        "$URL&tagFilter=(L01|L04|L08|L11)/kernel_grad_norm#timeseries" \\
         docs/tensorboard_gradients.png
 """
 import asyncio
