@@ -241,3 +241,11 @@ def test_write_trial_writes_one_run_per_record(tmp_path):
     assert math.isnan(acc[2][1])
     assert scalars(run, "gradients/dense/kernel_grad_norm") == [(0, 0.5), (3, 0.125)]
     assert scalars(run, "gradients/dense/delta_norm") == [(0, 2.0), (3, math.inf)]
+
+
+def test_standalone_evaluate_is_flushed(tmp_path):
+    model, x, y = real_model()
+    model.fit(x, y, epochs=1, batch_size=40, verbose=0)
+    loss = model.evaluate(x, y, verbose=0, callbacks=[TensorBoard(tmp_path)])[0]
+    val, _ = read_run(tmp_path / "validation")
+    assert scalars(val, "evaluation_loss_vs_iterations") == [(3, float(np.float32(loss)))]
