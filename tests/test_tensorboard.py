@@ -1,7 +1,8 @@
 """TensorBoard callback and write_trial (minigrad/callbacks/tensorboard.py): event files
 written by short fits are read back with TensorBoard's own reader (event_accumulator) and
 compared with History, a GradientMonitor on the same run, the weights, and tensorboard's own
-histogram_pb."""
+histogram_pb. The tensorboard extra is part of ``dev``: without it this module fails to
+import; it never skips."""
 import math
 import os
 import subprocess
@@ -10,16 +11,14 @@ import sys
 import numpy as np
 import pytest
 from callback_fakes import real_model
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.plugins.histogram.summary_v2 import histogram_pb
+from tensorboard.util import tensor_util
 
 import minigrad as mg
 from minigrad.callbacks import Callback, GradientMonitor, LambdaCallback, TensorBoard
 from minigrad.callbacks import tensorboard as tbm
 from minigrad.probe import probe_listeners
-
-pytest.importorskip("tensorboard", reason='needs the extra: pip install "minigrad[tensorboard]"')
-from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
-from tensorboard.plugins.histogram.summary_v2 import histogram_pb  # noqa: E402
-from tensorboard.util import tensor_util  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
