@@ -306,7 +306,7 @@ class Layer:
                 raise ValueError(f"layer {self.name!r}: set_weights array {i} ({p.name}) has "
                                  f"shape {a.shape}, expected {p.shape}")
         for p, a in zip(params, arrays):
-            p.data[...] = a
+            p.assign(a)
 
     def count_params(self):
         """The number of scalars in all weights (the layer must be built)."""

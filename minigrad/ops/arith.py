@@ -42,8 +42,6 @@ class Sub(Function):
 class Mul(Function):
     """y = a * b.  VJP: da = g * b, db = g * a."""
 
-    fresh_grads = True
-
     def forward(self, a, b):
         try:
             y = a * b
@@ -60,8 +58,6 @@ class Mul(Function):
 
 class Div(Function):
     """y = a / b.  VJP: da = g / b, db = -g * a / b**2 = -g * y / b."""
-
-    fresh_grads = True
 
     def forward(self, a, b):
         try:
@@ -81,8 +77,6 @@ class Div(Function):
 class Neg(Function):
     """y = -x.  VJP: dx = -g."""
 
-    fresh_grads = True
-
     def forward(self, x):
         return -x
 
@@ -91,9 +85,9 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b.  VJP: da = g * b * a**(b-1), db = g * y * log(a) (a > 0 where db is used)."""
-
-    fresh_grads = True
+    """y = a ** b.  VJP: da = g * b * a**(b-1), 0 where b == 0 (d(a**0)/da = 0, also at a = 0);
+    db = g * y * log(a), 0 where a == 0 and b >= 0 (a**b is flat in b there: 0 or 1), as
+    PyTorch: one zero base (a relu output) must not turn the exponent's gradient into NaN."""
 
     def forward(self, a, b):
         try:
@@ -106,11 +100,17 @@ class Pow(Function):
     def backward(self, g):
         a, b, y = self.saved
         da = db = None
-        if self.needs_input_grad[0]:
-            da = g * b * a ** (b - 1)
-        if self.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                da = g * b * a ** (b - 1)
+                zero = b == 0
+                if zero.any():
+                    da = np.where(zero, 0.0, da)
+            if self.needs_input_grad[1]:
                 db = g * y * np.log(a)
+                flat = (a == 0) & (b >= 0)
+                if flat.any():
+                    db = np.where(flat, 0.0, db)
         return da, db
 
 

@@ -7,8 +7,6 @@ from ..function import Function
 class Exp(Function):
     """y = exp(x).  VJP: dx = g * y."""
 
-    fresh_grads = True
-
     def forward(self, x):
         y = np.exp(x)
         self.save(y)
@@ -21,8 +19,6 @@ class Exp(Function):
 class Log(Function):
     """y = log(x).  VJP: dx = g / x."""
 
-    fresh_grads = True
-
     def forward(self, x):
         self.save(x)
         return np.log(x)
@@ -33,8 +29,6 @@ class Log(Function):
 
 class Sqrt(Function):
     """y = sqrt(x).  VJP: dx = g / (2 y)."""
-
-    fresh_grads = True
 
     def forward(self, x):
         y = np.sqrt(x)
@@ -48,8 +42,6 @@ class Sqrt(Function):
 class Abs(Function):
     """y = |x|.  VJP: dx = g * sign(x) (0 at x = 0, as torch and Keras's l1)."""
 
-    fresh_grads = True
-
     def forward(self, x):
         self.save(x)
         return np.abs(x)
@@ -60,8 +52,6 @@ class Abs(Function):
 
 class Clip(Function):
     """y = min(max(x, lo), hi).  VJP: dx = g where lo <= x <= hi, else 0."""
-
-    fresh_grads = True
 
     def forward(self, x, lo=None, hi=None):
         if lo is not None and hi is not None and lo > hi:
