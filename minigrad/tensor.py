@@ -138,7 +138,7 @@ class Tensor:
 
     def astype(self, dtype):
         """A cast copy (differentiable for float -> float)."""
-        return _shape.cast(self, dtype)
+        return _cast(self, dtype)
 
     # ---- hooks and backward -------------------------------------------------------------
     def register_hook(self, fn):
@@ -189,12 +189,12 @@ class Tensor:
     def __rtruediv__(self, o): return _arith.Div.apply(o, self)
     def __pow__(self, o): return _arith.Pow.apply(self, o)
     def __rpow__(self, o): return _arith.Pow.apply(o, self)
-    def __matmul__(self, o): return _matmul.MatMul.apply(self, o)
-    def __rmatmul__(self, o): return _matmul.MatMul.apply(o, self)
+    def __matmul__(self, o): return _MatMul.apply(self, o)
+    def __rmatmul__(self, o): return _MatMul.apply(o, self)
     def __neg__(self): return _arith.Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return _unary.Abs.apply(self)
-    def __getitem__(self, index): return _shape.getitem(self, index)
+    def __getitem__(self, index): return _getitem(self, index)
 
     # comparisons: boolean tensors, no gradient
     def __lt__(self, o): return Tensor._make(self.data < _raw(o), None)
@@ -215,18 +215,18 @@ class Tensor:
     def sqrt(self): return _unary.sqrt(self)
     def abs(self): return _unary.abs(self)
     def clip(self, lo, hi): return _unary.clip(self, lo, hi)
-    def reshape(self, *shape): return _shape.reshape(self, *shape)
-    def flatten(self, start_dim=1): return _shape.flatten(self, start_dim)
-    def transpose(self, *axes): return _shape.transpose(self, *axes)
-    T = property(lambda self: _shape.transpose(self))
+    def reshape(self, *shape): return _reshape(self, *shape)
+    def flatten(self, start_dim=1): return _flatten(self, start_dim)
+    def transpose(self, *axes): return _transpose(self, *axes)
+    T = property(lambda self: _transpose(self))
 
-    def matmul(self, o): return _matmul.matmul(self, o)
+    def matmul(self, o): return _matmul_fn(self, o)
 
     def relu(self): return _activation.relu(self)
     def sigmoid(self): return _activation.sigmoid(self)
     def tanh(self): return _activation.tanh(self)
-    def softmax(self, axis=-1): return _softmax.softmax(self, axis)
-    def log_softmax(self, axis=-1): return _softmax.log_softmax(self, axis)
+    def softmax(self, axis=-1): return _softmax_fn(self, axis)
+    def log_softmax(self, axis=-1): return _log_softmax_fn(self, axis)
 
 
 def _raw(x):
@@ -428,8 +428,16 @@ def _run_hooks(t, g):
 # imported last: these modules import Tensor from here (the circle closes at call time)
 from .ops import activation as _activation  # noqa: E402
 from .ops import arith as _arith  # noqa: E402
-from .ops import matmul as _matmul  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
-from .ops import shape as _shape  # noqa: E402
-from .ops import softmax as _softmax  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
+# minigrad.ops.matmul, .shape and .softmax name public functions of minigrad.ops (see its
+# docstring): their modules are imported by full path
+from .ops.matmul import MatMul as _MatMul  # noqa: E402
+from .ops.matmul import matmul as _matmul_fn  # noqa: E402
+from .ops.shape import cast as _cast  # noqa: E402
+from .ops.shape import flatten as _flatten  # noqa: E402
+from .ops.shape import getitem as _getitem  # noqa: E402
+from .ops.shape import reshape as _reshape  # noqa: E402
+from .ops.shape import transpose as _transpose  # noqa: E402
+from .ops.softmax import log_softmax as _log_softmax_fn  # noqa: E402
+from .ops.softmax import softmax as _softmax_fn  # noqa: E402

@@ -1,4 +1,4 @@
-"""Binary arithmetic with NumPy broadcasting: + - * / ** and unary minus.
+"""Binary arithmetic with NumPy broadcasting: + - * / **, unary minus, maximum, minimum.
 
 Broadcasting is resolved by numpy in forward and undone once by the engine
 (``function.unbroadcast``), so each backward is written as if shapes matched.
@@ -114,6 +114,42 @@ class Pow(Function):
         return da, db
 
 
+class Maximum(Function):
+    """y = maximum(a, b).  VJP: g goes to the larger input; ties share it equally (as
+    PyTorch, and as the max reduction here): da = g * w, db = g * (1 - w),
+    w = [a > b] + [a == b] / 2."""
+
+    ufunc = staticmethod(np.maximum)
+
+    def forward(self, a, b):
+        try:
+            y = self.ufunc(a, b)
+        except ValueError as e:
+            raise _broadcast_error(type(self).__name__.lower(), a, b, e) from None
+        self.save(a, b)
+        return y
+
+    def backward(self, g):
+        a, b = self.saved
+        w = (self._wins(a, b) + 0.5 * (a == b)).astype(g.dtype, copy=False)
+        return (g * w if self.needs_input_grad[0] else None,
+                g * (1.0 - w) if self.needs_input_grad[1] else None)
+
+    @staticmethod
+    def _wins(a, b):
+        return a > b
+
+
+class Minimum(Maximum):
+    """y = minimum(a, b).  VJP: g goes to the smaller input; ties share it equally."""
+
+    ufunc = staticmethod(np.minimum)
+
+    @staticmethod
+    def _wins(a, b):
+        return a < b
+
+
 def add(a, b):
     """a + b with broadcasting."""
     return Add.apply(a, b)
@@ -142,3 +178,13 @@ def neg(x):
 def pow(a, b):  # noqa: A001 - the operator's name
     """a ** b with broadcasting (either side may be a tensor)."""
     return Pow.apply(a, b)
+
+
+def maximum(a, b):
+    """Elementwise max(a, b) with broadcasting; ties share the gradient."""
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    """Elementwise min(a, b) with broadcasting; ties share the gradient."""
+    return Minimum.apply(a, b)

@@ -1,4 +1,4 @@
-"""Elementwise math: exp, log, sqrt, abs, clip (numpy ufuncs: one pass each already)."""
+"""Elementwise math: exp, log, sqrt, abs, clip, log1p, expm1 (numpy ufuncs: one pass each)."""
 import numpy as np
 
 from ..function import Function
@@ -25,6 +25,29 @@ class Log(Function):
 
     def backward(self, g):
         return g / self.saved[0]
+
+
+class Log1p(Function):
+    """y = log(1 + x), accurate for small x.  VJP: dx = g / (1 + x)."""
+
+    def forward(self, x):
+        self.save(x)
+        return np.log1p(x)
+
+    def backward(self, g):
+        return g / (1.0 + self.saved[0])
+
+
+class Expm1(Function):
+    """y = exp(x) - 1, accurate for small x.  VJP: dx = g * (y + 1)."""
+
+    def forward(self, x):
+        y = np.expm1(x)
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        return g * (self.saved[0] + 1.0)
 
 
 class Sqrt(Function):
@@ -81,6 +104,16 @@ def exp(x):
 def log(x):
     """Elementwise natural logarithm."""
     return Log.apply(x)
+
+
+def log1p(x):
+    """Elementwise log(1 + x)."""
+    return Log1p.apply(x)
+
+
+def expm1(x):
+    """Elementwise exp(x) - 1."""
+    return Expm1.apply(x)
 
 
 def sqrt(x):
