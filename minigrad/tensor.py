@@ -430,6 +430,7 @@ from .ops import activation as _activation  # noqa: E402
 from .ops import arith as _arith  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
+
 # minigrad.ops.matmul, .shape and .softmax name public functions of minigrad.ops (see its
 # docstring): their modules are imported by full path
 from .ops.matmul import MatMul as _MatMul  # noqa: E402

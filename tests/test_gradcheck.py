@@ -55,6 +55,7 @@ def _wrong_at(x, idx):
         g = g.copy()
         g[idx] += 1.0
         return g
+
     def fn(t):
         y = t * 1.0
         y.register_hook(corrupt)

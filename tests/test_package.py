@@ -26,6 +26,7 @@ def test_keras_alias_imports_the_same_modules():
 
 def test_public_namespaces_are_reachable_from_the_package():
     import minigrad.backend
+
     import minigrad.ops
 
     assert mg.ops is minigrad.ops and mg.backend is minigrad.backend

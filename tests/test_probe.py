@@ -40,7 +40,6 @@ def test_probe_recorder_keeps_the_latest_array_per_tag_and_kind_inside_its_block
 
 
 def test_probe_recorder_stops_listening_when_the_block_raises():
-    with pytest.raises(KeyError):
-        with ProbeRecorder() as rec:
-            raise KeyError("boom")
+    with pytest.raises(KeyError), ProbeRecorder() as rec:
+        raise KeyError("boom")
     assert rec.record not in probe_listeners()

@@ -46,6 +46,11 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
+def reset_name_counters():
+    """Forget every name counter: the next Dense is ``dense`` again (``clear_session``)."""
+    _name_uids.clear()
+
+
 def current_training():
     """The ``training`` value of the innermost layer call in progress (False outside any)."""
     return _training_stack[-1] if _training_stack else False

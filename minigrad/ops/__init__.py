@@ -13,7 +13,7 @@ function is this package's attribute, and the module is reached by its full path
 ``sys.modules``. They are imported first, below, so that importing them later cannot rebind
 the names to the modules.
 """
-import builtins
+import builtins  # the module defines all, any, max, min, sum, abs, round: builtins by path
 import math
 
 import numpy as np
@@ -134,7 +134,8 @@ def arange(start, stop=None, step=1, dtype=None):
     """Evenly spaced values in [start, stop). Without ``dtype``: int32 for integer
     arguments, else floatx (Keras's result type of the arguments)."""
     if dtype is None:
-        ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step) if v is not None)
+        given = [v for v in (start, stop, step) if v is not None]
+        ints = builtins.all(isinstance(v, (int, np.integer)) for v in given)
         dtype = "int32" if ints else config.floatx()
     if stop is None:
         start, stop = 0, start
@@ -400,9 +401,9 @@ def _vector_norm(x, ord, axis, keepdims):  # noqa: A002
         return _reduce.min(a, axis, keepdims)
     if ord == 1:
         return _reduce.sum(a, axis, keepdims)
-    if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
-        raise ValueError(f"norm: ord {ord!r} is not a vector norm order (a number, inf or "
-                         f"-inf)")
+    if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.number)):
+        raise TypeError(f"norm: ord {ord!r} is not a vector norm order (a number, inf or "
+                        f"-inf)")
     return _reduce.sum(a ** float(ord), axis, keepdims) ** (1.0 / float(ord))
 
 
