@@ -1,7 +1,7 @@
 """Binary arithmetic with NumPy broadcasting: + - * / **, unary minus, maximum, minimum.
 
 Broadcasting is resolved by numpy in forward and undone once by the engine
-(``function.unbroadcast``), so each backward is written as if shapes matched.
+(``tensor.unbroadcast``), so each backward is written as if shapes matched.
 """
 import numpy as np
 
