@@ -656,3 +656,8 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | {n for n in _ACTIVATIONS if hasattr(_activation, n)})
+
+
+__all__ = sorted(name for name, value in globals().items()
+                 if not name.startswith("_") and callable(value) and not isinstance(value, type)
+                 and getattr(value, "__module__", "").startswith("minigrad."))
