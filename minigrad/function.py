@@ -3,7 +3,8 @@
 Every differentiable op is a ``Function`` subclass with ``forward(*arrays, **config)`` and
 ``backward(g)`` (one array or ``None`` per input, written as if shapes matched). ``apply``
 converts inputs, enforces the dtype rules, records ``needs_input_grad`` (all False when grad
-mode is off, so no ``forward`` needs to read the global mode) and the inputs' versions, and
+mode is off, so no ``forward`` needs to read the global mode) and the count of in-place
+changes (``tensor.CHANGES``, for the version check of saved inputs), and
 links the graph only when grad mode is on and some input requires a gradient. The walk in
 ``tensor.py`` reduces broadcast gradients (``unbroadcast``) and decides, by itself, when a
 returned array may become a leaf's ``.grad`` uncopied: a backward may return any array.
@@ -11,7 +12,7 @@ returned array may become a leaf's ``.grad`` uncopied: a backward may return any
 import numpy as np
 
 from . import config, grad_mode
-from .tensor import Tensor
+from .tensor import CHANGES, Tensor
 
 
 class Function:
@@ -25,7 +26,7 @@ class Function:
     inputs = ()
     saved = ()
     needs_input_grad = ()
-    versions = ()      # the inputs' versions at forward (checked for saved ones in backward)
+    changes = 0        # tensor.CHANGES at forward: backward checks saved inputs if it moved
 
     @property
     def name(self):
@@ -55,7 +56,7 @@ class Function:
         # integer/bool outputs (a cast to int) carry no gradient, as integer tensors cannot
         if record and out.dtype.kind == "f":
             fn.inputs = inputs
-            fn.versions = tuple([t._version for t in inputs])
+            fn.changes = CHANGES[0]
             return _make(out, fn)
         return _make(out, None)
 

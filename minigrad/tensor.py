@@ -16,6 +16,9 @@ import numpy as np
 from . import config
 
 _new = object.__new__
+# the number of in-place changes of any tensor so far: an op records it at forward, and its
+# backward looks at its inputs only when the count moved since (never within a training step)
+CHANGES = [0]
 
 
 def _convert(data, dtype):
@@ -40,7 +43,10 @@ def _convert(data, dtype):
 class Tensor:
     """A value (``data``), its gradient (``grad``) and, for op outputs, the op (``_ctx``)."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_version", "__weakref__")
+    # _version (in-place changes of this tensor) and _stamp (the global count of in-place
+    # changes at its latest one) are set by bump_version only: op outputs skip two stores
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_version", "_stamp",
+                 "__weakref__")
     __array_ufunc__ = None        # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__    # comparisons are elementwise, identity stays hashable
 
@@ -49,7 +55,6 @@ class Tensor:
         self.grad = None
         self._ctx = None
         self._hooks = None
-        self._version = 0
         self.requires_grad = False
         if requires_grad:
             self._set_requires_grad(True)
@@ -69,7 +74,6 @@ class Tensor:
         t.requires_grad = ctx is not None
         t._ctx = ctx
         t._hooks = None
-        t._version = 0
         return t
 
     # ---- inspection -------------------------------------------------------------------
@@ -81,13 +85,15 @@ class Tensor:
     grad_fn = property(lambda self: self._ctx,
                        doc="The op (a Function: ``inputs``, its config) that made this tensor, "
                            "or None for a leaf")
-    version = property(lambda self: self._version,
+    version = property(lambda self: getattr(self, "_version", 0),
                        doc="How many in-place changes this tensor has seen (bump_version)")
 
     def bump_version(self):
         """Record an in-place change of ``data``: a graph that saved this tensor for backward
         before the change refuses to run backward (RuntimeError), as PyTorch does."""
-        self._version += 1
+        self._version = self.version + 1
+        CHANGES[0] += 1
+        self._stamp = CHANGES[0]
 
     def assign(self, value):
         """Overwrite the value in place (shape and dtype kept; the gradient is untouched) and
@@ -97,7 +103,7 @@ class Tensor:
             raise ValueError(f"{_describe(self)}: cannot assign a value of shape "
                              f"{value.shape} to a variable of shape {self.data.shape}")
         self.data[...] = value
-        self._version += 1
+        self.bump_version()
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -343,13 +349,13 @@ _SOLE = _sole_reference_count()
 
 def _check_versions(ctx):
     """RuntimeError when an input that ``ctx`` saved for backward changed in place since."""
-    for t, v in zip(ctx.inputs, ctx.versions):
-        if t._version != v and _saved_by(ctx, t.data):
+    for t in ctx.inputs:
+        if getattr(t, "_stamp", 0) > ctx.changes and _saved_by(ctx, t.data):
             raise RuntimeError(
-                f"backward: {_describe(t)} was modified in place (version {v} -> "
-                f"{t._version}: assign, set_weights or an optimizer step) after "
-                f"{ctx.name} saved it for backward; compute the forward again after the "
-                f"change, or make the change after backward")
+                f"backward: {_describe(t)} was modified in place (assign, set_weights or an "
+                f"optimizer step; now at version {t.version}) after {ctx.name} saved it for "
+                f"backward; compute the forward again after the change, or make the change "
+                f"after backward")
 
 
 def _saved_by(ctx, data):
@@ -391,7 +397,7 @@ def _run_backward(root, g, retain_graph):
             raise RuntimeError(
                 f"backward through {ctx.name} a second time: its saved values were freed; "
                 f"call backward(retain_graph=True) the first time")
-        if ctx.versions:
+        if ctx.changes != CHANGES[0]:
             _check_versions(ctx)
         dxs = ctx.backward(g)
         if type(dxs) is not tuple:
