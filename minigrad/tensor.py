@@ -41,7 +41,7 @@ def _convert(data, dtype):
 
 
 class Tensor:
-    """A value (``data``), its gradient (``grad``) and, for op outputs, the op (``_ctx``)."""
+    """A value (``data``), its gradient (``grad``) and, for op outputs, the op (``grad_fn``)."""
 
     # _version (in-place changes of this tensor) and _stamp (the global count of in-place
     # changes at its latest one) are set by bump_version only: op outputs skip two stores

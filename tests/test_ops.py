@@ -474,7 +474,7 @@ def test_value(row, i):
             kw["dtype"] = dtype
         expected = row.ref(*[x.astype(dtype).astype(np.float64) for x in xs], **kw)
         _, out = run(row, i, xs, dtype)
-        assert type(out._ctx) is row.op, f"{row.id}: output made by {type(out._ctx)}"
+        assert type(out.grad_fn) is row.op, f"{row.id}: output made by {type(out.grad_fn)}"
         assert out.dtype == np.dtype(row.out_dtype or dtype)
         assert out.shape == np.shape(expected)
         np.testing.assert_allclose(out.data, expected, rtol=rtol, atol=atol)
