@@ -4,10 +4,10 @@ Every differentiable op is a ``Function`` subclass with ``forward(*arrays, **con
 ``backward(g)`` (one array or ``None`` per input, written as if shapes matched). ``apply``
 converts inputs, enforces the dtype rules, records ``needs_input_grad`` (all False when grad
 mode is off, so no ``forward`` needs to read the global mode) and the count of in-place
-changes (``tensor.CHANGES``, for the version check of saved inputs), and
-links the graph only when grad mode is on and some input requires a gradient. The walk in
-``tensor.py`` reduces broadcast gradients (``unbroadcast``) and decides, by itself, when a
-returned array may become a leaf's ``.grad`` uncopied: a backward may return any array.
+changes (``tensor.CHANGES``, for the version check of saved inputs), and links the graph
+only when grad mode is on and some input requires a gradient. The walk in ``tensor.py``
+reduces broadcast gradients (``unbroadcast``) and decides by itself when a returned array
+may become a leaf's ``.grad`` uncopied: a backward may return any array, even ``g``.
 """
 import numpy as np
 
