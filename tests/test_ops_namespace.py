@@ -25,7 +25,7 @@ sign negative absolute arange eye identity full full_like linspace greater great
 less less_equal equal not_equal logical_and logical_or logical_not logical_xor floor ceil round
 cumsum prod swapaxes moveaxis tile repeat take take_along_axis flip sort argsort split
 broadcast_to outer reciprocal log2 log10 expm1 true_divide ravel all any count_nonzero isnan
-isinf isfinite stop_gradient ndim size elu selu leaky_relu""")
+isinf isfinite stop_gradient ndim size elu selu leaky_relu sin cos pad average trace""")
 
 X = np.array([[0.5, -1.5, 2.0], [3.0, 0.0, -2.5]])
 
@@ -163,6 +163,12 @@ def test_bad_input_names_the_function_and_the_values():
         ops.expand_dims(X, 5)
     with pytest.raises(TypeError, match="take.*integers"):
         ops.take(X, np.array([0.5]))
+    with pytest.raises(ValueError, match="pad: only mode 'constant'"):
+        ops.pad(X, 1, mode="reflect")
+    with pytest.raises(ValueError, match="pad_width must be non-negative"):
+        ops.pad(X, -1)
+    with pytest.raises(ValueError, match=r"average: 2 weights for axis 1 of length 3"):
+        ops.average(X, 1, np.ones(2))
 
 
 def huber_fn(y_true, y_pred):

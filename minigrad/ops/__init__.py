@@ -177,6 +177,8 @@ expm1 = _unary.expm1
 log = _unary.log
 log1p = _unary.log1p
 sqrt = _unary.sqrt
+sin = _unary.sin
+cos = _unary.cos
 
 
 def square(x):
@@ -320,6 +322,34 @@ def cumsum(x, axis=None, dtype=None):
     if axis is None:
         return _reduce.cumsum(_shape_module.reshape(x, -1), 0)
     return _reduce.cumsum(x, axis)
+
+
+def average(x, axis=None, weights=None):
+    """Weighted mean sum(x * w) / sum(w) over ``axis`` (the plain mean without weights);
+    1-D weights along a single axis are broadcast along it, as numpy does."""
+    x = convert_to_tensor(x)
+    if weights is None:
+        return _reduce.mean(x, axis)
+    w = convert_to_tensor(weights)
+    if w.shape != x.shape:
+        if axis is None or w.ndim != 1:
+            raise ValueError(f"average: weights of shape {w.shape} do not fit x of shape "
+                             f"{x.shape}; expected x's shape, or 1-D along one axis")
+        a = _check_axis("average", axis, x.ndim)
+        if w.shape[0] != x.shape[a]:
+            raise ValueError(f"average: {w.shape[0]} weights for axis {a} of length "
+                             f"{x.shape[a]}")
+        w = _shape_module.reshape(w, tuple(-1 if i == a else 1 for i in range(x.ndim)))
+    return _reduce.sum(x * w, axis) / _reduce.sum(_shape_module.broadcast_to(w, x.shape), axis)
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    """Sum of the diagonal ``offset`` of the (axis1, axis2) planes."""
+    x = moveaxis(x, (axis1, axis2), (-2, -1))
+    n, m = x.shape[-2:]
+    rows = np.arange(builtins.max(0, -offset), builtins.min(n, m - offset))
+    diag = x[(..., rows, rows + offset)]
+    return _reduce.sum(diag, -1)
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -520,6 +550,29 @@ def squeeze(x, axis=None):
             raise ValueError(f"squeeze: axis {bad[0]} of a tensor of shape {x.shape} has "
                              f"length {x.shape[bad[0]]}, expected 1")
     return _shape_module.reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def pad(x, pad_width, mode="constant", constant_values=None):
+    """Pad with ``constant_values`` (0 by default): ``pad_width`` is one (before, after) pair
+    per axis, one pair for all axes, or one int (numpy's forms); only mode "constant"."""
+    x = convert_to_tensor(x)
+    if mode != "constant":
+        raise ValueError(f"pad: only mode 'constant' is supported, got {mode!r}")
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
+    fill = 0 if constant_values is None else constant_values
+    for axis, (before, after) in enumerate(widths.tolist()):
+        parts = []
+        for width in (before, None, after):
+            if width is None:
+                parts.append(x)
+            elif width:
+                shape_ = x.shape[:axis] + (width,) + x.shape[axis + 1:]
+                parts.append(np.full(shape_, fill, dtype=x.dtype))
+        if len(parts) > 1:
+            x = _shape_module.concatenate(parts, axis)
+    return x
 
 
 def broadcast_to(x, shape):

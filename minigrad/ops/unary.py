@@ -1,4 +1,5 @@
-"""Elementwise math: exp, log, sqrt, abs, clip, log1p, expm1 (numpy ufuncs: one pass each)."""
+"""Elementwise math: exp, log, sqrt, abs, clip, log1p, expm1, sin, cos (numpy ufuncs: one
+pass each)."""
 import numpy as np
 
 from ..function import Function
@@ -48,6 +49,28 @@ class Expm1(Function):
 
     def backward(self, g):
         return g * (self.saved[0] + 1.0)
+
+
+class Sin(Function):
+    """y = sin(x).  VJP: dx = g * cos(x)."""
+
+    def forward(self, x):
+        self.save(x)
+        return np.sin(x)
+
+    def backward(self, g):
+        return g * np.cos(self.saved[0])
+
+
+class Cos(Function):
+    """y = cos(x).  VJP: dx = -g * sin(x)."""
+
+    def forward(self, x):
+        self.save(x)
+        return np.cos(x)
+
+    def backward(self, g):
+        return -g * np.sin(self.saved[0])
 
 
 class Sqrt(Function):
@@ -114,6 +137,16 @@ def log1p(x):
 def expm1(x):
     """Elementwise exp(x) - 1."""
     return Expm1.apply(x)
+
+
+def sin(x):
+    """Elementwise sine."""
+    return Sin.apply(x)
+
+
+def cos(x):
+    """Elementwise cosine."""
+    return Cos.apply(x)
 
 
 def sqrt(x):
