@@ -3,26 +3,8 @@ import numpy as np
 
 from ..callbacks import Callback
 from ..probe import add_probe_listener, remove_probe_listener
+from .probes import ProbeRecorder
 from .rows import METRICS, RAW_SIZE, format_table, kernel_rows, raw_metrics, row_raw
-
-
-class _Probes:
-    """Keeps the latest "output" and "delta" array per tag; ``record`` is the listener,
-    registered only while a step is being recorded. It stores references, not copies:
-    the arrays are fresh for every step."""
-
-    def __init__(self):
-        self.outputs, self.deltas = {}, {}
-        self._by_kind = {"output": self.outputs, "delta": self.deltas}
-
-    def record(self, tag, kind, array):
-        store = self._by_kind.get(kind)
-        if store is not None:
-            store[tag] = array
-
-    def clear(self):
-        self.outputs.clear()
-        self.deltas.clear()
 
 
 class GradientMonitor(Callback):
@@ -59,7 +41,7 @@ class GradientMonitor(Callback):
             self.activations[row.name] = row.activation
         self._before = [np.empty(row.layer.kernel.size, row.layer.kernel.dtype)
                         for row in self._rows]
-        self._probes = _Probes()
+        self._probes = ProbeRecorder()
         self._listening = False
 
     def on_train_end(self, logs=None):

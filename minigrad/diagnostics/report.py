@@ -1,10 +1,9 @@
 """gradient_report: per-layer gradients of one batch, leaving the model as it found it."""
-import numpy as np
 
 from .. import random as mgrandom
 from ..grad_mode import enable_grad
 from ..probe import add_probe_listener, remove_probe_listener
-from .monitor import _Probes
+from .probes import ProbeRecorder, seed_generators
 from .rows import format_table, kernel_rows, row_metrics
 
 
@@ -38,16 +37,6 @@ def _resolve_loss(model, loss):
     return losses.get(identifier)
 
 
-def _private_generators(model):
-    """Layer-owned generators (layers built with seed=k): their states are restored too."""
-    found = []
-    for layer in getattr(model, "layers", ()):
-        for value in vars(layer).values():
-            if isinstance(value, np.random.Generator) and value is not mgrandom.generator():
-                found.append(value)
-    return found
-
-
 def gradient_report(model, x, y, loss=None):
     """Gradients of ``loss(y, model(x, training=True)) + sum(model.losses)`` for one batch,
     without an optimizer step. Afterwards every weight, moving statistic, ``.grad`` and
@@ -57,9 +46,9 @@ def gradient_report(model, x, y, loss=None):
     weights = list(model.weights)
     saved_data = [w.data.copy() for w in weights]
     saved_grad = [w.grad for w in weights]
-    gens = _private_generators(model)
+    gens = seed_generators(model)
     saved_rng = (mgrandom.get_state(), [g.bit_generator.state for g in gens])
-    probes = _Probes()
+    probes = ProbeRecorder()
     add_probe_listener(probes.record)
     try:
         for w in weights:

@@ -428,6 +428,13 @@ class Layer:
                              f"on data or build it first")
         return int(sum(w.size for w in self.weights))
 
+    @property
+    def seed_generators(self):
+        """The private random generators of this layer (``seed=k``): their states are part of
+        what a diagnostic pass must restore."""
+        rng = self.__dict__.get("_rng")
+        return [rng] if isinstance(rng, np.random.Generator) else []
+
     # ---- losses ---------------------------------------------------------------------------
     @property
     def losses(self):
