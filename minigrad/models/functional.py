@@ -70,7 +70,7 @@ class Functional(Model):
     @property
     def output_shape(self):
         shapes = [t.shape for t in self._flat_outputs]
-        return shapes[0] if isinstance(self._output_struct, KerasTensor) else shapes
+        return shapes[0] if len(shapes) == 1 else shapes
 
     def build(self, input_shape=None):
         """A functional model is built when it is made; this only checks nothing is asked
@@ -98,7 +98,10 @@ class Functional(Model):
             else:
                 for i, v in zip(out_ids, flatten(y)):
                     values[i] = v
-        return map_structure(lambda t: values[id(t)], self._output_struct)
+        out = self._output_struct
+        if isinstance(out, list) and len(out) == 1:   # Keras's unpack_singleton
+            return values[id(out[0])]
+        return map_structure(lambda t: values[id(t)], out)
 
     def _match_inputs(self, inputs):
         """The call's inputs in the order of ``self._flat_inputs`` (a dict by input name)."""
