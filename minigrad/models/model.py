@@ -55,8 +55,8 @@ class Model(Trainer, Layer):
         _call_trace.append([])
         try:
             spec_call(self, input_shape)
-        finally:
-            self._execution_order = _call_trace.pop()
+        finally:   # past the attribute tracking: a record, not sub-layers
+            object.__setattr__(self, "_execution_order", _call_trace.pop())
 
     def compute_output_shape(self, input_shape):
         if not self.built:
