@@ -1,5 +1,7 @@
 """gradient_report: per-layer gradients of one batch, leaving the model as it found it."""
 
+import numpy as np
+
 from .. import random as mgrandom
 from ..grad_mode import enable_grad
 from ..probe import add_probe_listener, remove_probe_listener
@@ -41,6 +43,8 @@ def gradient_report(model, x, y, loss=None):
     """Gradients of ``loss(y, model(x, training=True)) + sum(model.losses)`` for one batch,
     without an optimizer step. Afterwards every weight, moving statistic, ``.grad`` and
     random-generator state is as it was before."""
+    if not model.built:     # a subclassed model: build it (a stand-in call, no draws)
+        model.build((None,) + np.shape(getattr(x, "data", x))[1:])
     rows = kernel_rows(model)
     loss_fn = _resolve_loss(model, loss)
     weights = list(model.weights)

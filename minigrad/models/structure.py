@@ -31,6 +31,16 @@ class Struct:
         return flatten(self.structure)
 
 
+def batch_shape(x):
+    """The build shape of prepared data: (None, *per-sample) or a list/dict of them."""
+    x = unwrap(x)
+    if isinstance(x, dict):
+        return {k: (None,) + v.shape[1:] for k, v in x.items()}
+    if isinstance(x, list):
+        return [(None,) + v.shape[1:] for v in x]
+    return (None,) + x.shape[1:]
+
+
 def unwrap(x):
     return x.structure if type(x) is Struct else x
 

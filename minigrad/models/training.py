@@ -21,7 +21,7 @@ from ..grad_mode import no_grad
 from ..layers.symbolic import flatten
 from ..tensor import Tensor
 from .compile_utils import OutputLosses, output_names
-from .structure import concat_outputs, prepare_many, unwrap
+from .structure import batch_shape, concat_outputs, prepare_many, unwrap
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -93,6 +93,8 @@ class Trainer:
         epochs, initial_epoch = _check_epochs(epochs, initial_epoch)
         verbose = _check_verbose(verbose, "fit")
         x, y = self._prepare_xy(x, y, "fit")
+        if not self.built:       # as Keras, built before the callbacks see the model
+            self.build(batch_shape(x))
         (x, y), val = _validation(x, y, validation_split, validation_data, self)
         steps = -(-len(x) // batch_size)
         cbs = self._callback_list(callbacks, verbose, epochs=epochs, steps=steps)
