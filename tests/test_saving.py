@@ -456,7 +456,7 @@ def test_unregistered_custom_layer_in_a_functional_model_names_itself(tmp_path):
     inp = mg.Input((2,))
     model = mg.Model(inp, Scale(name="scale")(inp))
     model.save(tmp_path / "s.keras")
-    with pytest.raises(ValueError, match=r"Unknown layer .Scale.*custom_objects=\{.Scale.: \.\.\.\}"):
+    with pytest.raises(ValueError, match=r"Unknown layer .Scale.*custom_objects=\{.Scale."):
         load_model(tmp_path / "s.keras")
     loaded = load_model(tmp_path / "s.keras", custom_objects={"Scale": Scale})
     np.testing.assert_array_equal(loaded.predict(np.ones((1, 2)), verbose=0), [[2.0, 2.0]])

@@ -36,9 +36,10 @@ class Functional(Model):
         # internal lists of layers: set past the attribute tracking (they are not attributes
         # a user assigned, and _layers reads _layer_list itself)
         object.__setattr__(self, "_layer_list", layers)
-        object.__setattr__(self, "_plan", [(n.layer, n.inputs, [id(t) for t in n.flat_outputs], n.training,
-                       isinstance(n.inputs, KerasTensor), isinstance(n.outputs, KerasTensor))
-                      for n in self._nodes])
+        plan = [(n.layer, n.inputs, [id(t) for t in n.flat_outputs], n.training,
+                 isinstance(n.inputs, KerasTensor), isinstance(n.outputs, KerasTensor))
+                for n in self._nodes]
+        object.__setattr__(self, "_plan", plan)
         self.dtype = self._flat_inputs[0].dtype
         shapes = [tuple(t.shape) for t in self._flat_inputs]
         self._build_shape = shapes[0] if isinstance(self._input_struct, KerasTensor) else shapes
