@@ -116,3 +116,20 @@ def test_subclassed_rows_in_execution_order_not_assignment_order(f64):
                                rtol=1e-12)
     sat = ((h0 < 0.01) | (h0 > 0.99)).mean()
     np.testing.assert_allclose(report.layers["sub_h0"]["saturation"], sat)
+
+
+def test_residual_example_keeps_the_first_layer_gradient_where_the_plain_net_vanishes():
+    import runpy
+    from pathlib import Path
+    example = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" /
+                                 "residual_mlp.py"))
+    x, y = rng(7).random((64, 16)), rng(8).integers(0, 10, 64)
+    ratios = {}
+    for residual in (False, True):
+        mg.random.seed(0)
+        model = example["mlp"](16, 10, 16, residual)
+        report = gradient_report(model, x, y)
+        assert list(report.layers) == [f"hidden{i}" for i in range(1, 11)] + ["logits"]
+        ratios[residual] = example["first_last_ratio"](report)
+    # ten sigmoid layers shrink the gradient ~4x each; the identity paths do not
+    assert ratios[False] < 1e-3 < 1e-1 < ratios[True]

@@ -26,7 +26,7 @@ def _broadcast(layer, shapes):
         dims = []
         for p, q in zip(a, b):
             if p is None or q is None:
-                dims.append(None if p in (None, 1) or q in (None, 1) else p)
+                dims.append(None)
             elif p == q or q == 1:
                 dims.append(p)
             elif p == 1:
@@ -210,6 +210,7 @@ class Dot(_Merge):
 
 
 def _l2_normalize(x, axis):
-    """x / sqrt(max(sum(x^2, axis), 1e-12)), Keras's ``l2_normalize``."""
+    """x * rsqrt(max(sum(x^2, axis), eps^2)) with eps = 1e-7, Keras 3's ``normalize``
+    (the squared norm clamped, so a zero vector gets a finite gradient)."""
     sq = op_sum(mul(x, x), axis=axis, keepdims=True)
-    return mul(x, 1.0 / sqrt(clip(sq, 1e-12, np.inf)))
+    return mul(x, 1.0 / sqrt(clip(sq, 1e-14, np.inf)))

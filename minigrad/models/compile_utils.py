@@ -68,7 +68,7 @@ class OutputLosses:
         output's metrics, resolved from that output's shapes."""
         from .training import _metric_name, _resolve_metric
         out = []
-        if len(self.names) > 1:
+        if sum(f is not None for f in self.fns) > 1:     # Keras: more than one loss
             out = [_LossTracker(self, i) for i, f in enumerate(self.fns) if f is not None]
         if not metric_ids:
             return out
