@@ -210,7 +210,7 @@ def test_outputs_by_dict_with_losses_by_name():
     np.testing.assert_allclose(logs["loss"], 2.0 * logs["score_loss"] + logs["label_loss"],
                                rtol=1e-6)
     pred = model.predict(x, verbose=0)
-    np.testing.assert_allclose(logs["score_loss"], ((pred[0] - s) ** 2).mean(), rtol=1e-5)
+    np.testing.assert_allclose(logs["score_loss"], ((pred["score"] - s) ** 2).mean(), rtol=1e-5)
 
 
 def test_fit_with_a_wrong_number_of_targets_raises():
@@ -343,3 +343,27 @@ def test_graph_errors():
         Model(a, np.ones(2))
     with pytest.raises(TypeError, match="no value"):
         bool(a)
+
+
+def test_functional_inside_functional_with_dict_inputs_and_output_round_trips(tmp_path):
+    mg.random.seed(6)
+    i1 = mg.Input((4,))
+    inner = Model(i1, L.Dense(3, name="d_in")(i1), name="inner_f")
+    a, b = mg.Input((4,), name="a"), mg.Input((4,), name="b")
+    merged = L.Concatenate()([inner(a), inner(b)])
+    outer = Model({"a": a, "b": b}, {"y": L.Dense(1, name="y")(merged)})
+    x = {"a": rng(1).normal(size=(5, 4)), "b": rng(2).normal(size=(5, 4))}
+    w, c, wy, cy = [v.astype(np.float64) for v in outer.get_weights()]
+    want = np.concatenate([x["a"] @ w + c, x["b"] @ w + c], axis=1) @ wy + cy
+    pred = outer.predict(x, verbose=0)
+    assert set(pred) == {"y"}
+    np.testing.assert_allclose(pred["y"], want, rtol=1e-5, atol=1e-6)
+    outer.compile("sgd", {"y": "mse"})
+    outer.fit(x, {"y": np.ones((5, 1))}, verbose=0)
+    keys = [k for k, _ in outer.execution_order()]
+    assert keys[:2] == ["a", "b"] and keys[2].startswith("inner_f/input_layer")
+    assert keys[3:] == ["inner_f/d_in", keys[4], "y"] and keys[4].startswith("concatenate")
+    outer.save(tmp_path / "nested.keras")
+    loaded = mg.models.load_model(tmp_path / "nested.keras")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0)["y"],
+                                  outer.predict(x, verbose=0)["y"])

@@ -124,7 +124,7 @@ class _OutputMetric:
     def update_state(self, y_true, y_pred):
         y = unwrap(y_true)
         t = list(y.values())[self.index] if isinstance(y, dict) else y[self.index]
-        self.metric.update_state(t, flatten(y_pred)[self.index])
+        self.metric.update_state(t, flatten(y_pred)[self.index])   # dicts: output order
 
     def result(self):
         return self.metric.result()

@@ -94,6 +94,8 @@ def prepare_many(model, data, names, shapes, where, what, prepare_one):
 def concat_outputs(batches):
     """predict's batches (arrays, or lists of arrays for several outputs) joined."""
     first = batches[0]
+    if isinstance(first, dict):
+        return {k: np.concatenate([b[k] for b in batches]) for k in first}
     if isinstance(first, list):
         return [np.concatenate([b[i] for b in batches]) for i in range(len(first))]
     return first if len(batches) == 1 else np.concatenate(batches)

@@ -312,7 +312,13 @@ class Trainer:
             one = self._prepare_one_y
             return prepare_many(self, unwrap(y), names, [None] * len(names), where, "output",
                                 lambda a, _shape, label: one(a, n, where, f"y for {label}"))
-        if isinstance(y, (list, tuple)) and len(y) == 1 and not np.isscalar(y[0]) and \
+        y = unwrap(y)
+        if isinstance(y, dict):
+            if set(y) != set(names):
+                raise ValueError(f"{where}: y is a dict with keys {sorted(y)}, but the model's "
+                                 f"output is named {names}")
+            y = y[names[0]]
+        elif isinstance(y, (list, tuple)) and len(y) == 1 and not np.isscalar(y[0]) and \
                 np.ndim(y[0]) >= 1 and len(y[0]) == n and n != 1:
             y = y[0]
         return self._prepare_one_y(y, n, where, "y")
@@ -344,6 +350,8 @@ def _values(y_pred):
     """The arrays of a model's output: one array, or a list for several outputs."""
     if isinstance(y_pred, Tensor):
         return y_pred.data
+    if isinstance(y_pred, dict):
+        return {k: t.data for k, t in y_pred.items()}
     return [t.data for t in flatten(y_pred)]
 
 
