@@ -150,3 +150,19 @@ def test_subclassed_model_without_call_raises():
         NoCall()(np.ones((2, 3)))
     with pytest.raises(TypeError, match="inputs/outputs are for functional models"):
         Residual(inputs=1)
+
+
+def test_a_model_whose_config_lacks_its_constructor_arguments_names_the_fix(tmp_path):
+    class Needs(Model):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = L.Dense(units)
+
+        def call(self, x, training=None):
+            return self.dense(x)
+
+    model = Needs(2)
+    model.build((None, 3))
+    model.save(tmp_path / "needs.keras")
+    with pytest.raises(TypeError, match=r"cannot rebuild Needs.*units.*get_config\(\)"):
+        mg.saving.load_model(tmp_path / "needs.keras", custom_objects={"Needs": Needs})
