@@ -439,26 +439,31 @@ class Layer:
     @property
     def losses(self):
         """Graph terms: each trainable weight's regularizer applied to the current value
-        (built afresh on every access), then the activity losses of the last call."""
-        # fit reads this at every step: no list copies (trainable_weights) when not needed
-        weights = self.trainable_weights if self._layers else (
-            self._weights if self._trainable else ())
+        (built afresh on every access), then the activity losses of the last call; over this
+        layer and every nested one, each once (a layer shared by two sub-models too)."""
+        # fit reads this at every step: one walk, no weight-list copies
+        flat = self._flatten_layers() if self._layers else (self,)
         terms = []
-        for w in weights:
-            if w.regularizer is not None and w.requires_grad:
-                terms.append(w.regularizer(w))
-        if self._activity_losses or self._layers:
-            terms += self._all_activity_losses()
+        if self._trainable:
+            for layer in flat:
+                for w in layer._weights:
+                    if w.regularizer is not None and w.requires_grad:
+                        terms.append(w.regularizer(w))
+        for layer in flat:
+            if layer._activity_losses:
+                terms += layer._activity_losses
         return terms
 
-    def _all_activity_losses(self, seen=None):
-        seen = set() if seen is None else seen
-        if id(self) in seen:
-            return []
-        seen.add(id(self))
-        out = list(self._activity_losses)
-        for layer in self._layers:
-            out.extend(layer._all_activity_losses(seen))
+    def _flatten_layers(self):
+        """This layer and every nested layer, depth first in tracking order, each once."""
+        out, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer._layers))
         return out
 
     # ---- configuration --------------------------------------------------------------------
