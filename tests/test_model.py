@@ -367,3 +367,15 @@ def test_functional_inside_functional_with_dict_inputs_and_output_round_trips(tm
     loaded = mg.models.load_model(tmp_path / "nested.keras")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0)["y"],
                                   outer.predict(x, verbose=0)["y"])
+
+
+def test_a_shared_regularised_layer_adds_its_penalty_once():
+    dense = L.Dense(2, kernel_regularizer=mg.regularizers.l2(0.1), name="reg", dtype="float64")
+    inner = Sequential([L.Input((2,)), dense], name="inner_seq")
+    inp = mg.Input((2,))
+    model = Model(inp, L.Add()([inner(inp), dense(inp)]))
+    assert model.weights == dense.weights
+    (term,) = model.losses
+    np.testing.assert_allclose(term.item(), 0.1 * (dense.kernel.data ** 2).sum(), rtol=1e-12)
+    inner.trainable = False
+    assert model.losses == [] and model.trainable_weights == []
