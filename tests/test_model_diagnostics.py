@@ -133,3 +133,15 @@ def test_residual_example_keeps_the_first_layer_gradient_where_the_plain_net_van
         ratios[residual] = example["first_last_ratio"](report)
     # ten sigmoid layers shrink the gradient ~4x each; the identity paths do not
     assert ratios[False] < 1e-3 < 1e-1 < ratios[True]
+
+
+def test_monitor_table_with_a_record_index_out_of_range_is_one_clear_error():
+    model = shared_net()
+    monitor = GradientMonitor()
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), batch_size=2, callbacks=[monitor], verbose=0)
+    assert monitor.steps == [0, 1]
+    assert "optimizer step 0" in monitor.table(step=-2)
+    with pytest.raises(ValueError, match=r"step 12345 is out of range: 2 records.*\[-2, 1\]"):
+        monitor.table(step=12345)
+    with pytest.raises(TypeError, match="step must be an integer"):
+        monitor.rows_at(step="last")

@@ -191,7 +191,9 @@ class Layer:
             raise TypeError(f"{cls}: unexpected keyword argument(s) {sorted(kwargs)}")
         if name is None:
             name = unique_name(to_snake_case(cls))
-        if not isinstance(name, str) or not name or "/" in name:
+        if not isinstance(name, str):
+            raise TypeError(f"{cls}: name must be a string, got {name!r}")
+        if not name or "/" in name:
             raise ValueError(f"{cls}: name must be a non-empty string without '/', got {name!r}")
         self.name = name
         self.dtype = _float_dtype(dtype, f"{cls} {name!r}")
