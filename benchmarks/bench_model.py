@@ -6,7 +6,8 @@ weights and take the same steps (they compute the same ops, bit for bit), so the
 is the per-call bookkeeping of each kind: the functional model walks its node plan, the
 subclassed one runs its Python ``call``. Timed in blocks per kind (not interleaved call by
 call), ``--rounds`` rounds of ``--steps`` ``train_on_batch`` calls after a warm-up; prints the
-mean and the median microseconds per step and the ratios to Sequential.
+best, mean and median microseconds per step over the rounds and their ratios to Sequential
+(on a shared machine the best round is the least disturbed one).
 
     python benchmarks/bench_model.py [--steps 300] [--rounds 5]
 """
@@ -87,12 +88,14 @@ def main(argv=None):
         for name, model in models.items():              # one block per kind per round
             times[name].append(time_steps(model, x, y, args.steps))
     print(f"train_on_batch, lecture model, batch 32, float32 ({cpu_model()})")
-    print(f"{'model':<12}{'mean us':>10}{'median us':>11}{'mean ratio':>12}{'median ratio':>14}")
+    print(f"{'model':<12}{'best us':>9}{'mean us':>9}{'median us':>11}"
+          f"{'best':>8}{'mean':>8}{'median':>8}   (ratios to Sequential)")
     base = times["Sequential"]
     for name, ts in times.items():
-        print(f"{name:<12}{statistics.mean(ts):>10.1f}{statistics.median(ts):>11.1f}"
-              f"{statistics.mean(ts) / statistics.mean(base):>12.3f}"
-              f"{statistics.median(ts) / statistics.median(base):>14.3f}")
+        stats = (min(ts), statistics.mean(ts), statistics.median(ts))
+        refs = (min(base), statistics.mean(base), statistics.median(base))
+        print(f"{name:<12}{stats[0]:>9.1f}{stats[1]:>9.1f}{stats[2]:>11.1f}"
+              + "".join(f"{a / b:>8.3f}" for a, b in zip(stats, refs)))
     same = all(np.array_equal(a, b) for m in models.values()
                for a, b in zip(m.get_weights(), models["Sequential"].get_weights()))
     print(f"identical weights after the same steps: {same}")
