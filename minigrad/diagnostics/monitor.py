@@ -4,7 +4,7 @@ import numpy as np
 from .. import _checks
 from ..callbacks import Callback
 from ..probe import add_probe_listener, remove_probe_listener
-from .probes import ProbeRecorder
+from .probes import PassRecorder
 from .rows import METRICS, RAW_SIZE, format_table, kernel_rows, raw_metrics, row_raw
 
 
@@ -40,7 +40,7 @@ class GradientMonitor(Callback):
             self.activations[row.name] = row.activation
         self._before = [np.empty(row.layer.kernel.size, row.layer.kernel.dtype)
                         for row in self._rows]
-        self._probes = ProbeRecorder()
+        self._probes = PassRecorder()
         self._listening = False
 
     def on_train_end(self, logs=None):

@@ -1,6 +1,6 @@
 """What the diagnostics read from a forward and backward pass, for any kind of model.
 
-``ProbeRecorder.record`` is a probe listener (``minigrad.add_probe_listener``): it keeps the
+``PassRecorder.record`` is a probe listener (``minigrad.add_probe_listener``): it keeps the
 "output" and "delta" arrays sent under each tag (a layer's name). A layer called twice in one
 pass (shared by two branches) sends twice; the arrays are joined, so its activation and delta
 statistics cover both calls, as its kernel gradient (accumulated by the engine) does.
@@ -11,14 +11,13 @@ subclassed model in the order a forward pass runs them, each once, keyed by name
 """
 import numpy as np
 
+from ..probe import ProbeRecorder
 
-class ProbeRecorder:
-    """Per tag, the "output" and "delta" arrays of the pass being recorded (references to
-    fresh arrays; a second array under the same tag is joined to the first, flattened)."""
 
-    def __init__(self):
-        self.outputs, self.deltas = {}, {}
-        self._by_kind = {"output": self.outputs, "delta": self.deltas}
+class PassRecorder(ProbeRecorder):
+    """``probe.ProbeRecorder`` for one forward and backward pass of a model: an array sent
+    again under the same tag (a shared layer's second call) is joined to the first,
+    flattened, instead of replacing it."""
 
     def record(self, tag, kind, array):
         store = self._by_kind.get(kind)
@@ -28,10 +27,6 @@ class ProbeRecorder:
         store[tag] = array if prev is None else np.concatenate(
             (prev.reshape(-1), np.asarray(array, dtype=prev.dtype).reshape(-1)))
 
-    def clear(self):
-        self.outputs.clear()
-        self.deltas.clear()
-
 
 def layers_in_order(model):
     """[(key, layer)] for the leaf layers of ``model`` in execution order."""
@@ -39,8 +34,3 @@ def layers_in_order(model):
     if order is not None:
         return order()
     return [(layer.name, layer) for layer in getattr(model, "layers", ())]
-
-
-def seed_generators(model):
-    """The private random generators (layers built with ``seed=k``) of every layer."""
-    return [g for _, layer in layers_in_order(model) for g in layer.seed_generators]

@@ -1,11 +1,10 @@
 """gradient_report: per-layer gradients of one batch, leaving the model as it found it."""
-
 import numpy as np
 
 from .. import random as mgrandom
 from ..grad_mode import enable_grad
 from ..probe import add_probe_listener, remove_probe_listener
-from .probes import ProbeRecorder, seed_generators
+from .probes import PassRecorder
 from .rows import format_table, kernel_rows, row_metrics
 
 
@@ -50,9 +49,9 @@ def gradient_report(model, x, y, loss=None):
     weights = list(model.weights)
     saved_data = [w.data.copy() for w in weights]
     saved_grad = [w.grad for w in weights]
-    gens = seed_generators(model)
+    gens = mgrandom.private_generators()
     saved_rng = (mgrandom.get_state(), [g.bit_generator.state for g in gens])
-    probes = ProbeRecorder()
+    probes = PassRecorder()
     add_probe_listener(probes.record)
     try:
         for w in weights:
@@ -68,7 +67,7 @@ def gradient_report(model, x, y, loss=None):
     finally:
         remove_probe_listener(probes.record)
         for w, data, grad in zip(weights, saved_data, saved_grad):
-            w.data[...] = data
+            w.assign(data)
             w.grad = grad
         mgrandom.set_state(saved_rng[0])
         for g, state in zip(gens, saved_rng[1]):

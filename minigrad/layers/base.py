@@ -54,6 +54,11 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
+def reset_name_counters():
+    """Forget every name counter: the next Dense is ``dense`` again (``clear_session``)."""
+    _name_uids.clear()
+
+
 def current_training():
     """The ``training`` value of the innermost layer call in progress (False outside any)."""
     return _training_stack[-1] if _training_stack else False
@@ -421,7 +426,7 @@ class Layer:
                 raise ValueError(f"layer {self.name!r}: set_weights array {i} ({p.name}) has "
                                  f"shape {a.shape}, expected {p.shape}")
         for p, a in zip(params, arrays):
-            p.data[...] = a
+            p.assign(a)
 
     def count_params(self):
         """The number of scalars in all weights (the layer must be built)."""
@@ -429,13 +434,6 @@ class Layer:
             raise ValueError(f"layer {self.name!r}: count_params needs a built layer; call it "
                              f"on data or build it first")
         return int(sum(w.size for w in self.weights))
-
-    @property
-    def seed_generators(self):
-        """The private random generators of this layer (``seed=k``): their states are part of
-        what a diagnostic pass must restore."""
-        rng = self.__dict__.get("_rng")
-        return [rng] if isinstance(rng, np.random.Generator) else []
 
     # ---- losses ---------------------------------------------------------------------------
     @property
