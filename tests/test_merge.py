@@ -37,12 +37,12 @@ def test_subtract_takes_exactly_two():
         L.Add()(a)
 
 
-def test_maximum_tie_sends_the_gradient_to_the_first_input():
-    a, b = mg.Tensor(np.ones((1, 2)), requires_grad=True), mg.Tensor(np.ones((1, 2)),
-                                                                    requires_grad=True)
+def test_maximum_gradient_goes_to_the_larger_input_and_ties_share_it():
+    a = mg.Tensor(np.array([[1.0, 2.0, 0.0]]), requires_grad=True)
+    b = mg.Tensor(np.array([[1.0, 0.0, 3.0]]), requires_grad=True)
     L.Maximum(dtype="float64")([a, b]).sum().backward()
-    np.testing.assert_array_equal(a.grad, [[1, 1]])
-    np.testing.assert_array_equal(b.grad, [[0, 0]])
+    np.testing.assert_array_equal(a.grad, [[0.5, 1, 0]])
+    np.testing.assert_array_equal(b.grad, [[0.5, 0, 1]])
 
 
 def test_concatenate_axes():

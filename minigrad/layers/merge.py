@@ -2,16 +2,16 @@
 Average, Maximum, Minimum), join them (Concatenate) or contract them (Dot).
 
 Elementwise merges broadcast as numpy does, after the batch axis (Keras's rule); every one is
-a composition of graph ops (add, mul, where, concatenate, matmul), so no merge hand-derives a
+a composition of graph ops (add, mul, maximum, concatenate, matmul), so no merge hand-derives a
 gradient.
 """
 import numpy as np
 
 from .. import _checks
-from ..ops.arith import add, mul, sub
+from ..ops.arith import add, maximum, minimum, mul, sub
 from ..ops.matmul import matmul
 from ..ops.reduce import sum as op_sum
-from ..ops.shape import concatenate, reshape, transpose, where
+from ..ops.shape import concatenate, reshape, transpose
 from ..ops.unary import clip, sqrt
 from .base import Layer
 
@@ -104,17 +104,17 @@ class Average(_Merge):
 
 
 class Maximum(_Merge):
-    """y = max(x_1, ..., x_n) elementwise; on a tie the gradient goes to the earlier input."""
+    """y = max(x_1, ..., x_n) elementwise (``ops.maximum``: tied inputs share the gradient)."""
 
     def _merge(self, a, b):
-        return where(a.data >= b.data, a, b)
+        return maximum(a, b)
 
 
 class Minimum(_Merge):
-    """y = min(x_1, ..., x_n) elementwise; on a tie the gradient goes to the earlier input."""
+    """y = min(x_1, ..., x_n) elementwise (``ops.minimum``: tied inputs share the gradient)."""
 
     def _merge(self, a, b):
-        return where(a.data <= b.data, a, b)
+        return minimum(a, b)
 
 
 class Concatenate(_Merge):
