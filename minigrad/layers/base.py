@@ -173,6 +173,8 @@ class Layer:
     """Base class of every layer (see the module docstring for the lifecycle)."""
 
     _call_takes_training = True
+    # public attributes of the framework that may hold an empty list, never sub-layers
+    _untracked = frozenset({"compiled_metrics"})
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -220,7 +222,8 @@ class Layer:
         tracked = self.__dict__.get("_tracked")
         if isinstance(value, (Layer, list, tuple, dict)) and (
                 isinstance(value, Layer) or _holds_layers(value)
-                or (not value and not name.startswith("_") and not isinstance(value, tuple))):
+                or (not value and not name.startswith("_") and not isinstance(value, tuple)
+                    and name not in self._untracked)):
             if tracked is None:
                 tracked = {}
                 object.__setattr__(self, "_tracked", tracked)
