@@ -1,7 +1,10 @@
 """gradient_report: per-layer gradients of one batch, leaving the model as it found it."""
+import numpy as np
+
 from .. import random as mgrandom
 from ..grad_mode import enable_grad
-from ..probe import ProbeRecorder, add_probe_listener, remove_probe_listener
+from ..probe import add_probe_listener, remove_probe_listener
+from .probes import PassRecorder
 from .rows import format_table, kernel_rows, row_metrics
 
 
@@ -39,6 +42,8 @@ def gradient_report(model, x, y, loss=None):
     """Gradients of ``loss(y, model(x, training=True)) + sum(model.losses)`` for one batch,
     without an optimizer step. Afterwards every weight, moving statistic, ``.grad`` and
     random-generator state is as it was before."""
+    if not model.built:     # a subclassed model: build it (a stand-in call, no draws)
+        model.build((None,) + np.shape(getattr(x, "data", x))[1:])
     rows = kernel_rows(model)
     loss_fn = _resolve_loss(model, loss)
     weights = list(model.weights)
@@ -46,7 +51,7 @@ def gradient_report(model, x, y, loss=None):
     saved_grad = [w.grad for w in weights]
     gens = mgrandom.private_generators()
     saved_rng = (mgrandom.get_state(), [g.bit_generator.state for g in gens])
-    probes = ProbeRecorder()
+    probes = PassRecorder()
     add_probe_listener(probes.record)
     try:
         for w in weights:
