@@ -242,6 +242,7 @@ class TensorBoard(Callback):
         self._written = 0
         self._global_train_batch = 0
         self._global_test_batch = 0
+        self._in_fit = False
 
     # ---- writers ------------------------------------------------------------------------
     def _writer(self, run):
@@ -263,6 +264,7 @@ class TensorBoard(Callback):
 
     def on_train_begin(self, logs=None):
         check_log_dir(self.log_dir)
+        self._in_fit = True
         self._global_train_batch = 0
         self._global_test_batch = 0
         train = self._writer("train")
@@ -279,11 +281,13 @@ class TensorBoard(Callback):
             self._written = 0
 
     def on_train_end(self, logs=None):
+        self._in_fit = False
         if self._monitor is not None:
             self._monitor.on_train_end(logs)
         self._close_writers()
 
     def on_train_abort(self, logs=None):
+        self._in_fit = False
         if self._monitor is not None:
             self._monitor.on_train_abort(logs)
         self._close_writers()
@@ -331,9 +335,11 @@ class TensorBoard(Callback):
             return
         if self.update_freq != "epoch" and self._global_test_batch % self.update_freq:
             return
-        self._writer("validation").write(
-            int(optimizer.iterations),
-            {f"evaluation_{k}_vs_iterations": v for k, v in logs.items()})
+        writer = self._writer("validation")
+        writer.write(int(optimizer.iterations),
+                     {f"evaluation_{k}_vs_iterations": v for k, v in logs.items()})
+        if not self._in_fit:   # a standalone evaluate(): no train end will flush it
+            writer.flush()
 
     # ---- epochs -------------------------------------------------------------------------
     def on_epoch_end(self, epoch, logs=None):
