@@ -48,6 +48,7 @@ class _Pool:
         self.own = executor is None
         self.workers = workers
         self.client = None
+        self._asked = None          # (when, Dask thread count)
         if executor is None:
             self.workers = _check_workers(workers)
             self.executor = self._new_pool()
@@ -67,10 +68,16 @@ class _Pool:
         return cf.ProcessPoolExecutor(max_workers=self.workers)
 
     def width(self):
-        """How many trials may be in flight at once."""
-        if self.client is not None:
-            return max(1, sum(self.client.nthreads().values()))
-        return max(1, int(getattr(self.executor, "_max_workers", None) or os.cpu_count() or 1))
+        """How many trials may be in flight at once: a Dask cluster's thread count (asked
+        of the scheduler at most every few seconds: workers may come and go), else the
+        executor's worker count."""
+        if self.client is None:
+            return max(1, int(getattr(self.executor, "_max_workers", None) or os.cpu_count()
+                              or 1))
+        now = time.monotonic()
+        if self._asked is None or now - self._asked[0] > 5.0:
+            self._asked = (now, max(1, sum(self.client.nthreads().values())))
+        return self._asked[1]
 
     def submit(self, config):
         return self.executor.submit(run_trial, config)
