@@ -22,8 +22,8 @@ CASE_DEFAULTS = {"activation": "sigmoid", "init": "glorot_uniform"}
 def parse_init(spec):
     """A Keras initializer name, or ``normal:STD`` for N(0, STD^2) (``normal:1.0`` = N(0,1)),
     ``uniform:LIMIT``, ``scaled_normal:S`` (N(0, S/n_in)), ``scaled_uniform:S``."""
-    from ..experiments.config import _initializer, make_initializer
-    return make_initializer(_initializer("--init", spec))
+    from ..experiments.config import initializer_spec, make_initializer
+    return make_initializer(initializer_spec("--init", spec))
 
 
 def load_dataset(name):
@@ -59,7 +59,7 @@ def _config(**keys):
     return canonical(keys)
 
 
-def config_from_args(args, **overrides):
+def config_from_args(args):
     """The experiments config (API §11) of the command line's options."""
     keys = dict(dataset=args.dataset, depth=args.depth, width=args.width,
                 activation=args.activation or CASE_DEFAULTS["activation"],
@@ -67,7 +67,6 @@ def config_from_args(args, **overrides):
                 residual=args.residual, optimizer=args.optimizer, learning_rate=args.lr,
                 clipnorm=args.clipnorm, batch_size=args.batch_size, epochs=args.epochs,
                 target=args.target, seed=args.seed)
-    keys.update(overrides)
     return _config(**keys)
 
 
