@@ -207,8 +207,7 @@ def _compare(args):
     common = {k: base[k] for k in ("dataset", "depth", "width", "optimizer", "learning_rate",
                                    "batch_size", "epochs", "target")}
     grid = case_grid(lecture_cases(), range(args.seed, args.seed + args.seeds), **common)
-    executor = _executor(args.workers)
-    results = run_grid(grid, executor=executor, progress=sys.stderr.isatty())
+    results = run_grid(grid, workers=args.workers, progress=sys.stderr.isatty())
     title = (f"{base['depth']} hidden layers of {base['width']} units, {base['optimizer']} "
              f"lr={base['learning_rate']:g}, {base['epochs']} epochs, dataset "
              f"{base['dataset']}, {args.seeds} seed{'s' if args.seeds > 1 else ''}")
@@ -224,12 +223,6 @@ def _compare(args):
         names = write_records(args.logdir, results)
         print(f"{len(names)} TensorBoard runs written to {args.logdir}")
     return 0
-
-
-def _executor(workers):
-    """The local process pool (None) or, for one worker, this process (no pool to start)."""
-    from ..experiments import SerialExecutor
-    return SerialExecutor() if workers == 1 else None
 
 
 def command(args):
