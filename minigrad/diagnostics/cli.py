@@ -269,7 +269,7 @@ def add_parser(subparsers):
     p.add_argument("--target", type=float, default=0.8, help="accuracy for 'epochs to target'")
     p.add_argument("--seed", type=int, default=0, help="(first) seed")
     p.add_argument("--seeds", type=int, default=1, help="--compare: seeds per case")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="--compare: worker processes (default: the number of cores)")
     p.add_argument("--plot", metavar="PATH", help="write a PNG of the gradient norms")
     p.add_argument("--logdir", metavar="DIR", help="write TensorBoard event files per run")

@@ -102,7 +102,7 @@ def add_parser(subparsers):
     p.add_argument("grid", metavar="GRID.toml", help="the grid: config keys at top level, "
                                                      "a list is an axis")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None,
+    where.add_argument("--workers", type=int, default=None, metavar="N",
                        help="local worker processes (default: the number of cores)")
     where.add_argument("--scheduler", metavar="ADDR",
                        help="tcp://HOST:PORT of a running Dask scheduler, or 'local' to "
