@@ -831,8 +831,13 @@ def test_weight_decay_exclusions_by_variable_and_by_name():
     late = Parameter(np.ones(2), name="late_bias")        # appended later: pattern applies
     opt.apply_gradients([(np.ones(2), late)])
     np.testing.assert_allclose(late.data, 0.9)
-    with pytest.raises(ValueError, match=r"SGD.exclude_from_weight_decay.*already built on 5"):
-        opt.exclude_from_weight_decay(var_names=["kernel"])
+    # a later call replaces the exclusions for the built variables too (as Keras, whose
+    # "before build" check never fires): now only the kernel is excluded
+    opt.exclude_from_weight_decay(var_names=["kernel"])
+    before = [v.data.copy() for v in (kernel, bias)]
+    opt.apply_gradients([(np.ones(2), kernel), (np.ones(2), bias)])
+    np.testing.assert_allclose(kernel.data, before[0] - 0.1)
+    np.testing.assert_allclose(bias.data, before[1] * 0.95 - 0.1)
     with pytest.raises(TypeError, match=r"var_names\[0\] must be a string, got 3"):
         SGD(weight_decay=0.1).exclude_from_weight_decay(var_names=[3])
 

@@ -160,12 +160,9 @@ class Optimizer:
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Keras 3: no weight decay for the variables in ``var_list`` (by identity) nor for
         those whose ``name`` contains a match of one of the regular expressions
-        ``var_names`` (``re.search``, e.g. ``["bias"]``). Call it before the optimizer is
-        built; each call replaces the previous exclusions."""
-        if self._vars:
-            raise ValueError(f"{type(self).__name__}.exclude_from_weight_decay: the optimizer "
-                             f"is already built on {len(self._vars)} variables; call it "
-                             f"before the first step or build()")
+        ``var_names`` (``re.search``, e.g. ``["bias"]``). Each call replaces the previous
+        exclusions and applies from the next step on, also to variables already built (Keras
+        documents "before build" but never enforces it: its check reads an unset flag)."""
         names = list(var_names or ())
         for k, n in enumerate(names):
             if not isinstance(n, str):
@@ -173,6 +170,7 @@ class Optimizer:
                                 f"var_names[{k}] must be a string, got {n!r}")
         self._exclude_vars = tuple(var_list or ())
         self._exclude_pattern = re.compile("|".join(names)) if names else None
+        self._decays = [self._uses_weight_decay(v) for v in self._vars]
 
     def _uses_weight_decay(self, var):
         if any(v is var for v in self._exclude_vars):
