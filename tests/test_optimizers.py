@@ -254,6 +254,9 @@ CASES = [  # (id, optimizer factory, reference spec: R(kind, lr, **options))
     ("adadelta_wd", lambda: Adadelta(1.0, weight_decay=0.1), R("adadelta", 1.0, wd=0.1)),
     ("ftrl_wd_global_clipnorm", lambda: Ftrl(0.1, weight_decay=0.5, global_clipnorm=1.0),
      R("ftrl", 0.1, wd=0.5, global_clipnorm=1.0)),
+    ("ftrl_power_wd_shrinkage", lambda: Ftrl(0.1, learning_rate_power=-0.7, weight_decay=0.5,
+                                             l2_shrinkage_regularization_strength=0.1),
+     R("ftrl", 0.1, power=-0.7, wd=0.5, shrink=0.1)),
     ("lion_wd_polynomial", lambda: Lion(S.PolynomialDecay(0.01, 8, 0.001), weight_decay=1.0),
      R("lion", lambda k: 0.009 * (1 - min(k, 8) / 8) + 0.001, wd=1.0)),
     ("adam_wd_restarts", lambda: Adam(S.CosineDecayRestarts(0.01, 3, 2.0, 0.5), weight_decay=0.4),
@@ -856,6 +859,32 @@ def test_weight_decay_skips_variables_without_gradient_and_matches_the_reference
     np.testing.assert_array_equal(w.data, [2.0])
 
 
+def test_weight_decay_with_mixed_dtypes_and_exclusions_in_one_step():
+    # the per-step scalars are cached per (dtype, decayed): each variable gets its own
+    rng = np.random.default_rng(7)
+    w0s = [rng.normal(size=3).astype(np.float32), rng.normal(size=3).astype(np.float32),
+           rng.normal(size=(2, 2))]
+    names = ["kernel", "bias", "kernel64"]
+    seq = [[rng.normal(size=w.shape).astype(w.dtype) for w in w0s] for _ in range(4)]
+    opt = Nadam(0.05, weight_decay=0.5)
+    opt.exclude_from_weight_decay(var_names=["bias"])
+    params = [Parameter(w.copy(), name=n) for w, n in zip(w0s, names)]
+    for grads in seq:
+        opt.apply_gradients(zip(grads, params))
+    expected = ref_run(R("nadam", 0.05, wd=0.5, no_decay=(1,)), w0s, seq)
+    for p, e in zip(params, expected):
+        tol = 1e-12 if p.data.dtype == np.float64 else 2e-6
+        np.testing.assert_allclose(p.data, e, rtol=tol, atol=tol)
+    assert [p.data.dtype for p in params] == [np.float32, np.float32, np.float64]
+
+
+def test_lion_sign_of_zero_and_nan():
+    w = Parameter(np.array([1.0, 1.0, 1.0]))
+    Lion(0.1).apply_gradients([(np.array([0.0, np.nan, -3.0]), w)])
+    # c = 0.1*g: sign 0 leaves w, NaN propagates (torch.sign), negative adds lr
+    np.testing.assert_array_equal(w.data, [1.0, np.nan, 1.1])
+
+
 def test_weight_decay_none_leaves_every_kernel_bit_identical():
     # weight_decay=0.0 multiplies by (1 - 0): the kernels skip the decay when wd*lr == 0, so
     # an inf weight stays inf instead of becoming inf - inf*0 = NaN
@@ -972,6 +1001,9 @@ KERAS_RUNS = {  # case id in CASES: (Keras class, Keras config, var_names exclud
     "adadelta_wd": ("Adadelta", {"learning_rate": 1.0, "weight_decay": 0.1}, None),
     "ftrl_wd_global_clipnorm": ("Ftrl", {"learning_rate": 0.1, "weight_decay": 0.5,
                                          "global_clipnorm": 1.0}, None),
+    "ftrl_power_wd_shrinkage": ("Ftrl", {"learning_rate": 0.1, "learning_rate_power": -0.7,
+                                         "weight_decay": 0.5,
+                                         "l2_shrinkage_regularization_strength": 0.1}, None),
     "lion_wd_polynomial": ("Lion", {"learning_rate": S.serialize(S.PolynomialDecay(0.01, 8,
                                                                                    0.001)),
                                     "weight_decay": 1.0}, None),
