@@ -52,6 +52,19 @@ def save_weights(model, filepath):
     _atomic_write(filepath, doc, _weight_arrays(model, doc))
 
 
+def save_training_state(model, filepath, state):
+    """Weights, optimizer state and the JSON dict ``state`` in one atomic weights file (a
+    ``load_weights`` reads it too); ``load_training_state`` puts them back. Used by
+    ``BackupAndRestore``."""
+    doc = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
+           "training_state": _jsonable(state, "training state")}
+    arrays = _weight_arrays(model, doc)
+    opt_arrays = _optimizer_arrays(model)
+    doc["optimizer_state"] = len(opt_arrays)
+    arrays += [(f"optimizer/{i:05d}.npy", a) for i, a in enumerate(opt_arrays)]
+    _atomic_write(filepath, doc, arrays)
+
+
 def _weight_arrays(model, doc):
     if not model.built:
         raise ValueError(f"save: the model {model.name!r} is not built, so it has no weights "
@@ -258,8 +271,35 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 - Ker
 
 def load_weights(model, filepath):
     """Copy the weights of a ``save_weights`` (or ``save``) file into ``model``."""
-    path = os.fspath(filepath)
     doc, arrays = _read(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT))
+    _set_weights_from(model, doc, arrays, os.fspath(filepath))
+
+
+def load_training_state(model, filepath):
+    """Put the weights and optimizer state of a ``save_training_state`` file back into
+    ``model`` (compiled, built) and return its ``state`` dict."""
+    path = os.fspath(filepath)
+    doc, arrays = _read(filepath, (WEIGHTS_FORMAT,))
+    state = doc.get("training_state")
+    if not isinstance(state, dict):   # a file's content, not an argument's type
+        raise ValueError(f"load: {path!r} is a weights file without a training state (not "  # noqa: TRY004
+                         f"written by BackupAndRestore)")
+    n_opt = doc.get("optimizer_state") or 0
+    opt_state = [arrays.get(f"optimizer/{i:05d}.npy") for i in range(n_opt)]
+    if any(a is None for a in opt_state):
+        raise ValueError(f"load: {path!r} is missing optimizer arrays")
+    _set_weights_from(model, doc, arrays, path)
+    if opt_state:
+        model.optimizer.build(model.trainable_weights)
+        try:
+            model.optimizer.set_state(opt_state)
+        except ValueError as e:
+            raise ValueError(f"load: the saved optimizer state in {path!r} does not fit the "
+                             f"model's trainable weights ({e})") from None
+    return state
+
+
+def _set_weights_from(model, doc, arrays, path):
     weights = _weights_from(doc, arrays, path)
     if not model.built:
         raise ValueError(f"load_weights: the model {model.name!r} is not built; build it "

@@ -89,6 +89,9 @@ class Trainer:
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
+        # BackupAndRestore sets model.resume_epoch in on_train_begin (Keras's _initial_epoch)
+        resume, self.resume_epoch = getattr(self, "resume_epoch", None), None
+        initial_epoch = initial_epoch if resume is None else resume
         try:
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch)

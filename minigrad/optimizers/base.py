@@ -314,6 +314,7 @@ class Optimizer:
         update, all_slots, decays = self._update, self._slots, self._decays
         for (i, var, _), g in zip(todo, gs):
             w = var.data
+            var.bump_version()   # updated in place below (constraints too): saved graphs stale
             key = (w.dtype, decays[i])
             hp = hp_by_key.get(key)
             if hp is None:
