@@ -74,7 +74,7 @@ def test_grid_is_every_combination_of_the_lists_with_canonical_configs():
     ({"initializer": "cauchy:1"}, ValueError, ["unknown form 'cauchy'"]),
     ({"dataset": "cifar"}, ValueError, ["valid: digits, digits28, mnist, fashion_mnist"]),
     ({"output": "linear"}, ValueError, ["valid: softmax, sigmoid"]),
-    ({"optimizer": "lion"}, ValueError, ["unknown optimizer 'lion'", "adam"]),
+    ({"optimizer": "madgrad"}, ValueError, ["unknown optimizer 'madgrad'", "adam"]),
     ({"trace": ["loss"]}, ValueError, ["unknown trace 'loss'", "preactivation_percentiles"]),
     ({"depth": 0}, ValueError, ["depth must be an integer in [1, inf], got 0"]),
     ({"epochs": -1}, ValueError, ["epochs"]),
