@@ -5,6 +5,8 @@ activations all resolve names here, so every unknown name raises the same kind o
 listing the valid names.
 """
 
+from . import _checks
+
 
 def canonical(name):
     """Lower-case and drop underscores: "GlorotUniform" and "glorot_uniform" match."""
@@ -103,15 +105,10 @@ def serialize_with(registry, obj):
     name = registry.name_of(obj)
     if name:
         return name
-    name = getattr(obj, "__name__", None)
-    if name and getattr(obj, "__module__", "").startswith("minigrad."):
+    name = _checks.callable_name(f"Cannot serialize the {registry.kind}", obj, registry.kind)
+    if getattr(obj, "__module__", "").startswith("minigrad."):
         return name          # a built-in function of minigrad (e.g. losses.mean_squared_error)
-    if not name or name == "<lambda>":
-        raise ValueError(
-            f"Cannot serialize the {registry.kind} {obj!r}: it has no usable name (a lambda "
-            f"or a callable object); use a function defined with def, and pass it in "
-            f"custom_objects when loading")
-    return {CUSTOM: name}
+    return {CUSTOM: registered_name(obj) or name}
 
 
 # register_keras_serializable's table: "Package>Name" -> object (get_custom_objects() returns it)

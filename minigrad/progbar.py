@@ -18,6 +18,8 @@ import shutil
 import sys
 import time
 
+from . import _checks
+
 _BAR = "━"
 _WIDTH = 20
 
@@ -111,8 +113,7 @@ class Progbar:
 
     def __init__(self, target, verbose=1, interval=0.05, stateful_metrics=None,
                  unit_name="step", width=_WIDTH, stream=None):
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"Progbar: verbose must be 0, 1 or 2, got {verbose!r}")
+        verbose = _checks.choice("Progbar", "verbose", verbose, (0, 1, 2))
         self.target = target
         self.verbose = verbose
         self.interval = interval

@@ -235,17 +235,3 @@ def test_nielsen_example_shows_gradients_shrinking_towards_the_input(capsys):
     module.main(["--epochs", "1"])
     out = capsys.readouterr().out
     assert "per hidden layer at initialisation" in out and "4 hidden layers" in out
-
-
-def test_monitor_table_step_out_of_range_is_a_clear_error(digits):
-    x, y = digits
-    model = _compiled(build_model(64, 2, 8, "sigmoid", "glorot_uniform"))
-    monitor = GradientMonitor(every=1)
-    model.fit(x[:64], y[:64], epochs=1, batch_size=32, verbose=0, callbacks=[monitor])
-    assert monitor.steps == [0, 1]
-    assert "optimizer step 1" in monitor.table(step=-1)
-    with pytest.raises(ValueError, match=r"step=12345 is an index into monitor.steps, which "
-                                         r"holds 2 records \(valid: -2..1\)"):
-        monitor.table(step=12345)
-    with pytest.raises(TypeError, match="step must be an integer"):
-        monitor.table(step="last")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def test_grid_is_every_combination_of_the_lists_with_canonical_configs():
     ({"initializer": "cauchy:1"}, ValueError, ["unknown form 'cauchy'"]),
     ({"dataset": "cifar"}, ValueError, ["valid: digits, digits28, mnist, fashion_mnist"]),
     ({"output": "linear"}, ValueError, ["valid: softmax, sigmoid"]),
-    ({"optimizer": "lion"}, ValueError, ["unknown optimizer 'lion'", "adam"]),
+    ({"optimizer": "madgrad"}, ValueError, ["unknown optimizer 'madgrad'", "adam"]),
     ({"trace": ["loss"]}, ValueError, ["unknown trace 'loss'", "preactivation_percentiles"]),
     ({"depth": 0}, ValueError, ["depth must be an integer in [1, inf], got 0"]),
     ({"epochs": -1}, ValueError, ["epochs"]),
@@ -232,6 +233,42 @@ def test_a_trial_whose_worker_dies_is_rerun_once_then_recorded_failed(
     alive = [r for r in results if r["error"] is None]
     assert _same(alive, [r for r in serial_records
                          if (r["config"]["activation"], r["config"]["seed"]) != ("relu", 1)])
+
+
+class _DyingWorkers(cf.Executor):
+    """Runs trials here, except that the worker "dies" (Dask's KilledWorker) the first
+    ``deaths[seed]`` times a seed is submitted."""
+
+    _max_workers = 2
+
+    def __init__(self, deaths):
+        self.deaths = dict(deaths)
+        self.submitted = []
+
+    def submit(self, fn, config):
+        from distributed import KilledWorker
+        self.submitted.append(config["seed"])
+        future = cf.Future()
+        if self.deaths.get(config["seed"], 0) > 0:
+            self.deaths[config["seed"]] -= 1
+            worker = types.SimpleNamespace(address="tcp://10.0.0.9:40000")
+            future.set_exception(KilledWorker(f"trial-{config['seed']}", worker, 3))
+        else:
+            future.set_result(fn(config))
+        return future
+
+
+def test_a_trial_whose_dask_worker_dies_is_submitted_once_more_then_failed():
+    pytest.importorskip("distributed")
+    grid = ex.Grid(seed=[0, 1, 2], depth=2, width=4, epochs=0)
+    executor = _DyingWorkers({1: 1, 2: 5})
+    results = ex.run_grid(grid, executor=executor, progress=False)
+    assert sorted(executor.submitted) == [0, 1, 1, 2, 2]
+    assert results[0]["error"] is None and results[1]["error"] is None
+    assert results[2]["error"].startswith("worker process died running this trial "
+                                          "(2 attempts): KilledWorker")
+    assert _same(results[:2], ex.run_grid(ex.Grid(seed=[0, 1], depth=2, width=4, epochs=0),
+                                          executor=ex.SerialExecutor(), progress=False))
 
 
 @pytest.fixture(scope="module")

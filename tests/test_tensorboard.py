@@ -1,7 +1,8 @@
 """TensorBoard callback and write_trial (minigrad/callbacks/tensorboard.py): event files
 written by short fits are read back with TensorBoard's own reader (event_accumulator) and
 compared with History, a GradientMonitor on the same run, the weights, and tensorboard's own
-histogram_pb."""
+histogram_pb. The tensorboard extra is part of ``dev``: without it this module fails to
+import; it never skips."""
 import math
 import os
 import subprocess
@@ -10,16 +11,14 @@ import sys
 import numpy as np
 import pytest
 from callback_fakes import real_model
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.plugins.histogram.summary_v2 import histogram_pb
+from tensorboard.util import tensor_util
 
 import minigrad as mg
 from minigrad.callbacks import Callback, GradientMonitor, LambdaCallback, TensorBoard
 from minigrad.callbacks import tensorboard as tbm
 from minigrad.probe import probe_listeners
-
-pytest.importorskip("tensorboard", reason='needs the extra: pip install "minigrad[tensorboard]"')
-from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
-from tensorboard.plugins.histogram.summary_v2 import histogram_pb  # noqa: E402
-from tensorboard.util import tensor_util  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -241,3 +240,23 @@ def test_write_trial_writes_one_run_per_record(tmp_path):
     assert math.isnan(acc[2][1])
     assert scalars(run, "gradients/dense/kernel_grad_norm") == [(0, 0.5), (3, 0.125)]
     assert scalars(run, "gradients/dense/delta_norm") == [(0, 2.0), (3, math.inf)]
+
+
+def test_standalone_evaluate_is_flushed(tmp_path):
+    model, x, y = real_model()
+    model.fit(x, y, epochs=1, batch_size=40, verbose=0)
+    loss = model.evaluate(x, y, verbose=0, callbacks=[TensorBoard(tmp_path)])[0]
+    val, _ = read_run(tmp_path / "validation")
+    assert scalars(val, "evaluation_loss_vs_iterations") == [(3, float(np.float32(loss)))]
+
+
+def test_fast_checksum_equals_tensorboards_own():
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 7, 64, 1000, 12_700):
+        data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        assert tbm._masked_crc32c_fast(data) == masked_crc32c(data)
+    tbm._tb()
+    from tensorboard.summary.writer import record_writer
+    assert record_writer.masked_crc32c is tbm._masked_crc32c_fast

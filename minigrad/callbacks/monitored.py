@@ -95,7 +95,8 @@ class EarlyStopping(MonitorCallback):
         self.patience = _checks.integer("EarlyStopping", "patience", patience, lo=0)
         self.verbose = verbose
         self.baseline = baseline
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = _checks.boolean("EarlyStopping", "restore_best_weights",
+                                                    restore_best_weights)
         self.start_from_epoch = _checks.integer("EarlyStopping", "start_from_epoch",
                                                 start_from_epoch, lo=0)
         self.wait = 0
@@ -161,8 +162,9 @@ class ModelCheckpoint(MonitorCallback):
         super().__init__(monitor, mode)
         self.filepath = os.fspath(filepath)
         self.verbose = verbose
-        self.save_best_only = save_best_only
-        self.save_weights_only = save_weights_only
+        self.save_best_only = _checks.boolean("ModelCheckpoint", "save_best_only", save_best_only)
+        self.save_weights_only = _checks.boolean("ModelCheckpoint", "save_weights_only",
+                                                 save_weights_only)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

@@ -22,8 +22,8 @@ CASE_DEFAULTS = {"activation": "sigmoid", "init": "glorot_uniform"}
 def parse_init(spec):
     """A Keras initializer name, or ``normal:STD`` for N(0, STD^2) (``normal:1.0`` = N(0,1)),
     ``uniform:LIMIT``, ``scaled_normal:S`` (N(0, S/n_in)), ``scaled_uniform:S``."""
-    from ..experiments.config import _initializer, make_initializer
-    return make_initializer(_initializer("--init", spec))
+    from ..experiments.config import initializer_spec, make_initializer
+    return make_initializer(initializer_spec("--init", spec))
 
 
 def load_dataset(name):
@@ -59,7 +59,7 @@ def _config(**keys):
     return canonical(keys)
 
 
-def config_from_args(args, **overrides):
+def config_from_args(args):
     """The experiments config (API §11) of the command line's options."""
     keys = dict(dataset=args.dataset, depth=args.depth, width=args.width,
                 activation=args.activation or CASE_DEFAULTS["activation"],
@@ -67,7 +67,6 @@ def config_from_args(args, **overrides):
                 residual=args.residual, optimizer=args.optimizer, learning_rate=args.lr,
                 clipnorm=args.clipnorm, batch_size=args.batch_size, epochs=args.epochs,
                 target=args.target, seed=args.seed)
-    keys.update(overrides)
     return _config(**keys)
 
 
@@ -208,8 +207,7 @@ def _compare(args):
     common = {k: base[k] for k in ("dataset", "depth", "width", "optimizer", "learning_rate",
                                    "batch_size", "epochs", "target")}
     grid = case_grid(lecture_cases(), range(args.seed, args.seed + args.seeds), **common)
-    executor = _executor(args.workers)
-    results = run_grid(grid, executor=executor, progress=sys.stderr.isatty())
+    results = run_grid(grid, workers=args.workers, progress=sys.stderr.isatty())
     title = (f"{base['depth']} hidden layers of {base['width']} units, {base['optimizer']} "
              f"lr={base['learning_rate']:g}, {base['epochs']} epochs, dataset "
              f"{base['dataset']}, {args.seeds} seed{'s' if args.seeds > 1 else ''}")
@@ -225,12 +223,6 @@ def _compare(args):
         names = write_records(args.logdir, results)
         print(f"{len(names)} TensorBoard runs written to {args.logdir}")
     return 0
-
-
-def _executor(workers):
-    """The local process pool (None) or, for one worker, this process (no pool to start)."""
-    from ..experiments import SerialExecutor
-    return SerialExecutor() if workers == 1 else None
 
 
 def command(args):
@@ -277,7 +269,7 @@ def add_parser(subparsers):
     p.add_argument("--target", type=float, default=0.8, help="accuracy for 'epochs to target'")
     p.add_argument("--seed", type=int, default=0, help="(first) seed")
     p.add_argument("--seeds", type=int, default=1, help="--compare: seeds per case")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="--compare: worker processes (default: the number of cores)")
     p.add_argument("--plot", metavar="PATH", help="write a PNG of the gradient norms")
     p.add_argument("--logdir", metavar="DIR", help="write TensorBoard event files per run")

@@ -52,7 +52,7 @@ def connect(scheduler, workers):
 def command(args):
     """Entry point of the ``sweep`` subcommand."""
     from ..diagnostics.plot import check_path
-    from .run import SerialExecutor, run_grid
+    from .run import run_grid
     grid = read_grid(args.grid)
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers {args.workers}: expected a positive number of local "
@@ -68,9 +68,9 @@ def command(args):
     if args.scheduler:
         client, cluster = connect(args.scheduler, args.workers)
     try:
-        executor = client if client is not None else (
-            SerialExecutor() if args.workers == 1 else None)
-        results = run_grid(grid, executor=executor, out=args.out, resume=args.resume,
+        # --workers N: a local pool of N processes (a trial that kills its process is
+        # then rerun, not the end of the sweep)
+        results = run_grid(grid, executor=client, out=args.out, resume=args.resume,
                            progress=not args.quiet, workers=args.workers)
     finally:
         if client is not None:
@@ -102,7 +102,7 @@ def add_parser(subparsers):
     p.add_argument("grid", metavar="GRID.toml", help="the grid: config keys at top level, "
                                                      "a list is an axis")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None,
+    where.add_argument("--workers", type=int, default=None, metavar="N",
                        help="local worker processes (default: the number of cores)")
     where.add_argument("--scheduler", metavar="ADDR",
                        help="tcp://HOST:PORT of a running Dask scheduler, or 'local' to "

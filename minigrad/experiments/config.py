@@ -43,7 +43,7 @@ def _snake_name(registry, value, key):
     return value
 
 
-def _initializer(key, value):
+def initializer_spec(key, value):
     """A Keras initializer name or ``normal:STD``, ``uniform:LIMIT``, ``scaled_normal:S``,
     ``scaled_uniform:S`` with a positive number (stored as ``form:float``)."""
     from .. import initializers
@@ -130,8 +130,8 @@ CHECKS = {
     "depth": lambda v: integer(OWNER, "depth", v, 1),
     "width": lambda v: integer(OWNER, "width", v, 1),
     "activation": lambda v: _snake_name(_activations(), v, "activation"),
-    "initializer": lambda v: _initializer("initializer", v),
-    "bias_initializer": lambda v: _initializer("bias_initializer", v),
+    "initializer": lambda v: initializer_spec("initializer", v),
+    "bias_initializer": lambda v: initializer_spec("bias_initializer", v),
     "batch_norm": lambda v: boolean(OWNER, "batch_norm", v),
     "residual": lambda v: boolean(OWNER, "residual", v),
     "dropout": lambda v: rate(OWNER, "dropout", v, hi_open=True),

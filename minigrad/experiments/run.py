@@ -24,6 +24,7 @@ from .results import Results
 from .trial import empty_record, run_trial
 
 MAX_ATTEMPTS = 2     # a trial whose worker dies is run at most twice
+_BROKEN, _RETRY = object(), object()
 
 
 class SerialExecutor(cf.Executor):
@@ -47,6 +48,7 @@ class _Pool:
         self.own = executor is None
         self.workers = workers
         self.client = None
+        self._asked = None          # (when, Dask thread count)
         if executor is None:
             self.workers = _check_workers(workers)
             self.executor = self._new_pool()
@@ -66,10 +68,16 @@ class _Pool:
         return cf.ProcessPoolExecutor(max_workers=self.workers)
 
     def width(self):
-        """How many trials may be in flight at once."""
-        if self.client is not None:
-            return max(1, sum(self.client.nthreads().values()))
-        return max(1, int(getattr(self.executor, "_max_workers", None) or os.cpu_count() or 1))
+        """How many trials may be in flight at once: a Dask cluster's thread count (asked
+        of the scheduler at most every few seconds: workers may come and go), else the
+        executor's worker count."""
+        if self.client is None:
+            return max(1, int(getattr(self.executor, "_max_workers", None) or os.cpu_count()
+                              or 1))
+        now = time.monotonic()
+        if self._asked is None or now - self._asked[0] > 5.0:
+            self._asked = (now, max(1, sum(self.client.nthreads().values())))
+        return self._asked[1]
 
     def submit(self, config):
         return self.executor.submit(run_trial, config)
@@ -154,11 +162,10 @@ class _Scheduler:
                                   return_when=cf.FIRST_COMPLETED)
             broke = False
             for future in finished:
-                config = self.running.pop(future)
-                record = self._collect(future, config)
-                if record is None:
+                record = self._collect(future, self.running.pop(future))
+                if record is _BROKEN:
                     broke = True
-                else:
+                elif record is not _RETRY:
                     self.bar.update(len(self.running), failed=record["error"] is not None)
                     yield record
             if broke:
@@ -174,36 +181,45 @@ class _Scheduler:
             self.running[self.pool.submit(config)] = config
 
     def _collect(self, future, config):
-        """The record, or None when the worker died (the trial is queued again or failed)."""
+        """The record; _BROKEN when our pool broke under it (``_after_break`` decides), or
+        _RETRY when a Dask worker died under it and it is queued again."""
         try:
             return future.result()
         except Exception as e:
             if not _worker_died(e):
                 return _failed(config, f"{type(e).__name__}: {e}")
-            if isinstance(e, cf.BrokenExecutor) and self.pool.own:
-                self._broken.append(config)
-                return None
-            if self.attempts[config_key(config)] < MAX_ATTEMPTS and not isinstance(
-                    e, cf.BrokenExecutor):
+            attempts = self.attempts[config_key(config)]
+            if isinstance(e, cf.BrokenExecutor):
+                if self.pool.own:
+                    self._broken.append(config)
+                    return _BROKEN
+            elif attempts < MAX_ATTEMPTS:
                 self.queue.append(config)
-                return None
-            return _failed(config, f"worker process died running this trial "
-                                   f"({self.attempts[config_key(config)]} attempts): {e}")
+                return _RETRY
+            return _failed(config, f"worker process died running this trial ({attempts} "
+                                   f"attempts): {type(e).__name__}: {e}")
 
     def _after_break(self):
-        """Our pool broke: every trial in flight died with it. Rerun them alone in a new pool;
-        one that was already running alone when its pool broke is the culprit, twice."""
-        victims = list(self._broken) + list(self.running.values())
+        """Our pool broke: every trial in flight died with it (unless it had just finished).
+        Rerun them alone in a new pool; one that was running alone when its pool broke, a
+        second time, is the culprit."""
+        victims = list(self._broken)
+        for future, config in self.running.items():
+            if future.done() and future.exception() is None:
+                self.bar.update(0, failed=future.result()["error"] is not None)
+                yield future.result()
+            else:
+                victims.append(config)
         self._broken.clear()
         self.running.clear()
         alone = len(victims) == 1
         self.pool.renew()
         for config in victims:
-            if alone and self.attempts[config_key(config)] >= MAX_ATTEMPTS:
-                record = _failed(config, f"worker process died running this trial "
-                                         f"({self.attempts[config_key(config)]} attempts)")
+            attempts = self.attempts[config_key(config)]
+            if alone and attempts >= MAX_ATTEMPTS:
                 self.bar.update(0, failed=True)
-                yield record
+                yield _failed(config, f"worker process died running this trial ({attempts} "
+                                      f"attempts)")
             else:
                 self.suspects.append(config)
 

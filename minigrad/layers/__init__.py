@@ -45,7 +45,14 @@ def deserialize(config, custom_objects=None):
         raise ValueError(f"layers.deserialize: expected a dict with 'class_name' and 'config', "
                          f"got {config!r}")
     name = config["class_name"]
-    cls = lookup_custom(name, custom_objects) or LAYERS.lookup(name)
+    cls = lookup_custom(name, custom_objects)
+    if cls is None:
+        try:
+            cls = LAYERS.lookup(name)
+        except ValueError as e:
+            raise ValueError(f"{e}; a custom layer class must be passed in custom_objects="
+                             f"{{{name!r}: ...}} or registered with "
+                             f"@minigrad.saving.register_keras_serializable()") from None
     cfg = resolve_config(dict(config.get("config", {})), custom_objects, f"layer {name}")
     layer = cls.from_config(cfg, custom_objects) if _takes_custom(cls) else cls.from_config(cfg)
     build = config.get("build_config")

@@ -54,6 +54,11 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
+def reset_name_counters():
+    """Forget every name counter: the next Dense is ``dense`` again (``clear_session``)."""
+    _name_uids.clear()
+
+
 def current_training():
     """The ``training`` value of the innermost layer call in progress (False outside any)."""
     return _training_stack[-1] if _training_stack else False
@@ -168,6 +173,8 @@ class Layer:
     """Base class of every layer (see the module docstring for the lifecycle)."""
 
     _call_takes_training = True
+    # public attributes of the framework that may hold an empty list, never sub-layers
+    _untracked = frozenset({"compiled_metrics"})
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -191,7 +198,9 @@ class Layer:
             raise TypeError(f"{cls}: unexpected keyword argument(s) {sorted(kwargs)}")
         if name is None:
             name = unique_name(to_snake_case(cls))
-        if not isinstance(name, str) or not name or "/" in name:
+        if not isinstance(name, str):
+            raise TypeError(f"{cls}: name must be a string, got {name!r}")
+        if not name or "/" in name:
             raise ValueError(f"{cls}: name must be a non-empty string without '/', got {name!r}")
         self.name = name
         self.dtype = _float_dtype(dtype, f"{cls} {name!r}")
@@ -213,7 +222,8 @@ class Layer:
         tracked = self.__dict__.get("_tracked")
         if isinstance(value, (Layer, list, tuple, dict)) and (
                 isinstance(value, Layer) or _holds_layers(value)
-                or (not value and not name.startswith("_") and not isinstance(value, tuple))):
+                or (not value and not name.startswith("_") and not isinstance(value, tuple)
+                    and name not in self._untracked)):
             if tracked is None:
                 tracked = {}
                 object.__setattr__(self, "_tracked", tracked)
@@ -419,7 +429,7 @@ class Layer:
                 raise ValueError(f"layer {self.name!r}: set_weights array {i} ({p.name}) has "
                                  f"shape {a.shape}, expected {p.shape}")
         for p, a in zip(params, arrays):
-            p.data[...] = a
+            p.assign(a)
 
     def count_params(self):
         """The number of scalars in all weights (the layer must be built)."""
@@ -432,26 +442,31 @@ class Layer:
     @property
     def losses(self):
         """Graph terms: each trainable weight's regularizer applied to the current value
-        (built afresh on every access), then the activity losses of the last call."""
-        # fit reads this at every step: no list copies (trainable_weights) when not needed
-        weights = self.trainable_weights if self._layers else (
-            self._weights if self._trainable else ())
+        (built afresh on every access), then the activity losses of the last call; over this
+        layer and every nested one, each once (a layer shared by two sub-models too)."""
+        # fit reads this at every step: one walk, no weight-list copies
+        flat = self._flatten_layers() if self._layers else (self,)
         terms = []
-        for w in weights:
-            if w.regularizer is not None and w.requires_grad:
-                terms.append(w.regularizer(w))
-        if self._activity_losses or self._layers:
-            terms += self._all_activity_losses()
+        if self._trainable:
+            for layer in flat:
+                for w in layer._weights:
+                    if w.regularizer is not None and w.requires_grad:
+                        terms.append(w.regularizer(w))
+        for layer in flat:
+            if layer._activity_losses:
+                terms += layer._activity_losses
         return terms
 
-    def _all_activity_losses(self, seen=None):
-        seen = set() if seen is None else seen
-        if id(self) in seen:
-            return []
-        seen.add(id(self))
-        out = list(self._activity_losses)
-        for layer in self._layers:
-            out.extend(layer._all_activity_losses(seen))
+    def _flatten_layers(self):
+        """This layer and every nested layer, depth first in tracking order, each once."""
+        out, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer._layers))
         return out
 
     # ---- configuration --------------------------------------------------------------------

@@ -2,16 +2,16 @@
 Average, Maximum, Minimum), join them (Concatenate) or contract them (Dot).
 
 Elementwise merges broadcast as numpy does, after the batch axis (Keras's rule); every one is
-a composition of graph ops (add, mul, where, concatenate, matmul), so no merge hand-derives a
+a composition of graph ops (add, mul, maximum, concatenate, matmul), so no merge hand-derives a
 gradient.
 """
 import numpy as np
 
 from .. import _checks
-from ..ops.arith import add, mul, sub
+from ..ops.arith import add, maximum, minimum, mul, sub
 from ..ops.matmul import matmul
 from ..ops.reduce import sum as op_sum
-from ..ops.shape import concatenate, reshape, transpose, where
+from ..ops.shape import concatenate, reshape, transpose
 from ..ops.unary import clip, sqrt
 from .base import Layer
 
@@ -26,7 +26,7 @@ def _broadcast(layer, shapes):
         dims = []
         for p, q in zip(a, b):
             if p is None or q is None:
-                dims.append(None if p in (None, 1) or q in (None, 1) else p)
+                dims.append(None)
             elif p == q or q == 1:
                 dims.append(p)
             elif p == 1:
@@ -104,17 +104,17 @@ class Average(_Merge):
 
 
 class Maximum(_Merge):
-    """y = max(x_1, ..., x_n) elementwise; on a tie the gradient goes to the earlier input."""
+    """y = max(x_1, ..., x_n) elementwise (``ops.maximum``: tied inputs share the gradient)."""
 
     def _merge(self, a, b):
-        return where(a.data >= b.data, a, b)
+        return maximum(a, b)
 
 
 class Minimum(_Merge):
-    """y = min(x_1, ..., x_n) elementwise; on a tie the gradient goes to the earlier input."""
+    """y = min(x_1, ..., x_n) elementwise (``ops.minimum``: tied inputs share the gradient)."""
 
     def _merge(self, a, b):
-        return where(a.data <= b.data, a, b)
+        return minimum(a, b)
 
 
 class Concatenate(_Merge):
@@ -210,6 +210,7 @@ class Dot(_Merge):
 
 
 def _l2_normalize(x, axis):
-    """x / sqrt(max(sum(x^2, axis), 1e-12)), Keras's ``l2_normalize``."""
+    """x * rsqrt(max(sum(x^2, axis), eps^2)) with eps = 1e-7, Keras 3's ``normalize``
+    (the squared norm clamped, so a zero vector gets a finite gradient)."""
     sq = op_sum(mul(x, x), axis=axis, keepdims=True)
-    return mul(x, 1.0 / sqrt(clip(sq, 1e-12, np.inf)))
+    return mul(x, 1.0 / sqrt(clip(sq, 1e-14, np.inf)))

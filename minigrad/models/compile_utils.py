@@ -68,7 +68,7 @@ class OutputLosses:
         output's metrics, resolved from that output's shapes."""
         from .training import _metric_name, _resolve_metric
         out = []
-        if len(self.names) > 1:
+        if sum(f is not None for f in self.fns) > 1:     # Keras: more than one loss
             out = [_LossTracker(self, i) for i, f in enumerate(self.fns) if f is not None]
         if not metric_ids:
             return out
@@ -124,7 +124,7 @@ class _OutputMetric:
     def update_state(self, y_true, y_pred):
         y = unwrap(y_true)
         t = list(y.values())[self.index] if isinstance(y, dict) else y[self.index]
-        self.metric.update_state(t, flatten(y_pred)[self.index])
+        self.metric.update_state(t, flatten(y_pred)[self.index])   # dicts: output order
 
     def result(self):
         return self.metric.result()

@@ -33,10 +33,13 @@ class Functional(Model):
             if all(node.layer is not other for other in layers):
                 layers.append(node.layer)
         _check_unique_names(self, layers)
-        self._layer_list = layers
-        self._plan = [(n.layer, n.inputs, [id(t) for t in n.flat_outputs], n.training,
-                       isinstance(n.inputs, KerasTensor), isinstance(n.outputs, KerasTensor))
-                      for n in self._nodes]
+        # internal lists of layers: set past the attribute tracking (they are not attributes
+        # a user assigned, and _layers reads _layer_list itself)
+        object.__setattr__(self, "_layer_list", layers)
+        plan = [(n.layer, n.inputs, [id(t) for t in n.flat_outputs], n.training,
+                 isinstance(n.inputs, KerasTensor), isinstance(n.outputs, KerasTensor))
+                for n in self._nodes]
+        object.__setattr__(self, "_plan", plan)
         self.dtype = self._flat_inputs[0].dtype
         shapes = [tuple(t.shape) for t in self._flat_inputs]
         self._build_shape = shapes[0] if isinstance(self._input_struct, KerasTensor) else shapes
@@ -70,7 +73,7 @@ class Functional(Model):
     @property
     def output_shape(self):
         shapes = [t.shape for t in self._flat_outputs]
-        return shapes[0] if isinstance(self._output_struct, KerasTensor) else shapes
+        return shapes[0] if len(shapes) == 1 else shapes
 
     def build(self, input_shape=None):
         """A functional model is built when it is made; this only checks nothing is asked
@@ -98,7 +101,10 @@ class Functional(Model):
             else:
                 for i, v in zip(out_ids, flatten(y)):
                     values[i] = v
-        return map_structure(lambda t: values[id(t)], self._output_struct)
+        out = self._output_struct
+        if isinstance(out, list) and len(out) == 1:   # Keras's unpack_singleton
+            return values[id(out[0])]
+        return map_structure(lambda t: values[id(t)], out)
 
     def _match_inputs(self, inputs):
         """The call's inputs in the order of ``self._flat_inputs`` (a dict by input name)."""

@@ -55,8 +55,8 @@ class Model(Trainer, Layer):
         _call_trace.append([])
         try:
             spec_call(self, input_shape)
-        finally:
-            self._execution_order = _call_trace.pop()
+        finally:   # past the attribute tracking: a record, not sub-layers
+            object.__setattr__(self, "_execution_order", _call_trace.pop())
 
     def compute_output_shape(self, input_shape):
         if not self.built:
@@ -126,8 +126,16 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """``cls(**config)``; a subclass whose constructor takes other arguments than its
+        ``get_config`` returns raises, naming the class and the fix."""
         from .._registry import resolve_config
-        return cls(**resolve_config(config, custom_objects, f"model {cls.__name__}"))
+        config = resolve_config(config, custom_objects, f"model {cls.__name__}")
+        try:
+            return cls(**config)
+        except TypeError as e:
+            raise TypeError(f"cannot rebuild {cls.__name__} from its config {sorted(config)}: "
+                            f"{e}. A subclassed model must return its constructor arguments "
+                            f"from get_config() (or override from_config)") from None
 
     def to_json(self, **kwargs):
         """The architecture as JSON text (``models.model_from_json`` inverts it)."""

@@ -52,6 +52,8 @@ class Sequential(Model):
                                  f"model must be unique: pass name= to tell them apart")
         if not self._layer_list and self._per_sample is None:
             self._per_sample = layer._input_shape_arg
+            if isinstance(layer, Model) and layer.built:   # a built model first: its input
+                self._per_sample = layer._input_shape
         self._layer_list.append(layer)
         if self._per_sample is not None:
             self._build_layers()

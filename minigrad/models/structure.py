@@ -31,6 +31,16 @@ class Struct:
         return flatten(self.structure)
 
 
+def batch_shape(x):
+    """The build shape of prepared data: (None, *per-sample) or a list/dict of them."""
+    x = unwrap(x)
+    if isinstance(x, dict):
+        return {k: (None,) + v.shape[1:] for k, v in x.items()}
+    if isinstance(x, list):
+        return [(None,) + v.shape[1:] for v in x]
+    return (None,) + x.shape[1:]
+
+
 def unwrap(x):
     return x.structure if type(x) is Struct else x
 
@@ -84,6 +94,8 @@ def prepare_many(model, data, names, shapes, where, what, prepare_one):
 def concat_outputs(batches):
     """predict's batches (arrays, or lists of arrays for several outputs) joined."""
     first = batches[0]
+    if isinstance(first, dict):
+        return {k: np.concatenate([b[k] for b in batches]) for k in first}
     if isinstance(first, list):
         return [np.concatenate([b[i] for b in batches]) for i in range(len(first))]
     return first if len(batches) == 1 else np.concatenate(batches)

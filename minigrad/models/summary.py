@@ -39,13 +39,13 @@ def _connections(model, layer):
 def summary_text(model, line_length=None):
     """The summary table as a string (``summary`` prints it), laid out as Keras's: columns
     end at 45 %, 85 % and 100 % of ``line_length`` (None: 65, widened to fit long names); a
-    functional model adds "Connected to" (columns at 30 %, 56 %, 70 %, 100 % of 108)."""
+    functional model adds "Connected to" (columns at 30 %, 56 %, 74 %, 100 % of 108)."""
     layers = model.layers
     names = [f"{layer.name} ({type(layer).__name__})" for layer in layers]
     functional = hasattr(model, "_nodes")
     if functional:
         line_length = line_length or 108
-        ends = [int(line_length * f) for f in (0.30, 0.56, 0.70, 1.0)]
+        ends = [int(line_length * f) for f in (0.30, 0.56, 0.74, 1.0)]
     else:
         if line_length is None:
             line_length = 65 + max([0] + [len(n) + 2 - int(65 * 0.45) for n in names])

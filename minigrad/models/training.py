@@ -21,7 +21,7 @@ from ..grad_mode import no_grad
 from ..layers.symbolic import flatten
 from ..tensor import Tensor
 from .compile_utils import OutputLosses, output_names
-from .structure import concat_outputs, prepare_many, unwrap
+from .structure import batch_shape, concat_outputs, prepare_many, unwrap
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -93,6 +93,8 @@ class Trainer:
         epochs, initial_epoch = _check_epochs(epochs, initial_epoch)
         verbose = _check_verbose(verbose, "fit")
         x, y = self._prepare_xy(x, y, "fit")
+        if not self.built:       # as Keras, built before the callbacks see the model
+            self.build(batch_shape(x))
         (x, y), val = _validation(x, y, validation_split, validation_data, self)
         steps = -(-len(x) // batch_size)
         cbs = self._callback_list(callbacks, verbose, epochs=epochs, steps=steps)
@@ -313,7 +315,13 @@ class Trainer:
             one = self._prepare_one_y
             return prepare_many(self, unwrap(y), names, [None] * len(names), where, "output",
                                 lambda a, _shape, label: one(a, n, where, f"y for {label}"))
-        if isinstance(y, (list, tuple)) and len(y) == 1 and not np.isscalar(y[0]) and \
+        y = unwrap(y)
+        if isinstance(y, dict):
+            if set(y) != set(names):
+                raise ValueError(f"{where}: y is a dict with keys {sorted(y)}, but the model's "
+                                 f"output is named {names}")
+            y = y[names[0]]
+        elif isinstance(y, (list, tuple)) and len(y) == 1 and not np.isscalar(y[0]) and \
                 np.ndim(y[0]) >= 1 and len(y[0]) == n and n != 1:
             y = y[0]
         return self._prepare_one_y(y, n, where, "y")
@@ -345,6 +353,8 @@ def _values(y_pred):
     """The arrays of a model's output: one array, or a list for several outputs."""
     if isinstance(y_pred, Tensor):
         return y_pred.data
+    if isinstance(y_pred, dict):
+        return {k: t.data for k, t in y_pred.items()}
     return [t.data for t in flatten(y_pred)]
 
 
