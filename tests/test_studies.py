@@ -156,7 +156,7 @@ def test_nielsen_step_is_his_update_with_weight_decay():
     """One step of learning_rate 1.0 and l2 = lambda/(20 n) on Keras's mean binary
     cross-entropy is w <- (1 - eta lambda / n) w - eta dC/dw of his cost."""
     config, model, xa, y = _nielsen_model(2, epochs=1)
-    n = nielsen.TRAIN_SIZES["digits"]
+    n = nielsen.PAPER_N                        # his n: each step is his step
     assert config["l2"] == pytest.approx(nielsen.LAMBDA / (20 * n))
     before = _dense_weights(model)
     x, t = xa[:10], y[:10]

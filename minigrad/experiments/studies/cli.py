@@ -7,7 +7,6 @@ import sys
 def command(args):
     """Entry point of the ``reproduce`` subcommand."""
     from ..cli import connect
-    from ..run import SerialExecutor
     from . import get, reproduce
     study = get(args.name)                 # an unknown name fails before anything starts
     if args.workers is not None and args.workers < 1:
@@ -19,9 +18,8 @@ def command(args):
     if args.scheduler:
         client, cluster = connect(args.scheduler, args.workers)
     try:
-        executor = client if client is not None else (
-            SerialExecutor() if args.workers == 1 else None)
-        results = reproduce(study.name, seeds=args.seeds, executor=executor, out=args.out,
+        # --workers N: a local pool of N processes, as ``sweep``
+        results = reproduce(study.name, seeds=args.seeds, executor=client, out=args.out,
                             quick=args.quick, dataset=args.dataset,
                             progress=not args.quiet, workers=args.workers)
     finally:
@@ -54,7 +52,7 @@ def add_parser(subparsers):
     p.add_argument("name", metavar="NAME", help=f"the study: {', '.join(studies())}")
     p.add_argument("--seeds", type=int, default=10, help="seeds per case (default 10)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None,
+    where.add_argument("--workers", type=int, default=None, metavar="N",
                        help="local worker processes (default: the number of cores)")
     where.add_argument("--scheduler", metavar="ADDR",
                        help="tcp://HOST:PORT of a running Dask scheduler, or 'local'")
