@@ -12,8 +12,9 @@ class _Probes:
     the arrays are fresh for every step."""
 
     def __init__(self):
-        self.outputs, self.deltas = {}, {}
-        self._by_kind = {"output": self.outputs, "delta": self.deltas}
+        self.outputs, self.deltas, self.preactivations = {}, {}, {}
+        self._by_kind = {"output": self.outputs, "delta": self.deltas,
+                         "preactivation": self.preactivations}
 
     def record(self, tag, kind, array):
         store = self._by_kind.get(kind)
@@ -23,6 +24,7 @@ class _Probes:
     def clear(self):
         self.outputs.clear()
         self.deltas.clear()
+        self.preactivations.clear()
 
 
 class GradientMonitor(Callback):
@@ -96,7 +98,8 @@ class GradientMonitor(Callback):
         probes = self._probes
         raw = np.empty((len(self._rows), RAW_SIZE))
         for i, (row, before) in enumerate(zip(self._rows, self._before)):
-            row_raw(row, probes.outputs, probes.deltas, before, raw[i])
+            row_raw(row, probes.outputs, probes.deltas, before, raw[i],
+                    probes.preactivations)
         self._records.append((self._rows, raw))
         self.steps.append(self._step)
         probes.clear()
