@@ -129,9 +129,6 @@ def _scale_bwd(s, g, out):
         out[i] = g[i] * s[i]
 
 
-
-
-
 # ---- array helpers shared with the fused Linear ------------------------------------------------
 @functools.cache
 def _exp_cap(dtype):
@@ -392,7 +389,7 @@ def _out(v, dtype):
 def _relu6_fwd(x, out):
     for i in range(x.size):               # comparisons, not min/max: NaN propagates
         v = x[i]
-        out[i] = 0.0 if v <= 0.0 else (6.0 if v >= 6.0 else v)
+        out[i] = 0.0 if v <= 0.0 else (6.0 if v >= 6.0 else v)  # noqa: FURB136
 
 
 @kernel
@@ -405,7 +402,7 @@ def _band_bwd(y, g, lo, hi, slope, out):  # dx = slope*g where lo < y < hi, else
 def _hard_sigmoid_fwd(x, out):            # clip(x/6 + 1/2, 0, 1)
     for i in range(x.size):
         v = x[i] / 6.0 + 0.5
-        out[i] = 0.0 if v <= 0.0 else (1.0 if v >= 1.0 else v)
+        out[i] = 0.0 if v <= 0.0 else (1.0 if v >= 1.0 else v)  # noqa: FURB136
 
 
 @kernel
@@ -426,7 +423,7 @@ def _hard_silu_bwd(x, g, out):            # 0 (x < -3), x/3 + 1/2 (|x| < 3), 1 (
 def _hard_tanh_fwd(x, out):
     for i in range(x.size):
         v = x[i]
-        out[i] = -1.0 if v <= -1.0 else (1.0 if v >= 1.0 else v)
+        out[i] = -1.0 if v <= -1.0 else (1.0 if v >= 1.0 else v)  # noqa: FURB136
 
 
 @kernel
@@ -583,9 +580,8 @@ class Celu(Function):
 
     def forward(self, x, alpha=1.0):
         self.alpha = alpha
-        t = np.minimum(x, 0.0)
-        np.expm1(t / x.dtype.type(alpha), out=t)
-        y = _out(np.maximum(x, 0.0) + x.dtype.type(alpha) * t, x.dtype)
+        a = x.dtype.type(alpha)
+        y = _out(np.maximum(x, 0.0) + a * np.expm1(np.minimum(x, 0.0) / a), x.dtype)
         self.save(y)
         return y
 
@@ -1038,7 +1034,7 @@ def _linear_fwd(z, b, act, alpha, scale, cap, t):
         elif act == _RELU6:
             for j in range(m):
                 v = z[r, j] + b[j]
-                z[r, j] = 0.0 if v <= 0.0 else (6.0 if v >= 6.0 else v)
+                z[r, j] = 0.0 if v <= 0.0 else (6.0 if v >= 6.0 else v)  # noqa: FURB136
         elif act == _SIGMOID:
             for j in range(m):
                 v = -(z[r, j] + b[j])

@@ -98,7 +98,7 @@ def fused_linear(x, kernel, bias=None, epilogue=None, alpha=None, *, tag=None):
 def _epilogue(activation, alpha):
     """(epilogue, alpha) for ``activation`` (None, a name, or a built-in function), read from
     its registry entry; ValueError listing the fusable names."""
-    from .. import activations     # the registry imports the ops: resolved at call time
+    from .. import activations  # the registry imports the ops: resolved at call time
     if activation is None:
         return None, None
     try:
