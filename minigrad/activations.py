@@ -64,10 +64,15 @@ class Entry(NamedTuple):
     aliases: tuple = ()
     fused: object = None
     saturation: Saturation = UNDEFINED
+    output_shape: object = None        # shape -> shape when it is not the input's (glu)
 
     def get_config(self):
         """What a saved model holds for it: its Keras name."""
         return self.name
+
+    def shape_of(self, shape):
+        """The output shape for an input of ``shape`` (None for an unknown dimension)."""
+        return tuple(shape) if self.output_shape is None else self.output_shape(tuple(shape))
 
     @property
     def takes_defaults(self):
@@ -79,8 +84,8 @@ class Entry(NamedTuple):
 _ENTRIES = {}        # function -> Entry (function objects hash by identity)
 
 
-def _register(fn, name, *aliases, fused=None, saturation=UNDEFINED):
-    entry = Entry(name, fn, aliases, fused, saturation)
+def _register(fn, name, *aliases, fused=None, saturation=UNDEFINED, output_shape=None):
+    entry = Entry(name, fn, aliases, fused, saturation, output_shape)
     registry.register(name, *aliases)(fn)
     _ENTRIES[fn] = entry
     return entry
@@ -107,7 +112,8 @@ CELU = _register(_act.celu, "celu", saturation=RELU_FAMILY)
 EXPONENTIAL = _register(_unary.exp, "exponential", saturation=by_derivative(_unary.Exp))
 GELU = _register(_act.gelu, "gelu", fused=_act.GELU_EPILOGUE,
                  saturation=by_derivative(_act.Gelu))
-GLU = _register(_act.glu, "glu")
+GLU = _register(_act.glu, "glu", output_shape=lambda s: s[:-1] + (
+    None if s[-1] is None else s[-1] // 2,))
 HARD_SHRINK = _register(_act.hard_shrink, "hard_shrink",
                         saturation=by_derivative(_act.Shrink, threshold=0.5))
 HARD_SIGMOID = _register(_act.hard_sigmoid, "hard_sigmoid",

@@ -85,7 +85,9 @@ class Dense(Layer):
         return self.activation(z)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+        shape = tuple(input_shape[:-1]) + (self.units,)
+        entry = self.activation_entry
+        return shape if entry is None else entry.shape_of(shape)
 
     def get_config(self):
         cfg = super().get_config()
@@ -149,6 +151,10 @@ class Activation(Layer):
     def call(self, x, training=False):
         _probe_preactivation(self.name, self.activation_entry, x.data)
         return self.activation(x)
+
+    def compute_output_shape(self, input_shape):
+        entry = self.activation_entry
+        return tuple(input_shape) if entry is None else entry.shape_of(input_shape)
 
     def get_config(self):
         cfg = super().get_config()
