@@ -341,3 +341,25 @@ def test_monitor_reads_the_preactivation_for_gelu_and_an_activation_layer():
     assert monitor.history[names[0]]["saturation"][0] == pytest.approx(flat0)
     assert monitor.history[names[1]]["saturation"][0] == pytest.approx(flat1)
     assert monitor.to_records()[1]["activation"] == "hard_tanh"
+
+
+def test_keras_ops_activations_are_in_minigrad_ops():
+    from minigrad import ops
+    for name in ("celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+                 "hard_swish", "hard_tanh", "leaky_relu", "log_sigmoid", "relu", "relu6",
+                 "selu", "sigmoid", "silu", "swish", "soft_shrink", "softplus", "softsign",
+                 "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink",
+                 "threshold"):
+        assert callable(getattr(ops, name)), name
+    x = mg.Tensor(X6)
+    # keras.ops.gelu defaults to the tanh form, keras.activations.gelu to the exact one
+    np.testing.assert_array_equal(ops.gelu(x).data, A.gelu(x, approximate=True).data)
+    assert ops.swish is ops.silu is A.silu and ops.softplus is A.softplus
+
+
+def test_gradients_command_lists_the_registry():
+    from minigrad.diagnostics.cli import ACTIVATIONS, check_activation
+    assert set(ACTIVATIONS) == set(A.names()) - {"threshold"}
+    assert check_activation("gelu") == "gelu"
+    with pytest.raises(ValueError, match="'relu7'.*softsign"):
+        check_activation("relu7")

@@ -1161,3 +1161,9 @@ def _identity_backward(z, g, a, dz, db):
 
 # "linear": nothing to finish; ``saves == "none"`` lets linear skip the copies altogether
 IDENTITY_EPILOGUE = Epilogue("none", _identity_forward, _identity_backward)
+
+
+def ops_gelu(x, approximate=True):
+    """``keras.ops.gelu``: the same op with Keras ops' default approximate=True (the
+    activation ``keras.activations.gelu`` defaults to False)."""
+    return gelu(x, approximate=approximate)
