@@ -277,7 +277,7 @@ def _relu_only_kernels():
 
 def _kernel_case(n, m, relu_epilogue, sigmoid_scalar):
     from minigrad.ops.activation import sigmoid_into
-    from minigrad.ops.linear import _RELU, _linear_fwd
+    from minigrad.ops.activation import _RELU, _linear_fwd
     rng = np.random.default_rng(0)
     z1, z2, x = (rng.standard_normal((n, m)).astype(np.float32) for _ in range(3))
     b = rng.standard_normal(m).astype(np.float32)

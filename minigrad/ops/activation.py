@@ -398,25 +398,31 @@ def _band_bwd(y, g, lo, hi, slope, out):  # dx = slope*g where lo < y < hi, else
         out[i] = slope * g[i] if (y[i] > lo and y[i] < hi) else 0.0
 
 
+# constants come in the input's dtype (``_c``): a float64 literal would turn float32 arithmetic
+# into float64 and stop the loop vectorising (hard_sigmoid at 256x2048: 9x slower)
+def _c(x, *values):
+    return tuple(x.dtype.type(v) for v in values)
+
+
 @kernel
-def _hard_sigmoid_fwd(x, out):            # clip(x/6 + 1/2, 0, 1)
+def _hard_sigmoid_fwd(x, sixth, half, out):    # clip(x/6 + 1/2, 0, 1)
     for i in range(x.size):
-        v = x[i] / 6.0 + 0.5
+        v = x[i] * sixth + half
         out[i] = 0.0 if v <= 0.0 else (1.0 if v >= 1.0 else v)  # noqa: FURB136
 
 
 @kernel
-def _hard_silu_fwd(x, out):               # x * clip(x/6 + 1/2, 0, 1)
+def _hard_silu_fwd(x, sixth, half, out):  # x * clip(x/6 + 1/2, 0, 1)
     for i in range(x.size):
-        v = x[i] / 6.0 + 0.5
+        v = x[i] * sixth + half
         out[i] = 0.0 if v <= 0.0 else (x[i] if v >= 1.0 else x[i] * v)
 
 
 @kernel
-def _hard_silu_bwd(x, g, out):            # 0 (x < -3), x/3 + 1/2 (|x| < 3), 1 (x > 3)
+def _hard_silu_bwd(x, g, third, half, out):   # 0 (x < -3), x/3 + 1/2 (|x| < 3), 1 (x > 3)
     for i in range(x.size):
         v = x[i]
-        out[i] = 0.0 if v <= -3.0 else (g[i] if v >= 3.0 else g[i] * (v / 3.0 + 0.5))
+        out[i] = 0.0 if v <= -3.0 else (g[i] if v >= 3.0 else g[i] * (v * third + half))
 
 
 @kernel
@@ -427,17 +433,17 @@ def _hard_tanh_fwd(x, out):
 
 
 @kernel
-def _sparse_sigmoid_fwd(x, out):          # 0 (x <= -1), (x + 1)/2, 1 (x >= 1)
+def _sparse_sigmoid_fwd(x, half, out):    # 0 (x <= -1), (x + 1)/2, 1 (x >= 1)
     for i in range(x.size):
         v = x[i]
-        out[i] = 0.0 if v <= -1.0 else (1.0 if v >= 1.0 else 0.5 * (v + 1.0))
+        out[i] = 0.0 if v <= -1.0 else (1.0 if v >= 1.0 else v * half + half)
 
 
 @kernel
-def _sparse_plus_fwd(x, out):             # 0 (x <= -1), (x + 1)^2/4, x (x >= 1)
+def _sparse_plus_fwd(x, quarter, one, out):   # 0 (x <= -1), (x + 1)^2/4, x (x >= 1)
     for i in range(x.size):
         v = x[i]
-        out[i] = 0.0 if v <= -1.0 else (v if v >= 1.0 else 0.25 * (v + 1.0) * (v + 1.0))
+        out[i] = 0.0 if v <= -1.0 else (v if v >= 1.0 else quarter * (v + one) * (v + one))
 
 
 @kernel
@@ -524,9 +530,23 @@ def _scaled_mul(a, b, c, out):            # out = a * b * c
         out[i] = a[i] * b[i] * c[i]
 
 
+@kernel
+def _softplus_post(x, t, out):            # out = max(x, 0) + t; out may be x or t
+    for i in range(x.size):
+        v = x[i]
+        out[i] = (v if v > 0.0 else 0.0) + t[i]  # noqa: FURB136 (x NaN: t is NaN too)
+
+
 def softplus_into(x, out):
-    """out = log(1 + exp(x)) = logaddexp(x, 0) (stable both ways); ``out`` may be ``x``."""
-    return np.logaddexp(x, x.dtype.type(0.0), out=out)
+    """out = max(x, 0) + log1p(exp(-|x|)) = log(1 + exp(x)) without overflow; ``out`` may be
+    ``x``. numpy's SIMD exp and log1p plus one numba pass: 12x faster than np.logaddexp
+    (not vectorised) at 256x2048 float32."""
+    t = np.abs(x)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    _softplus_post(flat(x), flat(t), out.reshape(-1))
+    return out
 
 
 def silu_into(x, out):
@@ -601,7 +621,8 @@ class Relu6(Function):
         return y
 
     def backward(self, g):
-        return elementwise(_band_bwd, self.saved[0], g, 0.0, 6.0, 1.0)
+        y = self.saved[0]
+        return elementwise(_band_bwd, y, g, 0.0, 6.0, *_c(y, 1.0))
 
 
 class HardSigmoid(Function):
@@ -610,12 +631,13 @@ class HardSigmoid(Function):
     fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
-        y = elementwise(_hard_sigmoid_fwd, x)
+        y = elementwise(_hard_sigmoid_fwd, x, *_c(x, 1 / 6, 0.5))
         self.save(y)
         return y
 
     def backward(self, g):
-        return elementwise(_band_bwd, self.saved[0], g, 0.0, 1.0, 1.0 / 6.0)
+        y = self.saved[0]
+        return elementwise(_band_bwd, y, g, 0.0, 1.0, *_c(y, 1 / 6))
 
 
 class HardSilu(Function):
@@ -625,10 +647,11 @@ class HardSilu(Function):
 
     def forward(self, x):
         self.save(x)
-        return elementwise(_hard_silu_fwd, x)
+        return elementwise(_hard_silu_fwd, x, *_c(x, 1 / 6, 0.5))
 
     def backward(self, g):
-        return elementwise(_hard_silu_bwd, self.saved[0], g)
+        x = self.saved[0]
+        return elementwise(_hard_silu_bwd, x, g, *_c(x, 1 / 3, 0.5))
 
 
 class HardTanh(Function):
@@ -642,7 +665,8 @@ class HardTanh(Function):
         return y
 
     def backward(self, g):
-        return elementwise(_band_bwd, self.saved[0], g, -1.0, 1.0, 1.0)
+        y = self.saved[0]
+        return elementwise(_band_bwd, y, g, -1.0, 1.0, *_c(y, 1.0))
 
 
 class SparseSigmoid(Function):
@@ -651,12 +675,13 @@ class SparseSigmoid(Function):
     fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
-        y = elementwise(_sparse_sigmoid_fwd, x)
+        y = elementwise(_sparse_sigmoid_fwd, x, *_c(x, 0.5))
         self.save(y)
         return y
 
     def backward(self, g):
-        return elementwise(_band_bwd, self.saved[0], g, 0.0, 1.0, 0.5)
+        y = self.saved[0]
+        return elementwise(_band_bwd, y, g, 0.0, 1.0, *_c(y, 0.5))
 
 
 class SparsePlus(Function):
@@ -667,7 +692,7 @@ class SparsePlus(Function):
     fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
-        y = elementwise(_sparse_plus_fwd, x)
+        y = elementwise(_sparse_plus_fwd, x, *_c(x, 0.25, 1.0))
         self.save(y)
         return y
 
