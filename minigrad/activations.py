@@ -10,6 +10,7 @@ saturation rule for the diagnostics (API §8's families, else the fraction of un
 read the entry; adding an activation is its op plus one ``_register`` line here.
 """
 import inspect
+from collections.abc import Hashable
 from typing import NamedTuple
 
 import numpy as np
@@ -171,10 +172,8 @@ def entry_of(fn):
     callable (even one named like a built-in) or None itself."""
     if fn is None:
         return LINEAR
-    try:
-        return _ENTRIES.get(fn)
-    except TypeError:        # an unhashable callable object: not a built-in
-        return None
+    # an unhashable callable object cannot be a built-in function
+    return _ENTRIES.get(fn) if isinstance(fn, Hashable) else None
 
 
 def entry(name):
