@@ -541,7 +541,7 @@ def softplus_into(x, out):
     """out = max(x, 0) + log1p(exp(-|x|)) = log(1 + exp(x)) without overflow; ``out`` may be
     ``x``. numpy's SIMD exp and log1p plus one numba pass: 12x faster than np.logaddexp
     (not vectorised) at 256x2048 float32."""
-    t = np.abs(x)
+    t = np.abs(x, out=np.empty(x.shape, dtype=x.dtype))   # out=: an array even for 0-d x
     np.negative(t, out=t)
     np.exp(t, out=t)
     np.log1p(t, out=t)
@@ -750,7 +750,8 @@ class LogSigmoid(Function):
     fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
-        y = softplus_into(-x, np.empty(x.shape, dtype=x.dtype))
+        y = softplus_into(np.negative(x, out=np.empty(x.shape, dtype=x.dtype)),
+                          np.empty(x.shape, dtype=x.dtype))
         np.negative(y, out=y)
         self.save(y)
         return y
