@@ -195,6 +195,7 @@ def keras_oracle():
     return keras
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")    # Keras's torch backend, numpy 2
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_values_match_keras(name, keras_oracle):
     x = np.random.default_rng(3).normal(0, 3, (4, 8)).astype(np.float32)
