@@ -79,7 +79,8 @@ class Dense(Layer):
     def call(self, x, training=False):
         ep = self._epilogue
         if ep is not None:
-            return fused_linear(x, self.kernel, self.bias, ep, ep.alpha, tag=self.name)
+            return fused_linear(x, self.kernel, self.bias, ep, ep.alpha, tag=self.name,
+                                probe_z=self.activation_entry.saturation.needs_preactivation)
         z = fused_linear(x, self.kernel, self.bias, tag=self.name)
         _probe_preactivation(self.name, self.activation_entry, z.data)
         return self.activation(z)

@@ -5,8 +5,8 @@ The activation's ``Epilogue`` (``ops.activation``, carried by its registry entry
 is a function of the output (relu family, sigmoid, tanh, softplus) the pre-activation
 z = x @ W + b is never kept: backward recovers act'(z) from the saved y in one pass that
 also sums db. gelu, silu and mish save z instead. The gradient at z (Nielsen's delta) is
-reported through ``probe(tag, "delta", dz)``; while a listener is registered, forward also
-sends ``probe(tag, "preactivation", z)`` (the diagnostics' |f'(z)| saturation rule).
+reported through ``probe(tag, "delta", dz)``; with ``probe_z`` and a listener registered,
+forward also sends ``probe(tag, "preactivation", z)`` (the diagnostics' |f'(z)| rule).
 """
 import numpy as np
 
@@ -34,7 +34,7 @@ class Linear(Function):
 
     fresh_grads = True      # dx, dW, db are new arrays: a leaf may keep them uncopied
 
-    def forward(self, x, w, b=None, epilogue=None, alpha=None, tag=None):
+    def forward(self, x, w, b=None, epilogue=None, alpha=None, tag=None, probe_z=False):
         _check_shapes(x, w, b)
         ep = None if epilogue is None or epilogue.saves == "none" else epilogue
         self.ep, self.alpha, self.tag = ep, alpha, tag
@@ -47,7 +47,7 @@ class Linear(Function):
                 z += b
             y, kept = z, None
         else:
-            if tag is not None and probe_listeners():
+            if probe_z and tag is not None and probe_listeners():
                 if b is not None:
                     z += b
                     b = None
@@ -86,21 +86,23 @@ class Linear(Function):
         return dx, dw, (db if has_db else None)
 
 
-def fused_linear(x, kernel, bias=None, epilogue=None, alpha=None, *, tag=None):
+def fused_linear(x, kernel, bias=None, epilogue=None, alpha=None, *, tag=None, probe_z=False):
     """act(x @ kernel + bias) with an activation's ``Epilogue`` (None: no activation) and its
     parameter ``alpha`` as given (Dense's path: no name lookup, no "output" probe, which the
-    layer sends itself once it has applied its activation)."""
+    layer sends itself once it has applied its activation). ``probe_z``: send the
+    pre-activation to a listener (the activation's saturation rule needs it)."""
     if bias is None:
-        return Linear.apply(x, kernel, epilogue=epilogue, alpha=alpha, tag=tag)
-    return Linear.apply(x, kernel, bias, epilogue=epilogue, alpha=alpha, tag=tag)
+        return Linear.apply(x, kernel, epilogue=epilogue, alpha=alpha, tag=tag, probe_z=probe_z)
+    return Linear.apply(x, kernel, bias, epilogue=epilogue, alpha=alpha, tag=tag,
+                        probe_z=probe_z)
 
 
-def _epilogue(activation, alpha):
-    """(epilogue, alpha) for ``activation`` (None, a name, or a built-in function), read from
-    its registry entry; ValueError listing the fusable names."""
+def _entry(activation):
+    """The registry entry of a fusable ``activation`` (None, a name, or a built-in function);
+    ValueError listing the fusable names."""
     from .. import activations  # the registry imports the ops: resolved at call time
     if activation is None:
-        return None, None
+        return activations.LINEAR
     try:
         entry = (activations.entry(activation) if isinstance(activation, str)
                  else activations.entry_of(activation))
@@ -110,6 +112,11 @@ def _epilogue(activation, alpha):
         fusable = [e.name for e in activations.entries() if e.fused is not None]
         raise ValueError(f"linear: cannot fuse the activation {activation!r}; expected None or "
                          f"one of {', '.join(fusable)} (apply other activations after linear)")
+    return entry
+
+
+def _epilogue(entry, alpha):
+    """(epilogue, alpha) of a fusable entry, ``alpha`` checked against it."""
     ep = entry.fused
     if alpha is None:
         return ep, ep.alpha
@@ -130,9 +137,12 @@ def linear(x, kernel, bias=None, activation=None, *, tag=None, alpha=None):
     softplus, gelu, silu, mish: every entry of ``minigrad.activations`` with an epilogue).
     ``alpha``: leaky_relu's slope (0.2) or elu's alpha (1.0). ``tag`` names the probes:
     forward sends ``(tag, "output", y)``, backward ``(tag, "delta", dz)`` with dz the
-    gradient at the pre-activation."""
-    ep, alpha = _epilogue(activation, alpha)
-    y = fused_linear(x, kernel, bias, ep, alpha, tag=tag)
+    gradient at the pre-activation, and while a listener waits ``(tag, "preactivation", z)``
+    when the activation's saturation rule reads z."""
+    entry = _entry(activation)
+    ep, alpha = _epilogue(entry, alpha)
+    y = fused_linear(x, kernel, bias, ep, alpha, tag=tag,
+                     probe_z=entry.saturation.needs_preactivation)
     if tag is not None:
         probe(tag, "output", y.data)
     return y
