@@ -183,9 +183,7 @@ class Softmax(_ActivationLayer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise TypeError(f"Softmax {self.name!r}: axis must be an integer, got {axis!r}")
-        self.axis = axis
+        self.axis = _checks.integer(f"Softmax {self.name!r}", "axis", axis)
 
     def call(self, x, training=False):
         return softmax(x, axis=self.axis)

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .. import activations, constraints, initializers, regularizers
+from .. import _checks, activations, constraints, initializers, regularizers
 from ..ops.linear import fused_linear
 from ..probe import probe, probe_listeners
 from .base import InputSpec, Layer, serialize_or_none, unique_name
@@ -45,14 +45,13 @@ class Dense(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"Dense {self.name!r}: units must be a positive integer, "
-                             f"got {units!r}")
-        self.units = int(units)
+        self.units = _checks.integer(f"Dense {self.name!r}", "units", units, lo=1)
         self.activation = activations.get(activation)
         self.activation_entry = activations.entry_of(self.activation)   # None: a user's callable
         self.activation_name = activation_name(self.activation)
-        self._epilogue = None if self.activation_entry is None else self.activation_entry.fused
+        entry = self.activation_entry
+        self._epilogue = None if entry is None else entry.fused
+        self._probe_z = entry is not None and entry.saturation.needs_preactivation
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -80,7 +79,7 @@ class Dense(Layer):
         ep = self._epilogue
         if ep is not None:
             return fused_linear(x, self.kernel, self.bias, ep, ep.alpha, tag=self.name,
-                                probe_z=self.activation_entry.saturation.needs_preactivation)
+                                probe_z=self._probe_z)
         z = fused_linear(x, self.kernel, self.bias, tag=self.name)
         _probe_preactivation(self.name, self.activation_entry, z.data)
         return self.activation(z)
