@@ -17,8 +17,9 @@ import numpy as np
 
 from ._registry import CUSTOM, Registry, resolve_custom
 from .ops import activation as _act
-from .ops import softmax as _softmax
 from .ops import unary as _unary
+from .ops.softmax import log_softmax as _log_softmax
+from .ops.softmax import softmax as _softmax
 
 registry = Registry("activation")
 
@@ -107,7 +108,7 @@ SELU = _register(_act.selu, "selu", fused=_act.SELU_EPILOGUE, saturation=RELU_FA
 SIGMOID = _register(_act.sigmoid, "sigmoid", fused=_act.SIGMOID_EPILOGUE,
                     saturation=SIGMOID_FAMILY)
 TANH = _register(_act.tanh, "tanh", fused=_act.TANH_EPILOGUE, saturation=TANH_FAMILY)
-SOFTMAX = _register(_softmax.softmax, "softmax")
+SOFTMAX = _register(_softmax, "softmax")
 # Keras 3's others, alphabetically
 CELU = _register(_act.celu, "celu", saturation=RELU_FAMILY)
 EXPONENTIAL = _register(_unary.exp, "exponential", saturation=by_derivative(_unary.Exp))
@@ -124,7 +125,7 @@ HARD_SILU = _register(_act.hard_silu, "hard_silu", "hard_swish",
 HARD_TANH = _register(_act.hard_tanh, "hard_tanh", saturation=by_derivative(_act.HardTanh))
 LOG_SIGMOID = _register(_act.log_sigmoid, "log_sigmoid",
                         saturation=by_derivative(_act.LogSigmoid))
-LOG_SOFTMAX = _register(_softmax.log_softmax, "log_softmax")
+LOG_SOFTMAX = _register(_log_softmax, "log_softmax")
 MISH = _register(_act.mish, "mish", fused=_act.MISH_EPILOGUE,
                  saturation=by_derivative(_act.Mish))
 RELU6 = _register(_act.relu6, "relu6", fused=_act.RELU6_EPILOGUE,
@@ -154,8 +155,8 @@ RRELU = Entry("rrelu", _act.rrelu, saturation=RELU_FAMILY)
 
 # the Keras activation functions under their own names, as ``keras.activations`` has them
 relu, leaky_relu, elu, selu = _act.relu, _act.leaky_relu, _act.elu, _act.selu
-sigmoid, tanh, softmax, log_softmax = _act.sigmoid, _act.tanh, _softmax.softmax, \
-    _softmax.log_softmax
+sigmoid, tanh, softmax, log_softmax = _act.sigmoid, _act.tanh, _softmax, \
+    _log_softmax
 celu, exponential, gelu, glu = _act.celu, _unary.exp, _act.gelu, _act.glu
 hard_shrink, hard_sigmoid, hard_silu, hard_tanh = (_act.hard_shrink, _act.hard_sigmoid,
                                                    _act.hard_silu, _act.hard_tanh)

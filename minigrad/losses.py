@@ -110,7 +110,7 @@ def _crossentropy(labels, p, from_logits, sparse):
     rows = labels.reshape(-1) if sparse else _rows(labels, k)
     if from_logits:
         return softmax_cross_entropy(_rows(p, k), rows)
-    ctx = p._ctx
+    ctx = p.grad_fn
     if isinstance(ctx, Softmax) and ctx.axis == p.data.ndim - 1:
         return softmax_cross_entropy(_rows(ctx.inputs[0], k), rows, epsilon=config.epsilon())
     eps = config.epsilon()

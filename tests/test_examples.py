@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-OTHER_OWNERS = {"vanishing_gradients"}       # the diagnostics' experiment, tested there
+OTHER_OWNERS = {"vanishing_gradients",   # the diagnostics' experiment, tested there
+                "residual_mlp"}          # tested in test_model_diagnostics.py
 
 # example -> (epochs for the test, None = the example's default; minimum test accuracy)
 THRESHOLDS = {

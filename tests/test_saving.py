@@ -407,3 +407,56 @@ def test_custom_functions_named_like_builtins_are_never_swapped_for_them(tmp_pat
     x, y = np.array([[-1.0]]), np.array([[0.0]])
     np.testing.assert_array_equal(back.predict(x, verbose=0), [[-3.0]])
     assert back.evaluate(x, y, verbose=0) == pytest.approx(300.0)
+
+
+# ---------------------------------------------------------------- the Model family (issue 11)
+@mg.saving.register_keras_serializable(package="SavingTests")
+def _halve(t):
+    return t * 0.5
+
+
+def test_functional_with_nested_model_shared_layer_and_lambda_round_trips(tmp_path):
+    mg.random.seed(4)
+    inner = Sequential([layers.Input((4,)), layers.Dense(4, activation="tanh", name="in1")],
+                       name="inner")
+    inp = mg.Input((4,), name="x")
+    shared = layers.Dense(4, activation="relu", name="shared")
+    a = shared(inp)
+    b = shared(inner(a))
+    merged = layers.Add(name="skip")([a, layers.Lambda(_halve, name="halve")(b)])
+    model = mg.Model(inp, layers.Dense(2, name="out")(merged), name="net")
+    model.compile("adam", "mse")
+    x, y = np.random.default_rng(0).normal(size=(16, 4)), np.ones((16, 2))
+    model.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "net.keras"
+    mg.saving.save_model(model, path)
+    loaded = mg.saving.load_model(path)
+    assert [la.name for la in loaded.layers] == ["x", "shared", "inner", "halve", "skip", "out"]
+    assert len(loaded.weights) == len(model.weights) == 6
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    doc = json.loads(zipfile.ZipFile(path).read("model.json"))
+    assert doc["model"]["class_name"] == "Functional"
+    halve = [la for la in doc["model"]["config"]["layers"] if la["name"] == "halve"][0]
+    assert halve["config"]["function"] == {"__custom_object__": "SavingTests>_halve"}
+
+
+def test_a_lambda_in_a_lambda_layer_cannot_be_saved(tmp_path):
+    inp = mg.Input((2,))
+    model = mg.Model(inp, layers.Lambda(lambda t: t * 2.0)(inp))
+    with pytest.raises(ValueError, match="cannot save the function.*no usable name"):
+        model.save(tmp_path / "lam.keras")
+    assert not list(tmp_path.iterdir())
+
+
+def test_unregistered_custom_layer_in_a_functional_model_names_itself(tmp_path):
+    class Scale(layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    inp = mg.Input((2,))
+    model = mg.Model(inp, Scale(name="scale")(inp))
+    model.save(tmp_path / "s.keras")
+    with pytest.raises(ValueError, match=r"Unknown layer .Scale.*custom_objects=\{.Scale."):
+        load_model(tmp_path / "s.keras")
+    loaded = load_model(tmp_path / "s.keras", custom_objects={"Scale": Scale})
+    np.testing.assert_array_equal(loaded.predict(np.ones((1, 2)), verbose=0), [[2.0, 2.0]])

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import activations
 from .._kernel import kernel
+from .probes import layers_in_order
 
 METRICS = ("kernel_grad_norm", "kernel_grad_mean_abs", "bias_grad_norm", "delta_norm",
            "activation_mean", "activation_std", "saturation", "update_ratio")
@@ -102,15 +103,17 @@ def _is_activation_layer(layer):
 
 
 def kernel_rows(model):
-    """The rows of ``model``: one per layer with a kernel, in model order."""
+    """The rows of ``model``: one per layer with a kernel, in execution order (any model
+    kind; ``<model>/<layer>`` inside a nested model; a shared layer once)."""
     rows = []
-    for layer in getattr(model, "layers", ()):
+    for key, layer in layers_in_order(model):
         if getattr(layer, "kernel", None) is not None:
             rows.append(Row(layer))
+            rows[-1].name = key
         elif rows and _is_activation_layer(layer):
             rows[-1].adopt(layer)
     if not rows:
-        names = [type(layer).__name__ for layer in getattr(model, "layers", ())]
+        names = [type(layer).__name__ for _, layer in layers_in_order(model)]
         raise ValueError(f"gradient diagnostics: the model has no layer with a kernel (Dense); "
                          f"its layers are {names}")
     return rows
@@ -128,7 +131,7 @@ def row_raw(row, outputs, deltas, w_before, out, preactivations=None):
     kg = layer.kernel.grad
     bias = getattr(layer, "bias", None)
     bg = None if bias is None else bias.grad
-    dz = deltas.get(row.name)
+    dz = deltas.get(layer.name)     # probes are tagged by the layer's own name
     y = outputs.get(row.output_name)
     _row_stats(empty if kg is None else kg.reshape(-1), empty if bg is None else bg.reshape(-1),
                empty if dz is None else dz.reshape(-1), empty if y is None else y.reshape(-1),

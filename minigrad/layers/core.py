@@ -1,4 +1,4 @@
-"""Core layers: Dense, Flatten, Activation, and the Input spec."""
+"""Core layers: Dense, Flatten, Activation (``Input`` lives in ``input_layer.py``)."""
 import math
 
 import numpy as np
@@ -6,7 +6,7 @@ import numpy as np
 from .. import _checks, activations, constraints, initializers, regularizers
 from ..ops.linear import fused_linear
 from ..probe import probe, probe_listeners
-from .base import InputSpec, Layer, serialize_or_none, unique_name
+from .base import InputSpec, Layer, serialize_or_none
 
 
 def activation_name(fn):
@@ -160,40 +160,3 @@ class Activation(Layer):
         cfg = super().get_config()
         cfg["activation"] = serialize_activation(self.activation)
         return cfg
-
-
-class Input:
-    """An input spec (not a layer): ``Input(shape=(784,))`` fixes the per-sample shape of a
-    Sequential model. ``shape`` is the per-sample tuple (without the batch axis),
-    ``batch_shape`` = (batch_size, *shape)."""
-
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
-        if shape is None and batch_shape is None:
-            raise ValueError("Input: give shape= (per sample) or batch_shape=")
-        if shape is None:
-            batch_shape = tuple(batch_shape)
-            batch_size, shape = batch_shape[0], batch_shape[1:]
-        if isinstance(shape, (int, np.integer)):
-            shape = (shape,)
-        try:
-            shape = tuple(None if d is None else int(d) for d in shape)
-        except TypeError:
-            raise TypeError(f"Input: shape must be a tuple of dimensions, got {shape!r}") from None
-        if any(d is not None and d <= 0 for d in shape):
-            raise ValueError(f"Input: dimensions must be positive (or None), got {shape}")
-        self.shape = shape
-        self.batch_size = batch_size
-        self.batch_shape = (batch_size,) + shape
-        self.dtype = dtype
-        self.name = name or unique_name("input_layer")
-
-    def get_config(self):
-        return {"shape": list(self.shape), "batch_size": self.batch_size,
-                "dtype": self.dtype, "name": self.name}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"<Input shape={self.shape} name={self.name!r}>"

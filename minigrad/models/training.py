@@ -18,14 +18,19 @@ import numpy as np
 
 from .. import random as mgrandom
 from ..grad_mode import no_grad
+from ..layers.symbolic import flatten
 from ..tensor import Tensor
+from .compile_utils import OutputLosses, output_names
+from .structure import batch_shape, concat_outputs, prepare_many, unwrap
 
 DEFAULT_BATCH_SIZE = 32
 
 
 class Trainer:
-    """The training half of ``Sequential`` (a mixin: it needs ``__call__``, ``losses``,
-    ``trainable_weights``, ``dtype`` and ``_input_shape`` from the container)."""
+    """The training half of ``Model`` (a mixin: it needs ``__call__``, ``losses``,
+    ``trainable_weights``, ``dtype`` and ``_input_shape`` from the container). Several inputs
+    or outputs: ``structure`` batches the arrays together, ``compile_utils`` holds the
+    per-output losses and metrics."""
 
     def _init_training_state(self):
         self.optimizer = None
@@ -38,20 +43,26 @@ class Trainer:
         self.compiled_metrics = None   # metric objects, resolved at the first batch
 
     # ---- compile ----------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
         """Resolve the optimizer, loss and metrics (unknown names raise ValueError listing the
-        valid ones). ``"accuracy"`` is resolved at the first batch from the shapes."""
+        valid ones). ``"accuracy"`` is resolved at the first batch from the shapes. Several
+        outputs: ``loss``, ``loss_weights`` and ``metrics`` per output (lists or dicts)."""
         from .. import losses, optimizers
         from .. import metrics as metrics_mod
+        from .compile_utils import OutputLosses, needs_output_losses
         if isinstance(metrics, (str, dict)) or callable(metrics):
             metrics = [metrics]
         metric_ids = list(metrics or [])
-        for m in metric_ids:            # check names now, as Keras does at compile
+        for m in flatten_ids(metric_ids):   # check names now, as Keras does at compile
             if isinstance(m, str) and _canonical(m) not in ("accuracy", "acc"):
                 metrics_mod.get(m)
         self.optimizer = optimizers.get(optimizer)
-        self._loss_fn = None if loss is None else losses.get(loss)
+        if loss is not None and needs_output_losses(self, loss, loss_weights):
+            self._loss_fn = OutputLosses(self, loss, loss_weights)
+        else:
+            self._loss_fn = None if loss is None else losses.get(loss)
         self.loss = loss
+        self.loss_weights = loss_weights
         self._metric_ids = metric_ids
         self.compiled_metrics = None
         self.compiled = True
@@ -82,6 +93,8 @@ class Trainer:
         epochs, initial_epoch = _check_epochs(epochs, initial_epoch)
         verbose = _check_verbose(verbose, "fit")
         x, y = self._prepare_xy(x, y, "fit")
+        if not self.built:       # as Keras, built before the callbacks see the model
+            self.build(batch_shape(x))
         (x, y), val = _validation(x, y, validation_split, validation_data, self)
         steps = -(-len(x) // batch_size)
         cbs = self._callback_list(callbacks, verbose, epochs=epochs, steps=steps)
@@ -89,6 +102,9 @@ class Trainer:
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
+        # BackupAndRestore sets model.resume_epoch in on_train_begin (Keras's _initial_epoch)
+        resume, self.resume_epoch = getattr(self, "resume_epoch", None), None
+        initial_epoch = initial_epoch if resume is None else resume
         try:
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch)
@@ -146,7 +162,7 @@ class Trainer:
         if loss.requires_grad:
             loss.backward()
             self.optimizer.apply_gradients([(w.grad, w) for w in variables])
-        self._update_metrics(yb, y_pred.data)
+        self._update_metrics(yb, _values(y_pred))
         return float(loss.data)
 
     # ---- evaluation -------------------------------------------------------------------
@@ -183,7 +199,7 @@ class Trainer:
     def _test_step(self, xb, yb):
         y_pred = self(xb, training=False)
         loss = self.compute_loss(yb, y_pred)
-        self._update_metrics(yb, y_pred.data)
+        self._update_metrics(yb, _values(y_pred))
         return float(loss.data)
 
     def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
@@ -198,11 +214,11 @@ class Trainer:
         with no_grad():
             for step, start in enumerate(range(0, len(x), batch_size)):
                 cbs.on_predict_batch_begin(step)
-                out = self(x[start:start + batch_size], training=False).data
+                out = _values(self(x[start:start + batch_size], training=False))
                 outputs.append(out)
                 cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        return concat_outputs(outputs)
 
     # ---- single batches ---------------------------------------------------------------
     def train_on_batch(self, x, y, return_dict=False):
@@ -227,13 +243,17 @@ class Trainer:
         """``predict`` on one batch, without callbacks."""
         x = self._prepare_x(x, "predict_on_batch")
         with no_grad():
-            return self(x, training=False).data
+            return _values(self(x, training=False))
 
     # ---- metrics and logs -------------------------------------------------------------
     def _update_metrics(self, y_true, y_pred):
         if self.compiled_metrics is None:
-            self.compiled_metrics = [_resolve_metric(m, y_true, y_pred)
-                                     for m in self._metric_ids]
+            if isinstance(self._loss_fn, OutputLosses):
+                self.compiled_metrics = self._loss_fn.build_metrics(self._metric_ids, y_true,
+                                                                    y_pred)
+            else:
+                self.compiled_metrics = [_resolve_metric(m, y_true, y_pred)
+                                         for m in self._metric_ids]
         for m in self.compiled_metrics:
             m.update_state(y_true, y_pred)
 
@@ -252,7 +272,7 @@ class Trainer:
     def _return_logs(self, logs, return_dict):
         if return_dict:
             return logs
-        if not self._metric_ids:
+        if not self.compiled_metrics:
             return logs["loss"]
         return [logs["loss"]] + [logs[m.name] for m in self.compiled_metrics]
 
@@ -268,8 +288,12 @@ class Trainer:
     def _prepare_x(self, x, where):
         """x as a C-contiguous array of the model's dtype, non-empty, finite, of the model's
         per-sample shape (when known)."""
+        return self._prepare_one_x(x, self._input_shape, where, "x")
+
+    def _prepare_one_x(self, x, expected, where, label):
+        """One input array checked against its per-sample shape ``expected`` (None: any)."""
         if x is None:
-            raise ValueError(f"{where}: x is None; pass the input data as an array")
+            raise ValueError(f"{where}: {label} is None; pass the input data as an array")
         x = np.asarray(x.data if isinstance(x, Tensor) else x)
         if x.dtype.kind not in "biuf":
             raise TypeError(f"{where}: x must be numeric, got an array of dtype {x.dtype}")
@@ -277,16 +301,32 @@ class Trainer:
             raise ValueError(f"{where}: x is empty (shape {x.shape}); expected at least one "
                              f"sample along the first axis")
         x = np.ascontiguousarray(x, dtype=self.dtype)
-        _check_finite(x, "x", where)
-        expected = self._input_shape
+        _check_finite(x, label, where)
         if expected is not None and (len(expected) != x.ndim - 1 or any(
                 e is not None and e != d for e, d in zip(expected, x.shape[1:]))):
             raise ValueError(
                 f"{where}: the model expects inputs of shape {(None,) + tuple(expected)} "
-                f"(per sample {tuple(expected)}), got x of shape {x.shape}")
+                f"(per sample {tuple(expected)}), got {label} of shape {x.shape}")
         return x
 
     def _prepare_y(self, y, n, where):
+        names = output_names(self)
+        if len(names) > 1:
+            one = self._prepare_one_y
+            return prepare_many(self, unwrap(y), names, [None] * len(names), where, "output",
+                                lambda a, _shape, label: one(a, n, where, f"y for {label}"))
+        y = unwrap(y)
+        if isinstance(y, dict):
+            if set(y) != set(names):
+                raise ValueError(f"{where}: y is a dict with keys {sorted(y)}, but the model's "
+                                 f"output is named {names}")
+            y = y[names[0]]
+        elif isinstance(y, (list, tuple)) and len(y) == 1 and not np.isscalar(y[0]) and \
+                np.ndim(y[0]) >= 1 and len(y[0]) == n and n != 1:
+            y = y[0]
+        return self._prepare_one_y(y, n, where, "y")
+
+    def _prepare_one_y(self, y, n, where, label):
         if y is None:
             raise ValueError(f"{where}: y is None; pass the targets (labels) as an array")
         y = np.asarray(y.data if isinstance(y, Tensor) else y)
@@ -298,9 +338,9 @@ class Trainer:
             raise TypeError(f"{where}: y must be numeric, got an array of dtype {y.dtype}")
         if y.ndim == 0 or len(y) != n:
             got = "a scalar" if y.ndim == 0 else f"{len(y)} samples (shape {y.shape})"
-            raise ValueError(f"{where}: x and y must have the same number of samples: x has "
-                             f"{n}, y has {got}")
-        _check_finite(y, "y", where)
+            raise ValueError(f"{where}: x and {label} must have the same number of samples: x "
+                             f"has {n}, {label} has {got}")
+        _check_finite(y, label, where)
         return y
 
     def _prepare_xy(self, x, y, where):
@@ -309,6 +349,29 @@ class Trainer:
 
 
 # ---- helpers ----------------------------------------------------------------------------
+def _values(y_pred):
+    """The arrays of a model's output: one array, or a list for several outputs."""
+    if isinstance(y_pred, Tensor):
+        return y_pred.data
+    if isinstance(y_pred, dict):
+        return {k: t.data for k, t in y_pred.items()}
+    return [t.data for t in flatten(y_pred)]
+
+
+def flatten_ids(metric_ids):
+    """Every metric identifier of a compile(metrics=...) list, also inside per-output lists
+    and dicts."""
+    out = []
+    for m in metric_ids:
+        if isinstance(m, dict) and "class_name" not in m:
+            out += flatten_ids(list(m.values()))
+        elif isinstance(m, (list, tuple)):
+            out += flatten_ids(list(m))
+        elif m is not None:
+            out.append(m)
+    return out
+
+
 def _canonical(name):
     return name.replace("_", "").lower()
 

@@ -159,8 +159,6 @@ def elu_array(x, alpha, scale):
 class Relu(Function):
     """y = max(x, 0).  VJP: dx = g where y > 0, else 0 (0 at the kink, as torch and Keras)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = elementwise(_relu_fwd, x)
         self.save(y)
@@ -174,8 +172,6 @@ class LeakyRelu(Function):
     """y = x if x > 0 else s*x.  VJP: dx = g if x > 0 else s*g.
 
     With s >= 0, y > 0 exactly where x > 0, so backward reads y; a negative s keeps x."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, negative_slope=0.2):
         self.slope = _checks.number("leaky_relu", "negative_slope", negative_slope)
@@ -191,8 +187,6 @@ class Elu(Function):
     """y = x if x > 0 else alpha*(exp(x) - 1).
 
     VJP: dx = g if x > 0 else g*alpha*exp(x) = g*(y + alpha) (from y when alpha >= 0)."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, alpha=1.0):
         self.alpha = _checks.number("elu", "alpha", alpha)
@@ -211,8 +205,6 @@ class Selu(Function):
 
     VJP: dx = g*scale if x > 0 else g*(y + scale*alpha)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = elu_array(x, SELU_ALPHA, SELU_SCALE)
         self.save(y)
@@ -228,8 +220,6 @@ class Sigmoid(Function):
 
     VJP: dx = g*y*(1 - y)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = np.empty(x.shape, dtype=x.dtype)
         sigmoid_into(x, y)
@@ -242,8 +232,6 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """y = tanh(x).  VJP: dx = g*(1 - y**2)."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
         y = np.tanh(x, out=np.empty_like(x))   # out=: an array even for 0-d x (not a scalar)
@@ -279,8 +267,6 @@ class Prelu(Function):
     VJP: dx = g if x > 0 else alpha*g;  dalpha = g*x where x <= 0, else 0 (summed over the
     axes alpha is broadcast along: over the rows here, the rest by the engine)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x, alpha):
         cols, self.da_shape = _prelu_columns(x, alpha)
         y = elementwise(_prelu_fwd, x, cols) if x.size else x.copy()
@@ -301,8 +287,6 @@ class Prelu(Function):
 class Rrelu(Function):
     """Randomized leaky ReLU. Training: y = x if x > 0 else a*x, a ~ U[lower, upper] drawn per
     element; inference: a = (lower + upper)/2 (as torch).  VJP: dx = g if x > 0 else a*g."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, lower=1 / 8, upper=1 / 3, training=False, rng=None):
         if not training:
@@ -596,8 +580,6 @@ class Celu(Function):
 
     VJP: dx = g if x > 0 else g*exp(x/alpha) = g*(y/alpha + 1) (y <= 0 exactly where x <= 0)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x, alpha=1.0):
         self.alpha = alpha
         a = x.dtype.type(alpha)
@@ -613,8 +595,6 @@ class Celu(Function):
 class Relu6(Function):
     """y = min(max(x, 0), 6).  VJP: dx = g where 0 < y < 6, else 0 (0 at both kinks)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = elementwise(_relu6_fwd, x)
         self.save(y)
@@ -627,8 +607,6 @@ class Relu6(Function):
 
 class HardSigmoid(Function):
     """y = clip(x/6 + 1/2, 0, 1) (Keras 3's slope 1/6).  VJP: dx = g/6 where 0 < y < 1."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
         y = elementwise(_hard_sigmoid_fwd, x, *_c(x, 1 / 6, 0.5))
@@ -643,8 +621,6 @@ class HardSigmoid(Function):
 class HardSilu(Function):
     """y = x * hard_sigmoid(x).  VJP: dx = g*(x/3 + 1/2) for |x| < 3, 0 below, g above."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         self.save(x)
         return elementwise(_hard_silu_fwd, x, *_c(x, 1 / 6, 0.5))
@@ -656,8 +632,6 @@ class HardSilu(Function):
 
 class HardTanh(Function):
     """y = clip(x, -1, 1).  VJP: dx = g where -1 < y < 1, else 0."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
         y = elementwise(_hard_tanh_fwd, x)
@@ -671,8 +645,6 @@ class HardTanh(Function):
 
 class SparseSigmoid(Function):
     """y = 0 (x <= -1), (x + 1)/2, 1 (x >= 1).  VJP: dx = g/2 where 0 < y < 1."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
         y = elementwise(_sparse_sigmoid_fwd, x, *_c(x, 0.5))
@@ -689,8 +661,6 @@ class SparsePlus(Function):
 
     VJP: dx = g*min(sqrt(y), 1) (= g*(x + 1)/2 inside, 0 below, g above)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = elementwise(_sparse_plus_fwd, x, *_c(x, 0.25, 1.0))
         self.save(y)
@@ -704,8 +674,6 @@ class Shrink(Function):
     """hard_shrink: y = x where |x| > t, else 0; soft_shrink: y = x - t (x > t), x + t
     (x < -t), else 0.  VJP (both): dx = g where |x| > t, else 0."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x, threshold=0.5, soft=False):
         self.threshold = threshold
         self.save(x)
@@ -717,8 +685,6 @@ class Shrink(Function):
 
 class Threshold(Function):
     """y = x if x > threshold else default_value.  VJP: dx = g where x > threshold, else 0."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, threshold, default_value):
         self.threshold = threshold
@@ -732,8 +698,6 @@ class Threshold(Function):
 class Softplus(Function):
     """y = log(1 + exp(x)) = logaddexp(x, 0).  VJP: dx = g*sigmoid(x) = -g*expm1(-y)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = softplus_into(x, np.empty(x.shape, dtype=x.dtype))
         self.save(y)
@@ -746,8 +710,6 @@ class Softplus(Function):
 
 class LogSigmoid(Function):
     """y = log(sigmoid(x)) = -softplus(-x).  VJP: dx = g*sigmoid(-x) = -g*expm1(y)."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
         y = softplus_into(np.negative(x, out=np.empty(x.shape, dtype=x.dtype)),
@@ -764,8 +726,6 @@ class LogSigmoid(Function):
 class Softsign(Function):
     """y = x / (1 + |x|).  VJP: dx = g/(1 + |x|)^2 = g*(1 - |y|)^2."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = _out(x / (1 + np.abs(x)), x.dtype)
         self.save(y)
@@ -779,8 +739,6 @@ class Softsign(Function):
 class Squareplus(Function):
     """y = (x + sqrt(x^2 + b)) / 2 (b >= 0).  VJP: dx = g*(1 + x/sqrt(x^2 + b))/2."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x, b=4.0):
         r = np.sqrt(x * x + x.dtype.type(b))
         self.save(x, r)
@@ -793,8 +751,6 @@ class Squareplus(Function):
 
 class TanhShrink(Function):
     """y = x - tanh(x).  VJP: dx = g*tanh(x)^2."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
         t = np.tanh(x, out=np.empty_like(x))
@@ -811,8 +767,6 @@ class Gelu(Function):
     0.044715 x^3))).  VJP: dx = g*(Phi(x) + x*phi(x)) (phi the normal density), or the
     derivative of the tanh form."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x, approximate=False):
         self.approximate = approximate
         self.save(x)
@@ -827,8 +781,6 @@ class Gelu(Function):
 class Silu(Function):
     """y = x*sigmoid(x) (swish).  VJP: dx = g*s*(1 + x*(1 - s)), s = sigmoid(x)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         self.save(x)
         return silu_into(x, np.empty(x.shape, dtype=x.dtype))
@@ -841,8 +793,6 @@ class Silu(Function):
 class Mish(Function):
     """y = x*tanh(softplus(x)).  VJP: dx = g*(t + x*s*(1 - t^2)), t = tanh(softplus(x)),
     s = sigmoid(x)."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
         self.save(x)
@@ -857,8 +807,6 @@ class Glu(Function):
     """a, b = the two halves of x along ``axis``; y = a*sigmoid(b).
 
     VJP: da = g*s, db = g*a*s*(1 - s) with s = sigmoid(b), concatenated back along the axis."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, axis=-1):
         if x.ndim == 0 or x.shape[axis] % 2:
@@ -881,8 +829,6 @@ class Sparsemax(Function):
     projection onto the simplex; Martins & Astudillo 2016).
 
     VJP: on the support S (y > 0) dx = g - mean_S(g), off it 0."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, axis=-1):
         if x.ndim == 0:
@@ -1203,3 +1149,8 @@ def ops_gelu(x, approximate=True):
     """``keras.ops.gelu``: the same op with Keras ops' default approximate=True (the
     activation ``keras.activations.gelu`` defaults to False)."""
     return gelu(x, approximate=approximate)
+
+
+# Keras's other names of the same functions (keras.ops.swish, keras.ops.hard_swish)
+swish = silu
+hard_swish = hard_silu

@@ -32,8 +32,6 @@ class Linear(Function):
     1 - exp(-y)) or from the saved z (gelu, silu, mish); db = sum over rows of dz;
     dW = x^T dz; dx = dz W^T (computed only when x needs a gradient)."""
 
-    fresh_grads = True      # dx, dW, db are new arrays: a leaf may keep them uncopied
-
     def forward(self, x, w, b=None, epilogue=None, alpha=None, tag=None, probe_z=False):
         _check_shapes(x, w, b)
         ep = None if epilogue is None or epilogue.saves == "none" else epilogue
