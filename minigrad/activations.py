@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import callable_name
 from ._registry import CUSTOM, Registry, resolve_custom
 from .ops import activation as _act
 from .ops import unary as _unary
@@ -218,13 +219,7 @@ def serialize(activation):
     found = entry_of(activation)
     if found is not None:
         return found.get_config()
-    name = getattr(activation, "__name__", None)
-    if not name or name == "<lambda>":
-        raise ValueError(
-            f"Cannot serialize the activation {activation!r}: it has no usable name (a "
-            f"lambda or a callable object); define it with def and pass it in custom_objects "
-            f"when loading")
-    return {CUSTOM: name}
+    return {CUSTOM: callable_name("activations.serialize", activation, "activation")}
 
 
 def deserialize(name, custom_objects=None):
