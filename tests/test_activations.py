@@ -361,8 +361,9 @@ def test_keras_ops_activations_are_in_minigrad_ops():
 
 
 def test_gradients_command_lists_the_registry():
-    from minigrad.diagnostics.cli import ACTIVATIONS, check_activation
+    from minigrad.diagnostics.cli import ACTIVATIONS
+    from minigrad.experiments.config import canonical
     assert set(ACTIVATIONS) == set(A.names()) - {"threshold"}
-    assert check_activation("gelu") == "gelu"
+    assert canonical({"activation": "gelu"})["activation"] == "gelu"
     with pytest.raises(ValueError, match="'relu7'.*softsign"):
-        check_activation("relu7")
+        canonical({"activation": "relu7"})
