@@ -228,7 +228,8 @@ def test_loss_registry_and_round_trips():
     obj = L.CategoricalCrossentropy(from_logits=True, name="cce")
     saved = L.serialize(obj)
     assert saved == {"class_name": "CategoricalCrossentropy",
-                     "config": {"name": "cce", "from_logits": True}}
+                     "config": {"name": "cce", "reduction": "sum_over_batch_size",
+                                "from_logits": True, "label_smoothing": 0.0}}
     back = L.deserialize(saved)
     assert type(back) is L.CategoricalCrossentropy and back.from_logits and back.name == "cce"
     assert L.serialize(L.mse) == "mean_squared_error"
