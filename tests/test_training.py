@@ -509,7 +509,7 @@ def test_wrong_input_shape_names_both_shapes(compiled):
 @pytest.mark.parametrize("kwargs,match", [
     ({"optimizer": "adamw"}, "Unknown optimizer 'adamw'; valid names: .*adam"),
     ({"loss": "crossentropy"}, "Unknown loss 'crossentropy'; valid names: .*mse"),
-    ({"metrics": ["precision"]}, "Unknown metric 'precision'; valid names: .*accuracy"),
+    ({"metrics": ["precison"]}, "Unknown metric 'precison'; valid names: .*accuracy"),
 ])
 def test_unknown_strings_list_valid_names(kwargs, match):
     args = {"optimizer": "sgd", "loss": "mse", **kwargs}
