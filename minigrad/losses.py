@@ -143,11 +143,17 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     """Weight and reduce loss values (a Tensor) as Keras 3.15: with weights w, align the ranks
     (``squeeze_or_expand``) and take v * w; then "sum": sum(v w); "sum_over_batch_size" and
     "mean": sum(v w) / size(v); "mean_with_sample_weight": sum(v w) / sum(w); "none"/None
-    (or scalar values without weights): v w unreduced. A zero divisor gives 0 (divide_no_nan)."""
+    (or scalar values without weights): v w unreduced. A zero divisor gives 0 (divide_no_nan).
+    Weights whose shape is a prefix of the values' get trailing axes (one weight per sample
+    against per-element values; Keras would fail to broadcast them)."""
     w = None
     if sample_weight is not None:
         w = _weights(owner, sample_weight, values.dtype)
         values, w = squeeze_or_expand(values, w)
+        if 0 < w.ndim < values.ndim and w.shape == values.shape[:w.ndim]:
+            # one weight per sample against per-element values: weight each sample's row
+            # (Keras would fail to broadcast (n,) against (n, k))
+            w = w.reshape(w.shape + (1,) * (values.ndim - w.ndim))
         try:
             np.broadcast_shapes(values.shape, w.shape)
         except ValueError:
