@@ -550,3 +550,103 @@ def test_fit_rejects_a_bad_epoch_count(epochs):
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="epochs must be a non-negative integer"):
         model.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=epochs, verbose=0)
+
+
+# ---- issue 12: the Keras training surface, each case from the issue ---------------------------
+def regression_data(n=256, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    return x, x.sum(axis=1)                                   # y of shape (n,)
+
+
+def linear_model(d=8, seed=0):
+    mg.random.seed(seed)
+    return Sequential([layers.Input(shape=(d,)), layers.Dense(1)])
+
+
+def test_custom_lambda_loss_with_n_labels_trains_like_builtin_mse():
+    """Issue 12: ``loss=lambda t, p: ((t - p) ** 2).mean()`` with y (n,) against a (n, 1)
+    output broadcast to (n, n) and ended at MSE 7.8 (var(y) 8.4); Keras aligns (n,) to (n, 1)
+    first and reaches 0.000, exactly as its built-in "mse"."""
+    x, y = regression_data()
+    histories, final = [], []
+    for loss in (lambda t, p: ((t - p) ** 2).mean(), "mse",
+                 lambda t, p: ((t - p) ** 2).mean(axis=-1)):          # per-sample convention
+        m = linear_model()
+        m.compile(loss=loss, optimizer=mg.optimizers.Adam(0.05))
+        histories.append(m.fit(x, y, epochs=30, verbose=0).history["loss"])
+        final.append(m.evaluate(x, y, verbose=0))
+    assert histories[0] == histories[1] == histories[2]
+    assert final[0] == final[1] < 1e-3 < y.var()
+
+
+def test_loss_subclass_with_call_trains_and_names_itself():
+    class MeanSquared(mg.losses.Loss):
+        def call(self, y_true, y_pred):
+            return ((y_true - y_pred) ** 2).mean(axis=-1)
+
+    x, y = regression_data()
+    runs = []
+    for loss in (MeanSquared(), "mse"):
+        m = linear_model()
+        m.compile(loss=loss, optimizer=mg.optimizers.Adam(0.05))
+        runs.append(m.fit(x, y.reshape(-1, 1), epochs=5, verbose=0).history["loss"])
+    assert runs[0] == runs[1] and MeanSquared().name == "mean_squared"
+
+
+def test_sample_weight_weights_the_loss_and_weighted_metrics_only():
+    """Keras 3: loss = sum_i w_i l_i / n per batch; ``weighted_metrics`` are weighted means
+    sum w v / sum w; ``metrics`` ignore the weights."""
+    x, y = regression_data(n=12)
+    y = y.reshape(-1, 1)
+    w = np.linspace(0.0, 2.0, 12)
+    m = linear_model()
+    m.compile(loss="mse", optimizer="sgd", metrics=["mae"], weighted_metrics=["mae", "mse"])
+    logs = m.evaluate(x, y, sample_weight=w, batch_size=5, return_dict=True, verbose=0)
+    pred = x.astype(np.float64) @ m.get_weights()[0].astype(np.float64) + m.get_weights()[1]
+    se, ae = ((pred - y) ** 2)[:, 0], np.abs(pred - y)[:, 0]
+    batch_losses = [(se[i:i + 5] * w[i:i + 5]).sum() / len(se[i:i + 5]) for i in (0, 5, 10)]
+    assert list(logs) == ["mae", "weighted_mae", "mse", "loss"]
+    assert logs["loss"] == pytest.approx(np.dot(batch_losses, [5, 5, 2]) / 12, rel=1e-5)
+    assert logs["mae"] == pytest.approx(ae.mean(), rel=1e-5)
+    assert logs["weighted_mae"] == pytest.approx(np.dot(ae, w) / w.sum(), rel=1e-5)
+    assert logs["mse"] == pytest.approx(np.dot(se, w) / w.sum(), rel=1e-5)
+    assert m.evaluate(x, y, sample_weight=w, batch_size=5, verbose=0) == \
+        [logs["loss"], logs["mae"], logs["weighted_mae"], logs["mse"]]
+
+
+def test_fit_with_sample_weight_steps_the_weighted_gradient():
+    x, y = regression_data(n=6, d=2)
+    w = np.array([1.0, 0.0, 2.0, 0.5, 0.0, 3.0])
+    m = linear_model(d=2)
+    m.compile(loss="mse", optimizer=mg.optimizers.SGD(0.1))
+    k0, b0 = (a.astype(np.float64) for a in m.get_weights())
+    m.fit(x, y, sample_weight=w, batch_size=6, epochs=1, shuffle=False, verbose=0)
+    r = (x.astype(np.float64) @ k0 + b0)[:, 0] - y            # d/dp of sum w r**2 / n
+    g = 2 * w * r / 6
+    assert np.allclose(m.get_weights()[0], k0 - 0.1 * (x.T @ g)[:, None], rtol=1e-5)
+    assert np.allclose(m.get_weights()[1], b0 - 0.1 * g.sum(), rtol=1e-5)
+
+
+def test_fit_accepts_the_keras_arguments_of_issue_12():
+    x, y = small_data(n=40)
+    m = small_model()
+    m.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    rec = Recorder()
+    h = m.fit(x, y, epochs=3, steps_per_epoch=2, batch_size=8, validation_data=(x, y),
+              validation_steps=1, validation_batch_size=4, validation_freq=[2, 3],
+              class_weight={0: 1.0, 1: 2.0, 2: 0.5}, initial_epoch=1, verbose=0,
+              callbacks=[rec])
+    assert h.epoch == [1, 2] and sorted(h.history) == ["accuracy", "loss", "val_accuracy",
+                                                         "val_loss"]
+    assert [c for c in rec.calls if c[0] == "on_train_batch_end"] == \
+        [("on_train_batch_end", i) for i in (0, 1, 0, 1)]
+    assert [c for c in rec.calls if c[0] == "on_test_batch_end"] == \
+        [("on_test_batch_end", 0)] * 2
+    assert isinstance(m.evaluate(x, y, steps=2, verbose=0), list)
+
+    def gen():
+        while True:
+            yield x[:8], y[:8]
+    h = m.fit(gen(), steps_per_epoch=3, epochs=2, verbose=0)
+    assert len(h.history["loss"]) == 2
