@@ -613,6 +613,21 @@ def test_sample_weight_weights_the_loss_and_weighted_metrics_only():
     assert logs["mse"] == pytest.approx(np.dot(se, w) / w.sum(), rel=1e-5)
     assert m.evaluate(x, y, sample_weight=w, batch_size=5, verbose=0) == \
         [logs["loss"], logs["mae"], logs["weighted_mae"], logs["mse"]]
+    assert m.metrics_names == ["loss", "mae", "weighted_mae", "mse"]
+
+
+def test_validation_split_splits_sample_weights_and_single_batches_take_weights():
+    x, y = regression_data(n=10, d=2)
+    w = [1.0] * 8 + [0.0, 0.0]                           # the last 2 rows validate
+    m = linear_model(d=2)
+    m.compile(loss="mse", optimizer="sgd", weighted_metrics=["mse"])
+    h = m.fit(x, y, sample_weight=w, validation_split=0.2, epochs=1, verbose=0).history
+    assert h["val_mse"] == [0.0] and h["val_loss"] == [0.0]
+    m.compile(loss="binary_crossentropy", optimizer="sgd")
+    lab = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 0])
+    m.train_on_batch(x[:3], lab[:3], class_weight={0: 1.0, 1: 2.0, 5: 3.0})   # 5 absent: ok
+    one = m.test_on_batch(x, lab, sample_weight=np.zeros(10))
+    assert one == 0.0
 
 
 def test_fit_with_sample_weight_steps_the_weighted_gradient():

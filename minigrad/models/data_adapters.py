@@ -368,8 +368,10 @@ def is_stream(x):
 
 
 def get_adapter(model, x, y=None, sample_weight=None, batch_size=32, shuffle=False,
-                class_weight=None, where="fit", predict=False):
-    """The adapter for ``x`` (and ``y``, ``sample_weight``; arrays only)."""
+                class_weight=None, where="fit", predict=False, all_classes=True):
+    """The adapter for ``x`` (and ``y``, ``sample_weight``; arrays only). ``all_classes``:
+    every class named in ``class_weight`` must occur in the array y (fit's whole data set;
+    not for a single batch)."""
     from ..utils import PyDataset
     class_weight = check_class_weight(class_weight, where)
     if is_stream(x):
@@ -392,7 +394,7 @@ def get_adapter(model, x, y=None, sample_weight=None, batch_size=32, shuffle=Fal
             raise ValueError(f"{where}: cannot use class_weight and sample_weight at the same "
                              f"time")
         sample_weight = class_weight_to_sample_weights(y, class_weight, where,
-                                                       require_all=True)
+                                                       require_all=all_classes)
     return ArrayAdapter(x, y, sample_weight, batch_size, shuffle)
 
 

@@ -60,7 +60,13 @@ class Trainer:
 
     @property
     def metrics_names(self):
-        return ["loss"] + [_metric_name(m) for m in self._metric_ids + self._weighted_metric_ids]
+        """``loss``, then the metric names as logged (``weighted_<name>`` for a weighted
+        metric whose name is taken)."""
+        names = ["loss"] + [_metric_name(m) for m in self._metric_ids]
+        for m in self._weighted_metric_ids:
+            name = _metric_name(m)
+            names.append("weighted_" + name if name in names else name)
+        return names
 
     def _require_compiled(self, where):
         if not self.compiled or self._loss_fn is None:
@@ -135,7 +141,9 @@ class Trainer:
             raise ValueError("fit: validation_split needs arrays; with a generator or a "
                              "PyDataset pass validation_data instead")
         x = da.prepare_x(self, x, "fit")
-        y = da.prepare_y(self, y, da.num_samples(x), "fit")
+        n = da.num_samples(x)
+        y = da.prepare_y(self, y, n, "fit")
+        sample_weight = da.prepare_sample_weight(sample_weight, n, "fit")
         return da.split_validation(x, y, sample_weight, validation_split)
 
     def _fit_epoch(self, epoch_iter, cbs):
@@ -284,7 +292,7 @@ class Trainer:
 
     def _single_batch(self, x, y, sample_weight, class_weight, where):
         adapter = da.get_adapter(self, x, y, sample_weight, batch_size=1,
-                                 class_weight=class_weight, where=where)
+                                 class_weight=class_weight, where=where, all_classes=False)
         return adapter.x, adapter.y, adapter.sample_weight
 
     # ---- metrics and logs -------------------------------------------------------------
