@@ -164,14 +164,13 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
         values = values * w
     if reduction is None or reduction == "none" or values.ndim == 0 or values.shape == (0,):
         return values
-    total = values.sum()
     if reduction == "sum":
-        return total
+        return values.sum()
     if reduction == "mean_with_sample_weight" and w is not None:
         divisor = float(w.sum(dtype=np.float64))
-    else:
-        divisor = values.size
-    return total * (1.0 / divisor) if divisor else total * 0.0
+        return values.sum() * (1.0 / divisor) if divisor else values.sum() * 0.0
+    # sum / size: one mean node (the training hot path)
+    return values.mean() if values.size else values.sum() * 0.0
 
 
 def _check_values(name, values, t_shape, p_shape):
