@@ -4,6 +4,11 @@ Behaviour checked against Keras 3's rules (KERAS_SEMANTICS.md "fit / logs") with
 computed independently here in numpy float64, and the lecture's listings on real data with
 stated accuracy thresholds.
 """
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -665,3 +670,66 @@ def test_fit_accepts_the_keras_arguments_of_issue_12():
             yield x[:8], y[:8]
     h = m.fit(gen(), steps_per_epoch=3, epochs=2, verbose=0)
     assert len(h.history["loss"]) == 2
+
+
+# ---- optional oracle: the same fits in Keras 3 on the torch backend ---------------------------
+_KERAS_FITS = """
+import sys, json
+import numpy as np
+try:
+    import keras
+except ImportError:
+    sys.exit(3)
+assert keras.backend.backend() == "torch"
+d = np.load(sys.argv[1])
+x, y, w, lab, k, b = (d[n] for n in ("x", "y", "w", "lab", "k", "b"))
+def fit(loss, target, act=None, **kw):
+    m = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(1, activation=act)])
+    m.set_weights([k, b])
+    m.compile(loss=loss, optimizer=keras.optimizers.SGD(0.05), metrics=["mae"],
+              weighted_metrics=["mae"])
+    return m.fit(x, target, batch_size=8, epochs=3, shuffle=False, verbose=0, **kw).history
+out = {"lambda": fit(lambda t, p: (t - p) ** 2, y),
+       "weighted": fit("mse", y, sample_weight=w),
+       "class_weight": fit("binary_crossentropy", lab, act="sigmoid",
+                           class_weight={0: 0.5, 1: 2.0})}
+json.dump(out, open(sys.argv[2], "w"))
+"""
+
+
+def test_keras_oracle_custom_loss_sample_and_class_weights(tmp_path):
+    """The issue's cases run in Keras 3.15 and here from the same weights: a custom per-element
+    loss with y (n,) against (n, 1), sample weights with metrics and weighted_metrics, and
+    class weights; every History value must agree."""
+    pytest.importorskip("torch")
+    x, y = regression_data(n=20, d=3)
+    rng = np.random.default_rng(1)
+    w = rng.random(20).astype(np.float32)
+    lab = (y > 0).astype(np.int64)
+    k = rng.normal(size=(3, 1)).astype(np.float32) * 0.3
+    b = np.zeros(1, np.float32)
+    np.savez(tmp_path / "in.npz", x=x, y=y, w=w, lab=lab, k=k, b=b)
+    child = subprocess.run([sys.executable, "-c", _KERAS_FITS, str(tmp_path / "in.npz"),
+                            str(tmp_path / "out.json")],
+                           env={**os.environ, "KERAS_BACKEND": "torch"}, capture_output=True,
+                           text=True, check=False, timeout=600)
+    if child.returncode == 3:
+        pytest.importorskip("keras")
+    assert child.returncode == 0, child.stderr
+    ref = json.loads((tmp_path / "out.json").read_text())
+
+    def fit(loss, target, act=None, **kw):
+        m = Sequential([layers.Input(shape=(3,)), layers.Dense(1, activation=act)])
+        m.set_weights([k, b])
+        m.compile(loss=loss, optimizer=mg.optimizers.SGD(0.05), metrics=["mae"],
+                  weighted_metrics=["mae"])
+        return m.fit(x, target, batch_size=8, epochs=3, shuffle=False, verbose=0,
+                     **kw).history
+    ours = {"lambda": fit(lambda t, p: (t - p) ** 2, y),
+            "weighted": fit("mse", y, sample_weight=w),
+            "class_weight": fit("binary_crossentropy", lab, act="sigmoid",
+                                class_weight={0: 0.5, 1: 2.0})}
+    for case, hist in ours.items():
+        assert set(hist) == set(ref[case]), (case, hist.keys(), ref[case].keys())
+        for key, values in hist.items():
+            assert np.allclose(values, ref[case][key], rtol=2e-4, atol=1e-6), (case, key)
