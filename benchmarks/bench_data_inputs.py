@@ -9,9 +9,11 @@ per epoch). Rows, each ``fit(verbose=0)``:
 - PyDataset: ``__getitem__`` slicing the arrays, ``workers=1``;
 - sample weights: ``fit(x, y, sample_weight=w)`` (the fused cross-entropy with weighted label
   rows) and ``class_weight`` (turned into the same per-sample weights once).
-Each row: one warm-up epoch, then the best (and the mean) of ``--repeats`` runs of
-``--epochs`` epochs, divided by the epoch count; rows are timed in blocks, not interleaved.
-The ratio column divides by the matching unweighted array row.
+Each row: one warm-up epoch, then the best (and the mean) of ``--repeats`` blocks of
+``--epochs`` epochs, divided by the epoch count; the rounds alternate the rows block by block
+(never call by call), so load that drifts during the run falls on all of them. The ratio
+column divides by the matching unweighted array row. Last, the microseconds per step spent
+producing the batch alone (no model step), the part of an epoch the input kind decides.
 
     python benchmarks/bench_data_inputs.py [--epochs 3] [--repeats 5]
 """
@@ -62,15 +64,40 @@ def forever(x, y):
             yield x[i:i + BATCH], y[i:i + BATCH]
 
 
-def time_row(fit_epochs, epochs, repeats):
-    """(best, mean) seconds per epoch after one warm-up epoch."""
-    fit_epochs(1)
-    runs = []
+def time_rows(runners, epochs, repeats):
+    """{name: (best, mean)} seconds per epoch: one warm-up epoch each, then ``repeats`` rounds
+    in which every row fits ``epochs`` epochs in one block (rounds alternate the rows, so load
+    that drifts during the run falls on all of them)."""
+    for run in runners.values():
+        run(1)
+    runs = {name: [] for name in runners}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fit_epochs(epochs)
-        runs.append((time.perf_counter() - t0) / epochs)
-    return min(runs), sum(runs) / len(runs)
+        for name, run in runners.items():
+            t0 = time.perf_counter()
+            run(epochs)
+            runs[name].append((time.perf_counter() - t0) / epochs)
+    return {name: (min(r), sum(r) / len(r)) for name, r in runs.items()}
+
+
+def input_path_us(x, y, steps):
+    """Microseconds per step spent producing the batch alone (no model step): the array
+    adapter's shuffled gather, and a generator's / PyDataset's per-batch checks."""
+    from minigrad.models import data_adapters as da
+    model = lecture_model()
+    arrays = da.ArrayAdapter(x, y, batch_size=BATCH, shuffle=True)
+    gen = da.EpochIterator(da.GeneratorAdapter(forever(x, y), model, "fit"), steps)
+    pyds = da.EpochIterator(da.PyDatasetAdapter(Batches(x, y), model, "fit"))
+    out = {}
+    for name, make in (("arrays (shuffled)", lambda: arrays.batches()),
+                       ("generator", lambda: gen), ("PyDataset", lambda: pyds)):
+        best = float("inf")
+        for _ in range(20):
+            t0 = time.perf_counter()
+            for _ in make():
+                pass
+            best = min(best, time.perf_counter() - t0)
+        out[name] = best / steps * 1e6
+    return out
 
 
 def main():
@@ -84,7 +111,7 @@ def main():
     w = np.random.default_rng(0).random(len(x)).astype(np.float32)
     classes = {c: float(i + 1) / 10 for i, c in enumerate(range(10))}
 
-    def row(**fit_kw):
+    def runner(**fit_kw):
         model = lecture_model()
         source = fit_kw.pop("source", None)
 
@@ -95,14 +122,16 @@ def main():
                 model.fit(Batches(x, y), epochs=epochs, shuffle=False, verbose=0)
             else:
                 model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, **fit_kw)
-        return time_row(run, args.epochs, args.repeats)
+        return run
 
-    rows = [("arrays (shuffled)", row(), None),
-            ("arrays (shuffle=False)", row(shuffle=False), None),
-            ("generator, steps_per_epoch", row(source="generator"), "arrays (shuffle=False)"),
-            ("PyDataset (workers=1)", row(source="pydataset"), "arrays (shuffle=False)"),
-            ("arrays + sample_weight", row(sample_weight=w), "arrays (shuffled)"),
-            ("arrays + class_weight", row(class_weight=classes), "arrays (shuffled)")]
+    plan = [("arrays (shuffled)", {}, None),
+            ("arrays (shuffle=False)", {"shuffle": False}, None),
+            ("generator, steps_per_epoch", {"source": "generator"}, "arrays (shuffle=False)"),
+            ("PyDataset (workers=1)", {"source": "pydataset"}, "arrays (shuffle=False)"),
+            ("arrays + sample_weight", {"sample_weight": w}, "arrays (shuffled)"),
+            ("arrays + class_weight", {"class_weight": classes}, "arrays (shuffled)")]
+    times = time_rows({name: runner(**kw) for name, kw, _ in plan}, args.epochs, args.repeats)
+    rows = [(name, times[name], ref) for name, _, ref in plan]
     print(f"# {cpu_model()} | {platform.python_version()} | numpy {np.__version__} | "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print(f"# lecture model, {len(x)} samples, batch {BATCH}, {steps} steps per epoch; best "
@@ -112,6 +141,10 @@ def main():
     for name, (b, mean), ref in rows:
         ratio = f"{b / best[ref]:.3f}" if ref else "-"
         print(f"{name:30s} {b:13.4f} {mean:13.4f} {ratio:>13s}")
+    step_us = best["arrays (shuffled)"] / steps * 1e6
+    print(f"# producing the batch alone, us per step (a whole step: {step_us:.0f} us)")
+    for name, us in input_path_us(x, y, steps).items():
+        print(f"{name:30s} {us:13.1f}")
 
 
 if __name__ == "__main__":
