@@ -64,7 +64,7 @@ _LAZY = {
     "initializers": ".initializers", "regularizers": ".regularizers",
     "constraints": ".constraints", "activations": ".activations", "losses": ".losses",
     "metrics": ".metrics", "callbacks": ".callbacks", "datasets": ".datasets",
-    "diagnostics": ".diagnostics", "utils": ".utils",
+    "diagnostics": ".diagnostics", "backend": ".backend", "utils": ".utils",
 }
 # names re-exported from a submodule: name -> (module path, attribute)
 _LAZY_ATTRS = {

@@ -6,7 +6,7 @@ Each is a function on Tensors running one fused op from ``minigrad.ops.activatio
 """
 from ._registry import CUSTOM, Registry, resolve_custom
 from .ops import activation as _act
-from .ops import softmax as _softmax
+from .ops.softmax import softmax as _softmax
 
 registry = Registry("activation")
 
@@ -58,7 +58,7 @@ def tanh(x):
 def softmax(x, axis=-1):
     """y = exp(x) / sum(exp(x), axis): a Softmax node, whose logits a following
     cross-entropy reads to run its fused kernel."""
-    return _softmax.softmax(x, axis=axis)
+    return _softmax(x, axis=axis)
 
 
 def get(identifier):

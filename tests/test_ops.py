@@ -17,20 +17,16 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import ops
 from minigrad.function import Function
 from minigrad.gradcheck import directional_check, gradcheck
-from minigrad.ops import (
-    activation,
-    arith,
-    dropout,
-    linear,
-    matmul,
-    norm,
-    reduce,
-    shape,
-    softmax,
-    unary,
-)
+from minigrad.ops import activation, arith, dropout, linear, reduce, unary
+
+# these module names are also public functions of minigrad.ops: import the modules by path
+matmul = importlib.import_module("minigrad.ops.matmul")
+norm = importlib.import_module("minigrad.ops.norm")
+shape = importlib.import_module("minigrad.ops.shape")
+softmax = importlib.import_module("minigrad.ops.softmax")
 
 GAP = 0.05  # distance from every kink: far more than 10 * gradcheck's eps (1e-6)
 
@@ -187,6 +183,22 @@ LIN = [case((5, 4), (4, 3), (3,), act=a) for a in ACT] + [
 SPARSE = R.integers(0, 5, 6)
 SOFT = R.dirichlet(np.ones(5), 6)
 BN_STATS = {"mm": R.uniform(-0.5, 0.5, 3), "mv": R.uniform(0.5, 2.0, 3)}
+ZEROS = np.array([[1, 0, 1, 1], [0, 1, 0, 1], [1, 1, 1, 1]], dtype=float)  # prod: 1 and 2 zeros
+
+
+def apart(a, b, **kw):
+    """maximum/minimum: the two inputs stay GAP apart (their kink is a == b)."""
+    return np.min(np.abs(np.subtract(a, b))) > GAP
+
+
+def lse_ref(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    y = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return y if keepdims else np.squeeze(y, axis=axis)
+
+
+def np_norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+    return np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
 TABLE = [
@@ -314,6 +326,97 @@ TABLE = [
          case((6, 3), training=False, has="", **BN_STATS),
          case((2, 3, 2), (3,), training=False, has="b", axis=-2, **BN_STATS)],
         (D(), D(0.5, 1.5), D(-1, 1)), tol32=(1e-4, 1e-5)),
+    # ---- the ops added with the public minigrad.ops namespace
+    Row("maximum", arith.Maximum, ops.maximum, np.maximum, PAIRS, ok=apart),
+    Row("minimum", arith.Minimum, ops.minimum, np.minimum, PAIRS, ok=apart),
+    Row("log1p", unary.Log1p, ops.log1p, np.log1p, UNARY, (D(-0.8, 3),)),
+    Row("expm1", unary.Expm1, ops.expm1, np.expm1, UNARY),
+    Row("prod", reduce.Prod, lambda x, **kw: ops.prod(x, **kw), np_reducer(np.prod), REDUCE),
+    Row("prod_with_zeros", reduce.Prod,
+        lambda x, axis: ops.prod(x * ZEROS.astype(x.dtype), axis=axis),
+        lambda x, axis: np.prod(x * ZEROS, axis=axis), [case((3, 4), axis=1),
+                                                         case((3, 4), axis=None)]),
+    Row("norm", reduce.Norm, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((3, 4)), case((3, 4), axis=1), case((2, 3, 4), axis=(0, 2), keepdims=True),
+         case((5,), ord=2), case((3, 4), ord="fro"), case((2, 3, 4), axis=-1, keepdims=True)]),
+    Row("norm_l1", reduce.Sum, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((5,), ord=1), case((3, 4), ord=1, axis=0)], (D(kinks=(0.0,)),)),
+    Row("norm_inf", reduce.Max, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((5,), ord=np.inf), case((3, 4), ord=np.inf, axis=1),
+         case((3, 4), ord=1), case((3, 4), ord=np.inf)], (D(distinct=True),)),
+    Row("norm_min", reduce.Min, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((5,), ord=-np.inf), case((3, 4), ord=-1), case((3, 4), ord=-np.inf)],
+        (D(0.1, 2, distinct=True),)),
+    Row("norm_p", arith.Pow, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((5,), ord=3), case((3, 4), ord=0.5, axis=1)], (D(kinks=(0.0,)),)),
+    Row("cumsum", reduce.Cumsum, lambda x, **kw: ops.cumsum(x, **kw),
+        lambda x, axis=None: np.cumsum(x, axis),
+        [case((3, 4), axis=1), case((2, 3, 4), axis=0), case((5,), axis=-1), case((2, 3))]),
+    Row("broadcast_to", shape.BroadcastTo, lambda x, s: ops.broadcast_to(x, s),
+        lambda x, s: np.broadcast_to(x, s),
+        [case((3, 1), s=(2, 3, 4)), case((), s=(2, 2)), case((4,), s=(3, 4))]),
+    Row("square", arith.Mul, ops.square, np.square, UNARY),
+    Row("reciprocal", arith.Div, ops.reciprocal, np.reciprocal, UNARY, (D(0.3, 2),)),
+    Row("log2", arith.Mul, ops.log2, np.log2, UNARY, (D(0.2, 3),)),
+    Row("log10", arith.Mul, ops.log10, np.log10, UNARY, (D(0.2, 3),)),
+    Row("std", unary.Sqrt, lambda x, **kw: ops.std(x, **kw), np_reducer(np.std), REDUCE[:-1]),
+    Row("logsumexp", arith.Add, lambda x, **kw: ops.logsumexp(x, **kw), lse_ref,
+        [case((3, 4)), case((3, 4), axis=1), case((2, 3, 4), axis=(0, 2), keepdims=True),
+         case(())], (D(-3, 3),)),
+    Row("max_initial", arith.Maximum, lambda x, **kw: ops.max(x, **kw),
+        lambda x, axis, initial: np.max(x, axis=axis, initial=initial),
+        [case((3, 4), axis=1, initial=0.3)], (D(distinct=True),),
+        ok=lambda x, **kw: np.min(np.abs(x.max(axis=1) - 0.3)) > GAP),
+    Row("dot", matmul.MatMul, ops.dot, np.dot,
+        [case((3, 4), (4, 5)), case((4,), (4, 2)), case((2, 3, 4), (4,))]),
+    Row("dot_nd", shape.Reshape, ops.dot, np.dot, [case((2, 3, 4), (5, 4, 2)),
+                                                  case((4,), (2, 4, 3))]),
+    Row("dot_scalar", arith.Mul, ops.dot, np.dot, [case((), (2, 3))]),
+    Row("outer", arith.Mul, ops.outer, np.outer, [case((3,), (4,)), case((2, 2), (3,))]),
+    Row("expand_dims", shape.Reshape, lambda x, axis: ops.expand_dims(x, axis),
+        lambda x, axis: np.expand_dims(x, axis),
+        [case((3, 4), axis=1), case((3, 4), axis=-1), case((3,), axis=(0, 2))]),
+    Row("squeeze", shape.Reshape, lambda x, **kw: ops.squeeze(x, **kw),
+        lambda x, axis=None: np.squeeze(x, axis), [case((3, 1, 4, 1)), case((1, 3, 1), axis=0)]),
+    Row("swapaxes", shape.Transpose, lambda x, a, b: ops.swapaxes(x, a, b),
+        lambda x, a, b: np.swapaxes(x, a, b), [case((2, 3, 4), a=0, b=2), case((3, 4), a=-1, b=0)]),
+    Row("moveaxis", shape.Transpose, lambda x, s, d: ops.moveaxis(x, s, d),
+        lambda x, s, d: np.moveaxis(x, s, d),
+        [case((2, 3, 4), s=0, d=-1), case((2, 3, 4, 5), s=(0, 3), d=(2, 0))]),
+    Row("flip", shape.GetItem, lambda x, axis: ops.flip(x, axis), lambda x, axis: np.flip(x, axis),
+        [case((3, 4), axis=None), case((3, 4), axis=1), case((2, 3, 4), axis=(0, 2))]),
+    Row("take", shape.GetItem, lambda x, i, axis=None: ops.take(x, i, axis),
+        lambda x, i, axis=None: np.take(x, i, axis),
+        [case((4, 3), i=np.array([2, 0, 2]), axis=0), case((4, 3), i=np.array([[1, 0], [2, 2]]),
+                                                             axis=1),
+         case((2, 3), i=np.array([5, 0, 5]))]),
+    Row("take_along_axis", shape.GetItem, lambda x, i, axis: ops.take_along_axis(x, i, axis),
+        lambda x, i, axis: np.take_along_axis(x, i, axis),
+        [case((3, 4), i=R.integers(0, 4, (3, 2)), axis=1),
+         case((3, 4), i=R.integers(0, 3, (2, 4)), axis=0)]),
+    Row("repeat", shape.GetItem, lambda x, r, axis=None: ops.repeat(x, r, axis),
+        lambda x, r, axis=None: np.repeat(x, r, axis),
+        [case((2, 3), r=2, axis=1), case((2, 3), r=np.array([1, 0, 3]), axis=1),
+         case((2, 3), r=2)]),
+    Row("tile", shape.GetItem, lambda x, r: ops.tile(x, r), lambda x, r: np.tile(x, r),
+        [case((2, 3), r=(2, 1)), case((3,), r=(2, 2)), case((2, 3), r=3)]),
+    Row("sin", unary.Sin, ops.sin, np.sin, UNARY, (D(-4, 4),)),
+    Row("cos", unary.Cos, ops.cos, np.cos, UNARY, (D(-4, 4),)),
+    Row("pad", shape.Concatenate, lambda x, **kw: ops.pad(x, **kw),
+        lambda x, **kw: np.pad(x, **kw),
+        [case((2, 3), pad_width=((1, 2), (0, 1))), case((3,), pad_width=2, constant_values=1.5),
+         case((2, 3, 2), pad_width=(0, 1))]),
+    Row("average", arith.Div, lambda x, w=None, axis=None: ops.average(x, axis, w),
+        lambda x, w=None, axis=None: np.average(x, axis, w),
+        [case((3, 4), w=R.uniform(0.5, 1.5, (3, 4))), case((3, 4), w=R.uniform(0.5, 1.5, 4),
+                                                             axis=1),
+         case((3, 4), w=R.uniform(0.5, 1.5, 3), axis=0)]),
+    Row("trace", reduce.Sum, lambda x, **kw: ops.trace(x, **kw),
+        lambda x, **kw: np.trace(x, **kw),
+        [case((3, 4)), case((3, 4), offset=1), case((4, 3), offset=-2),
+         case((2, 3, 3), axis1=1, axis2=2)]),
+    Row("sort", shape.GetItem, lambda x, axis: ops.sort(x, axis), lambda x, axis: np.sort(x, axis),
+        [case((3, 5), axis=-1), case((4, 3), axis=0)], (D(distinct=True),)),
 ]
 
 CASES = [pytest.param(row, i, id=f"{row.id}-{i}") for row in TABLE for i in range(len(row.cases))]
@@ -386,7 +489,7 @@ def test_value(row, i):
             kw["dtype"] = dtype
         expected = row.ref(*[x.astype(dtype).astype(np.float64) for x in xs], **kw)
         _, out = run(row, i, xs, dtype)
-        assert type(out._ctx) is row.op, f"{row.id}: output made by {type(out._ctx)}"
+        assert type(out.grad_fn) is row.op, f"{row.id}: output made by {type(out.grad_fn)}"
         assert out.dtype == np.dtype(row.out_dtype or dtype)
         assert out.shape == np.shape(expected)
         np.testing.assert_allclose(out.data, expected, rtol=rtol, atol=atol)
@@ -421,6 +524,30 @@ def test_grad_float32_and_partial(row, i):
         row.fn(*ts, **kwargs(row, i, np.float64)).backward(c)
         np.testing.assert_allclose(ts[j].grad, ts64[j].grad, rtol=1e-12, atol=1e-12)
         assert all(t.grad is None for k, t in enumerate(ts) if k != j)
+
+
+@pytest.mark.parametrize("row, i", CASES)
+def test_leaf_gradients_alias_nothing(row, i):
+    """Item 4 of issue 10, for every row: a leaf's ``.grad`` shares memory with nothing the
+    caller or another leaf holds (the cotangent, any input, any config array, any other
+    leaf's gradient) and is writable, with the graph freed and with it retained (the saved
+    arrays alive). The walk keeps an array uncopied only when it holds the sole reference."""
+    xs = inputs(row, i)
+    for retain in (False, True):
+        ts = [mg.Tensor(x, requires_grad=True) for x in xs]
+        kw = kwargs(row, i, np.float64)
+        out = row.fn(*ts, **kw)
+        c = cotangent(row, i, out.shape)
+        out.backward(c, retain_graph=retain)
+        held = [c, out.data] + [t.data for t in ts] + [
+            v for v in kw.values() if isinstance(v, np.ndarray)]
+        grads = [t.grad for t in ts]
+        for j, g in enumerate(grads):
+            assert g.flags.writeable, f"{row.id}: the gradient of input {j} is read-only"
+            for a in held + grads[:j]:
+                assert not np.shares_memory(g, a), (
+                    f"{row.id} (retain_graph={retain}): the gradient of input {j} aliases an "
+                    f"array of shape {np.shape(a)}")
 
 
 # ---------------------------------------------------------------------------- big shapes
@@ -517,28 +644,92 @@ def test_max_min_ties_share_the_gradient_equally():
     np.testing.assert_array_equal(x.grad, [[2, 0, 0], [1, 1, 1]])
 
 
-def test_batch_norm_updates_moving_statistics_in_place_in_training_only():
-    rng = np.random.default_rng(3)
-    x = rng.normal(2.0, 3.0, (50, 4))
-    mm, mv = np.full(4, 0.5), np.full(4, 2.0)
-    ids = id(mm), id(mv)
-    norm.batch_norm(mg.Tensor(x), None, None, mm, mv, training=True, momentum=0.9)
-    np.testing.assert_allclose(mm, 0.5 * 0.9 + x.mean(0) * 0.1, rtol=1e-12)
-    np.testing.assert_allclose(mv, 2.0 * 0.9 + x.var(0) * 0.1, rtol=1e-12)   # biased var
-    assert (id(mm), id(mv)) == ids
-    before = mm.copy(), mv.copy()
-    norm.batch_norm(mg.Tensor(x), None, None, mm, mv, training=False)
-    np.testing.assert_array_equal(mm, before[0])
-    np.testing.assert_array_equal(mv, before[1])
+def test_maximum_minimum_ties_share_the_gradient_equally():
+    """PyTorch's value: d max(a, b) = 0.5 to each side at a tie."""
+    a = mg.Tensor([1.0, 2.0, 3.0], requires_grad=True, dtype="float64")
+    b = mg.Tensor([1.0, 1.0, 4.0], requires_grad=True, dtype="float64")
+    ops.maximum(a, b).backward(np.array([2.0, 2.0, 2.0]))
+    np.testing.assert_array_equal(a.grad, [1.0, 2.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 0.0, 2.0])
+    a.zero_grad()
+    b.zero_grad()
+    ops.minimum(a, b).backward(np.array([2.0, 2.0, 2.0]))
+    np.testing.assert_array_equal(a.grad, [1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0, 0.0])
 
 
-def test_dropout_identity_outside_training_and_rate_statistics():
-    x = mg.Tensor(np.ones((200, 500)), requires_grad=True)
-    assert dropout.dropout(x, 0.5) is x and dropout.dropout(x, 0.5, training=True) is not x
-    mg.random.seed(0)
-    y = dropout.dropout(x, 0.3, training=True)
-    kept = y.data != 0
-    assert abs(kept.mean() - 0.7) < 0.005          # 100 000 draws: sd 0.00145, 3.4 sigma
-    np.testing.assert_allclose(y.data[kept], 1 / 0.7, rtol=1e-6)   # inverted scaling
-    mg.random.seed(0)
-    np.testing.assert_array_equal(dropout.dropout(x, 0.3, training=True).data, y.data)
+def test_pow_exponent_gradient_is_zero_at_a_zero_base():
+    """Issue 10 item 7: d(a**b)/db = a**b log a is 0 where a == 0 (b >= 0), so one zero from
+    relu does not poison the update. PyTorch: p.grad = 1.7155 (0.5**1.5 ln .5 + 2**1.5 ln 2)."""
+    p = mg.Tensor(1.5, requires_grad=True, dtype="float64")
+    (mg.Tensor([-1.0, 0.5, 2.0], dtype="float64").relu() ** p).sum().backward()
+    expected = 0.5 ** 1.5 * np.log(0.5) + 2 ** 1.5 * np.log(2.0)
+    np.testing.assert_allclose(p.grad, expected, rtol=1e-12)
+    np.testing.assert_allclose(p.grad, 1.7155, atol=5e-5)                 # PyTorch's value
+    p32 = mg.Tensor(np.float32(1.5), requires_grad=True)
+    (mg.Tensor(np.zeros(3, np.float32)) ** p32).sum().backward()
+    assert p32.grad == 0.0 and p32.grad.dtype == np.float32
+
+
+def test_pow_with_exponent_zero_has_zero_gradient_everywhere():
+    """Issue 10 item 7: x ** 0 is constant 1, so its gradient is 0, also at x = 0 (where
+    b * a**(b-1) = 0 * inf). PyTorch: [0, 0]."""
+    x = mg.Tensor([0.0, 3.0], requires_grad=True, dtype="float64")
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    b = mg.Tensor([0.0, 2.0], requires_grad=True, dtype="float64")
+    a = mg.Tensor([0.0, 0.0], requires_grad=True, dtype="float64")
+    (a ** b).sum().backward()      # 0**0 = 1 and 0**2 = 0: flat in b, da = [0, 0] as PyTorch
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape_, axis", [((0, 3), 0), ((0, 3), -1), ((3, 0), -1), ((3, 0), 0),
+                                          ((2, 0, 3), 1), ((0,), 0)])
+def test_softmax_on_an_empty_axis_is_empty(fn, shape_, axis):
+    """Issue 10 item 7: an empty input gives an empty result and gradient (PyTorch too)."""
+    x = mg.Tensor(np.ones(shape_), requires_grad=True)
+    y = getattr(x, fn)(axis=axis)
+    assert y.shape == shape_ and y.dtype == np.float64
+    y.backward(np.ones(shape_))
+    assert x.grad.shape == shape_
+
+
+def test_prod_of_an_empty_axis_is_one_and_its_gradient_empty():
+    x = mg.Tensor(np.ones((2, 0)), requires_grad=True)
+    y = ops.prod(x, axis=1)
+    np.testing.assert_array_equal(y.data, [1.0, 1.0])
+    y.backward(np.ones(2))
+    assert x.grad.shape == (2, 0)
+
+
+def test_norm_gradient_at_zero_is_zero():
+    """PyTorch's subgradient: d||x||/dx = 0 at x = 0 (not NaN)."""
+    x = mg.Tensor(np.zeros((2, 3)), requires_grad=True)
+    ops.norm(x, axis=1).backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))
+
+
+def test_pytorch_oracle_for_the_edge_cases():
+    """Optional oracle: the same edge cases against torch, where installed."""
+    torch = pytest.importorskip("torch")
+    base = np.array([-1.0, 0.5, 2.0, 0.0])
+    p = mg.Tensor(1.5, requires_grad=True, dtype="float64")
+    (mg.Tensor(base).relu() ** p).sum().backward()
+    tp = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    (torch.relu(torch.tensor(base)) ** tp).sum().backward()
+    np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-12)
+    x = mg.Tensor(np.array([0.0, 3.0]), requires_grad=True)
+    (x ** 0).sum().backward()
+    tx = torch.tensor([0.0, 3.0], dtype=torch.float64, requires_grad=True)
+    (tx ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())
+    a = mg.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    b = mg.Tensor(np.array([1.0, 1.0, 4.0]), requires_grad=True)
+    ops.maximum(a, b).sum().backward()
+    ta = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor([1.0, 1.0, 4.0], dtype=torch.float64, requires_grad=True)
+    torch.maximum(ta, tb).sum().backward()
+    np.testing.assert_array_equal(a.grad, ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad, tb.grad.numpy())

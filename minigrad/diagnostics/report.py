@@ -1,10 +1,7 @@
 """gradient_report: per-layer gradients of one batch, leaving the model as it found it."""
-import numpy as np
-
 from .. import random as mgrandom
 from ..grad_mode import enable_grad
-from ..probe import add_probe_listener, remove_probe_listener
-from .monitor import _Probes
+from ..probe import ProbeRecorder, add_probe_listener, remove_probe_listener
 from .rows import format_table, kernel_rows, row_metrics
 
 
@@ -38,16 +35,6 @@ def _resolve_loss(model, loss):
     return losses.get(identifier)
 
 
-def _private_generators(model):
-    """Layer-owned generators (layers built with seed=k): their states are restored too."""
-    found = []
-    for layer in getattr(model, "layers", ()):
-        for value in vars(layer).values():
-            if isinstance(value, np.random.Generator) and value is not mgrandom.generator():
-                found.append(value)
-    return found
-
-
 def gradient_report(model, x, y, loss=None):
     """Gradients of ``loss(y, model(x, training=True)) + sum(model.losses)`` for one batch,
     without an optimizer step. Afterwards every weight, moving statistic, ``.grad`` and
@@ -57,9 +44,9 @@ def gradient_report(model, x, y, loss=None):
     weights = list(model.weights)
     saved_data = [w.data.copy() for w in weights]
     saved_grad = [w.grad for w in weights]
-    gens = _private_generators(model)
+    gens = mgrandom.private_generators()
     saved_rng = (mgrandom.get_state(), [g.bit_generator.state for g in gens])
-    probes = _Probes()
+    probes = ProbeRecorder()
     add_probe_listener(probes.record)
     try:
         for w in weights:
@@ -75,7 +62,7 @@ def gradient_report(model, x, y, loss=None):
     finally:
         remove_probe_listener(probes.record)
         for w, data, grad in zip(weights, saved_data, saved_grad):
-            w.data[...] = data
+            w.assign(data)
             w.grad = grad
         mgrandom.set_state(saved_rng[0])
         for g, state in zip(gens, saved_rng[1]):

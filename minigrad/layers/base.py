@@ -46,6 +46,11 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
+def reset_name_counters():
+    """Forget every name counter: the next Dense is ``dense`` again (``clear_session``)."""
+    _name_uids.clear()
+
+
 def current_training():
     """The ``training`` value of the innermost layer call in progress (False outside any)."""
     return _training_stack[-1] if _training_stack else False
@@ -306,7 +311,7 @@ class Layer:
                 raise ValueError(f"layer {self.name!r}: set_weights array {i} ({p.name}) has "
                                  f"shape {a.shape}, expected {p.shape}")
         for p, a in zip(params, arrays):
-            p.data[...] = a
+            p.assign(a)
 
     def count_params(self):
         """The number of scalars in all weights (the layer must be built)."""

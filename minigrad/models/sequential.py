@@ -182,7 +182,7 @@ class Sequential(Trainer):
                 raise ValueError(f"Sequential {self.name!r}: set_weights array {i} ({p.name}) "
                                  f"has shape {a.shape}, expected {p.shape}")
         for p, a in zip(params, arrays):
-            p.data[...] = a
+            p.assign(a)
 
     def count_params(self):
         if not self.built:

@@ -164,8 +164,6 @@ def elu_array(x, alpha, scale):
 class Relu(Function):
     """y = max(x, 0).  VJP: dx = g where y > 0, else 0 (0 at the kink, as torch and Keras)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = elementwise(_relu_fwd, x)
         self.save(y)
@@ -179,8 +177,6 @@ class LeakyRelu(Function):
     """y = x if x > 0 else s*x.  VJP: dx = g if x > 0 else s*g.
 
     With s >= 0, y > 0 exactly where x > 0, so backward reads y; a negative s keeps x."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, negative_slope=0.2):
         self.slope = _number("leaky_relu", "negative_slope", negative_slope)
@@ -196,8 +192,6 @@ class Elu(Function):
     """y = x if x > 0 else alpha*(exp(x) - 1).
 
     VJP: dx = g if x > 0 else g*alpha*exp(x) = g*(y + alpha) (from y when alpha >= 0)."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, alpha=1.0):
         self.alpha = _number("elu", "alpha", alpha)
@@ -216,8 +210,6 @@ class Selu(Function):
 
     VJP: dx = g*scale if x > 0 else g*(y + scale*alpha)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = elu_array(x, SELU_ALPHA, SELU_SCALE)
         self.save(y)
@@ -233,8 +225,6 @@ class Sigmoid(Function):
 
     VJP: dx = g*y*(1 - y)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x):
         y = np.empty(x.shape, dtype=x.dtype)
         sigmoid_into(x, y)
@@ -247,8 +237,6 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """y = tanh(x).  VJP: dx = g*(1 - y**2)."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x):
         y = np.tanh(x, out=np.empty_like(x))   # out=: an array even for 0-d x (not a scalar)
@@ -284,8 +272,6 @@ class Prelu(Function):
     VJP: dx = g if x > 0 else alpha*g;  dalpha = g*x where x <= 0, else 0 (summed over the
     axes alpha is broadcast along: over the rows here, the rest by the engine)."""
 
-    fresh_grads = True      # backward returns new arrays (see Function)
-
     def forward(self, x, alpha):
         cols, self.da_shape = _prelu_columns(x, alpha)
         y = elementwise(_prelu_fwd, x, cols) if x.size else x.copy()
@@ -306,8 +292,6 @@ class Prelu(Function):
 class Rrelu(Function):
     """Randomized leaky ReLU. Training: y = x if x > 0 else a*x, a ~ U[lower, upper] drawn per
     element; inference: a = (lower + upper)/2 (as torch).  VJP: dx = g if x > 0 else a*g."""
-
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, lower=1 / 8, upper=1 / 3, training=False, rng=None):
         if not training:

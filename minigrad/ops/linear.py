@@ -157,8 +157,6 @@ class Linear(Function):
     y + scale*alpha; sigmoid: y (1 - y); tanh: 1 - y**2); db = sum over rows of dz;
     dW = x^T dz; dx = dz W^T (computed only when x needs a gradient)."""
 
-    fresh_grads = True      # dx, dW, db are new arrays: a leaf may keep them uncopied
-
     def forward(self, x, w, b=None, act=_LINEAR, alpha=0.0, scale=1.0, tag=None):
         _check_shapes(x, w, b)
         self.act, self.alpha, self.scale, self.tag = act, alpha, scale, tag

@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 
-from .. import grad_mode
 from .._kernel import kernel
 from .._labels import class_ids
 from ..function import Function
@@ -150,10 +149,18 @@ def _check_axis(name, x, axis):
 def _rows(a, axis):
     """``a`` as C-contiguous rows along ``axis`` (no copy for the last axis of a contiguous
     array) and the moved shape."""
+    # the row count is explicit: reshape(-1, 0) is ambiguous for an empty axis
     if axis == a.ndim - 1 and a.flags.c_contiguous:
-        return (a if a.ndim == 2 else a.reshape(-1, a.shape[-1])), a.shape
+        return (a if a.ndim == 2 else a.reshape(_nrows(a.shape), a.shape[-1])), a.shape
     moved = np.moveaxis(a, axis, -1)
-    return np.ascontiguousarray(moved).reshape(-1, moved.shape[-1]), moved.shape
+    return np.ascontiguousarray(moved).reshape(_nrows(moved.shape), moved.shape[-1]), moved.shape
+
+
+def _nrows(shape):
+    n = 1
+    for d in shape[:-1]:
+        n *= d
+    return n
 
 
 def _unrows(rows, shape, axis):
@@ -260,9 +267,9 @@ class SoftmaxCrossEntropy(Function):
         lab, self.sparse = _labels(z, labels)
         self.lo, self.hi = _clip_bounds(epsilon, z.dtype)
         # the unit gradient is one more write while the row is in cache, so make it now when
-        # a backward will follow; otherwise keep the inputs and recompute it if asked
-        want = bool(self.needs_input_grad and self.needs_input_grad[0]
-                    and grad_mode.is_grad_enabled())
+        # a backward will follow (apply sets needs_input_grad all False outside a recorded
+        # graph); otherwise keep the inputs and recompute it if asked
+        want = bool(self.needs_input_grad and self.needs_input_grad[0])
         total, dz = self._run(rows, lab, want)
         if want:
             self.save(dz)

@@ -293,6 +293,7 @@ class Optimizer:
         update = self._update
         for (slots, var, _), g in zip(todo, gs):
             w = var.data
+            var.bump_version()   # updated in place below (constraints too): saved graphs stale
             hp = hp_by_dtype.get(w.dtype)
             if hp is None:
                 hp = hp_by_dtype[w.dtype] = np.array(hyper, dtype=w.dtype)
