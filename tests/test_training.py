@@ -585,6 +585,25 @@ def test_custom_lambda_loss_with_n_labels_trains_like_builtin_mse():
     assert final[0] == final[1] < 1e-3 < y.var()
 
 
+def test_keras_tutorial_huber_fn_written_with_ops_equals_builtin_huber():
+    """Issue 12: the Keras 3 tutorial's huber_fn (keras.ops.abs, square, where) as a custom
+    loss, y (n,) against a (n, 1) output: the same History as losses.Huber()."""
+    def huber_fn(y_true, y_pred):
+        error = y_true - y_pred
+        is_small_error = mg.ops.abs(error) < 1
+        squared_loss = mg.ops.square(error) / 2
+        linear_loss = mg.ops.abs(error) - 0.5
+        return mg.ops.where(is_small_error, squared_loss, linear_loss)
+
+    x, y = regression_data(n=64)
+    runs = []
+    for loss in (huber_fn, mg.losses.Huber()):
+        m = linear_model()
+        m.compile(loss=loss, optimizer=mg.optimizers.SGD(0.05))
+        runs.append(m.fit(x, y, epochs=3, verbose=0).history["loss"])
+    assert runs[0] == runs[1]
+
+
 def test_loss_subclass_with_call_trains_and_names_itself():
     class MeanSquared(mg.losses.Loss):
         def call(self, y_true, y_pred):
