@@ -11,13 +11,12 @@ def test_import_minigrad_does_not_import_numba():
 
 
 def test_keras_alias_imports_the_same_modules():
-    from minigrad.keras import layers
-    from minigrad.keras.callbacks import EarlyStopping
-    from minigrad.keras.layers import Dense
-
     import minigrad
     import minigrad as tf
     import minigrad.callbacks
+    from minigrad.keras import layers
+    from minigrad.keras.callbacks import EarlyStopping
+    from minigrad.keras.layers import Dense
 
     assert minigrad.keras is minigrad and layers is minigrad.layers
     assert EarlyStopping is minigrad.callbacks.EarlyStopping     # not a second copy
