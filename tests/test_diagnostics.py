@@ -226,8 +226,9 @@ def test_cli_table_and_errors(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "at initialisation" in out and "sigmoid" in out and "validation accuracy" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert main(["gradients", "--activation", "softsign"]) == 2
-    assert "valid: sigmoid" in capsys.readouterr().err
+    assert main(["gradients", "--activation", "relu7"]) == 2
+    err = capsys.readouterr().err
+    assert "'relu7'" in err and "valid: linear" in err and "softsign" in err
     assert main(["gradients", "--init", "glorot_wide"]) == 2
     assert "glorot_uniform" in capsys.readouterr().err
     assert main(["gradients", "--plot", str(tmp_path / "missing" / "g.png")]) == 2

@@ -248,3 +248,15 @@ def test_standalone_evaluate_is_flushed(tmp_path):
     loss = model.evaluate(x, y, verbose=0, callbacks=[TensorBoard(tmp_path)])[0]
     val, _ = read_run(tmp_path / "validation")
     assert scalars(val, "evaluation_loss_vs_iterations") == [(3, float(np.float32(loss)))]
+
+
+def test_fast_checksum_equals_tensorboards_own():
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 7, 64, 1000, 12_700):
+        data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        assert tbm._masked_crc32c_fast(data) == masked_crc32c(data)
+    tbm._tb()
+    from tensorboard.summary.writer import record_writer
+    assert record_writer.masked_crc32c is tbm._masked_crc32c_fast

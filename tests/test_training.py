@@ -512,7 +512,7 @@ def test_wrong_input_shape_names_both_shapes(compiled):
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"optimizer": "adamw"}, "Unknown optimizer 'adamw'; valid names: .*adam"),
+    ({"optimizer": "adamx"}, "Unknown optimizer 'adamx'; valid names: .*adam"),
     ({"loss": "crossentropy"}, "Unknown loss 'crossentropy'; valid names: .*mse"),
     ({"metrics": ["precison"]}, "Unknown metric 'precison'; valid names: .*accuracy"),
 ])

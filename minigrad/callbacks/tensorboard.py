@@ -39,10 +39,35 @@ def _tb():
         raise ImportError(f"minigrad.callbacks.TensorBoard needs the tensorboard package, "
                           f"which could not be imported ({e}); install it with: "
                           f"{INSTALL_HINT}") from None
+    _use_fast_checksum()
     return SimpleNamespace(event_pb2=event_pb2, summary_pb2=summary_pb2, types_pb2=types_pb2,
                            histogram_metadata=histogram_metadata,
                            scalar_metadata=scalar_metadata, EventFileWriter=EventFileWriter,
                            tensor_util=tensor_util)
+
+
+def _masked_crc32c_fast(data):
+    """TFRecord's masked CRC-32C, ((c >> 15 | c << 17) + 0xa282ead8) mod 2^32, with the
+    checksum from google-crc32c's C implementation."""
+    import google_crc32c
+    c = google_crc32c.value(bytes(data))
+    return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _use_fast_checksum():
+    """Give tensorboard's record writer a compiled CRC-32C when google-crc32c has one.
+
+    tensorboard (without TensorFlow) checksums every record in pure Python at ~2.5 MB/s: with
+    gradient histograms every step that alone cost ~5 ms per step, 12x GradientMonitor's own
+    overhead. The replacement returns the same value (tested against tensorboard's own
+    function), so files stay byte-identical; without the C extension nothing changes."""
+    try:
+        import google_crc32c
+        from tensorboard.summary.writer import record_writer
+    except ImportError:
+        return
+    if google_crc32c.implementation == "c":
+        record_writer.masked_crc32c = _masked_crc32c_fast
 
 
 @kernel

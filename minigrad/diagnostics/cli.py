@@ -4,7 +4,10 @@ import time
 
 import numpy as np
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu")
+from .. import activations as _activations
+
+# every name of the activation registry whose function runs with its defaults
+ACTIVATIONS = tuple(n for n in _activations.names() if _activations.entry(n).takes_defaults)
 
 # the lecture's cases: (label, activation, init, batch_norm, clipnorm)
 COMPARE_CASES = (

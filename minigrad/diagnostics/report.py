@@ -61,7 +61,8 @@ def gradient_report(model, x, y, loss=None):
             model.compute_loss(y, y_pred, loss_fn).backward()
         layers = {}
         for row in rows:
-            values = row_metrics(row, probes.outputs, probes.deltas)
+            values = row_metrics(row, probes.outputs, probes.deltas,
+                                 preactivations=probes.preactivations)
             layers[row.name] = dict(values, shape=tuple(row.layer.kernel.shape),
                                     activation=row.activation)
     finally:
