@@ -67,8 +67,9 @@ def test_grid_is_every_combination_of_the_lists_with_canonical_configs():
 
 @pytest.mark.parametrize("axes, error, needles", [
     ({"depht": [2]}, ValueError, ["unknown config key 'depht'", "valid keys: dataset, depth"]),
-    ({"activation": ["relu", "softsign"]}, ValueError, ["unknown activation 'softsign'",
-                                                        "sigmoid"]),
+    ({"activation": ["relu", "relu7"]}, ValueError, ["unknown activation 'relu7'",
+                                                     "sigmoid", "softsign"]),
+    ({"activation": "threshold"}, ValueError, ["'threshold' has no defaults"]),
     ({"initializer": "glorot_wide"}, ValueError, ["glorot_uniform", "scaled_normal:S"]),
     ({"initializer": "scaled_normal:x"}, ValueError, ["scaled_normal:NUMBER"]),
     ({"initializer": "cauchy:1"}, ValueError, ["unknown form 'cauchy'"]),

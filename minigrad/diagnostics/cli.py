@@ -10,10 +10,12 @@ import sys
 
 import numpy as np
 
+from .. import activations as _activations
 from .._checks import integer
 
-# the lecture's activations, for --help; any registered activation name is accepted
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu")
+# every registered activation that runs with its defaults (all but threshold); the
+# experiments config checks a given name against the same registry
+ACTIVATIONS = tuple(n for n in _activations.names() if _activations.entry(n).takes_defaults)
 # command-line defaults of the keys a --compare case fixes (None on the parser, so that an
 # explicit --activation beside --compare can be refused instead of ignored)
 CASE_DEFAULTS = {"activation": "sigmoid", "init": "glorot_uniform"}

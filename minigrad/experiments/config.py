@@ -129,7 +129,7 @@ CHECKS = {
     "dataset": lambda v: _choice("dataset", v, DATASETS),
     "depth": lambda v: integer(OWNER, "depth", v, 1),
     "width": lambda v: integer(OWNER, "width", v, 1),
-    "activation": lambda v: _snake_name(_activations(), v, "activation"),
+    "activation": lambda v: _activation(v),
     "initializer": lambda v: initializer_spec("initializer", v),
     "bias_initializer": lambda v: initializer_spec("bias_initializer", v),
     "batch_norm": lambda v: boolean(OWNER, "batch_norm", v),
@@ -154,6 +154,16 @@ CHECKS = {
 def _activations():
     from ..activations import registry
     return registry
+
+
+def _activation(value):
+    """A registered activation that runs with its defaults (``threshold`` has none)."""
+    from .. import activations
+    name = _snake_name(_activations(), value, "activation")
+    if not activations.entry(name).takes_defaults:
+        raise ValueError(f"{OWNER}: activation {name!r} has no defaults (Keras gives it none), "
+                         "so it cannot be used by name in a grid")
+    return name
 
 
 def _optimizers():
