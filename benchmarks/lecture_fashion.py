@@ -24,6 +24,10 @@ import types
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")   # before any keras import
+# one thread each for BLAS and torch: on a shared 2-core machine spinning OpenMP workers
+# stall each other (the figures are seconds of a whole run, not a speed contest)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -115,6 +119,7 @@ def main(argv=None):
         if args.epochs and name == "early_stopping":
             epochs = None  # as written (500): its callback decides
         mg_acc, mg_s, _ = run(mg, epochs)
+        print(f"  {name}: minigrad {mg_acc} in {mg_s:.1f} s", file=sys.stderr, flush=True)
         k_acc, k_s = {}, float("nan")
         if shim is not None:
             import keras

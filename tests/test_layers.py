@@ -312,6 +312,26 @@ SPECS = {
     "RReLU": (lambda **k: L.RReLU(**k), (4,), [], [], None),
     "ELU": (lambda **k: L.ELU(0.7, **k), (4,), [], [], None),
     "Softmax": (lambda **k: L.Softmax(**k), (4,), [], [], None),
+    # issue 13: normalisation, noise and preprocessing layers
+    "LayerNormalization": (lambda **k: L.LayerNormalization(**k), (4,), ["gamma", "beta"],
+                           [True, True], None),
+    "LayerNormalization_axes": (lambda **k: L.LayerNormalization(axis=[1, 2], center=False,
+                                                                 **k),
+                                (3, 2), ["gamma"], [True], None),
+    "UnitNormalization": (lambda **k: L.UnitNormalization(axis=[1], **k), (3, 2), [], [],
+                          None),
+    "Normalization": (lambda **k: L.Normalization(**k), (4,),
+                      ["mean", "variance", "count"], [False, False, False], None),
+    "Normalization_given": (lambda **k: L.Normalization(axis=None, mean=0.5, variance=4.0,
+                                                        invert=True, **k),
+                            (2, 2), [], [], None),
+    "Rescaling": (lambda **k: L.Rescaling([0.5, -2.0, 1.5, 3.0], offset=-1.0, **k), (4,), [],
+                  [], None),
+    "GaussianNoise": (lambda **k: L.GaussianNoise(0.3, **k), (4,), [], [], None),
+    "GaussianDropout": (lambda **k: L.GaussianDropout(0.4, **k), (4,), [], [], None),
+    "AlphaDropout": (lambda **k: L.AlphaDropout(0.3, **k), (4,), [], [], None),
+    "ActivityRegularization": (lambda **k: L.ActivityRegularization(0.1, 0.2, **k), (4,), [],
+                               [], None),
 }
 
 
@@ -382,7 +402,8 @@ def test_frozen_layer_has_no_trainable_weights_and_gets_no_gradients(key):
 
 
 GRAD_CASES = [(k, False) for k in sorted(SPECS)] + [
-    (k, True) for k in ("BatchNormalization", "Dropout", "RReLU")]
+    (k, True) for k in ("BatchNormalization", "Dropout", "RReLU", "GaussianNoise",
+                        "GaussianDropout", "AlphaDropout")]
 
 
 @pytest.mark.parametrize("key, training", GRAD_CASES)

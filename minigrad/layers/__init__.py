@@ -10,12 +10,16 @@ from .augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZ
 from .base import LAYERS, InputSpec, Layer
 from .core import Activation, Dense, Flatten, Input
 from .dropout import Dropout
-from .normalization import BatchNormalization
+from .noise import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise
+from .normalization import BatchNormalization, LayerNormalization, UnitNormalization
+from .preprocessing import Normalization, Rescaling
 
 __all__ = [
-    "ELU", "Activation", "BatchNormalization", "Dense", "Dropout", "Flatten", "Input",
-    "InputSpec", "Layer", "LeakyReLU", "PReLU", "RReLU", "RandomFlip", "RandomRotation",
-    "RandomTranslation", "RandomZoom", "ReLU", "Softmax", "deserialize", "get", "serialize",
+    "ELU", "Activation", "ActivityRegularization", "AlphaDropout", "BatchNormalization",
+    "Dense", "Dropout", "Flatten", "GaussianDropout", "GaussianNoise", "Input", "InputSpec",
+    "Layer", "LayerNormalization", "LeakyReLU", "Normalization", "PReLU", "RReLU",
+    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "ReLU", "Rescaling",
+    "Softmax", "UnitNormalization", "deserialize", "get", "serialize",
 ]
 
 
