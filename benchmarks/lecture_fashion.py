@@ -31,13 +31,11 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-
 from minigrad.datasets import lecture  # noqa: E402
 
-LISTINGS = ("feedforward_network",)  # not on images: the 2-D blobs listing stays out
-EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py")
-                  if p.stem not in LISTINGS + ("vanishing_gradients",))
+# not image listings: the 2-D blobs network and the diagnostics' experiment
+NOT_IMAGES = ("feedforward_network", "vanishing_gradients")
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py") if p.stem not in NOT_IMAGES)
 
 
 def load_minigrad(name):
@@ -115,7 +113,7 @@ def main(argv=None):
     rows = []
     for name in names:
         mg = load_minigrad(name)
-        epochs = args.epochs if args.epochs else mg.BOOK_EPOCHS
+        epochs = args.epochs or mg.BOOK_EPOCHS
         if args.epochs and name == "early_stopping":
             epochs = None  # as written (500): its callback decides
         mg_acc, mg_s, _ = run(mg, epochs)
@@ -142,4 +140,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(np.int64(main()))
+    sys.exit(main())

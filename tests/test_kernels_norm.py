@@ -1,5 +1,8 @@
 """Op-level tests of ops/softmax.py, ops/norm.py and ops/dropout.py.
 
+The op-level home of dropout's statistics and of batch norm's in-place moving-statistics
+update (the layers' tests check what the layers add: seeds, noise_shape, k steps).
+
 References are independent float64 numpy code (explicit Jacobians, the textbook batch-norm
 backward, a numpy loop for the moving statistics); gradients are also checked against
 central finite differences with a random cotangent C (``fn(x) * C``), so a backward that
@@ -342,21 +345,20 @@ def test_batch_norm_training_values(dtype, shape, axis):
     np.testing.assert_allclose(mv, 0.99 + 0.01 * var, **tol)
 
 
-def test_batch_norm_moving_statistics_after_k_steps():
+def test_batch_norm_updates_moving_statistics_in_place():
+    """The op's promise: one Keras update, in place, on a Parameter or a Tensor (the k-step
+    agreement with a numpy loop is the layer's, in tests/test_layers.py)."""
     r = rng(21)
     c, momentum = 4, 0.9
     mm_p = mg.Parameter(np.zeros(c), trainable=False)
     mv_t = mg.Tensor(np.ones(c))
-    mm_ref, mv_ref = np.zeros(c), np.ones(c)
     data_ids = (id(mm_p.data), id(mv_t.data))
-    for _ in range(5):
-        x = r.standard_normal((10, c)) * 3 + 1
-        batch_norm(x, None, None, mm_p, mv_t, training=True, momentum=momentum)
-        mm_ref = mm_ref * momentum + x.mean(0) * (1 - momentum)
-        mv_ref = mv_ref * momentum + x.var(0) * (1 - momentum)   # biased, as Keras
+    x = r.standard_normal((10, c)) * 3 + 1
+    batch_norm(x, None, None, mm_p, mv_t, training=True, momentum=momentum)
     assert (id(mm_p.data), id(mv_t.data)) == data_ids     # updated in place
-    np.testing.assert_allclose(mm_p.data, mm_ref, rtol=1e-12)
-    np.testing.assert_allclose(mv_t.data, mv_ref, rtol=1e-12)
+    np.testing.assert_allclose(mm_p.data, x.mean(0) * (1 - momentum), rtol=1e-12)
+    np.testing.assert_allclose(mv_t.data, momentum + x.var(0) * (1 - momentum),
+                               rtol=1e-12)                 # biased variance, as Keras
 
 
 def test_batch_norm_inference_uses_moving_stats_and_leaves_them():
@@ -451,6 +453,7 @@ def test_dropout_identity_outside_training_or_rate_zero():
     assert dropout(x, 0.5) is x
     assert dropout(x, 0.5, training=None) is x
     assert dropout(x, 0.0, training=True) is x
+    assert dropout(x, 0.5, training=True) is not x
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -193,14 +193,12 @@ def test_batchnorm_axis1_on_rank4_and_center_scale_off():
 
 
 # --------------------------------------------------------------------------------- Dropout
-def test_dropout_keeps_the_mean_and_scales_survivors():
-    # 100 000 ones, rate 0.3: the mean has std sqrt(rate/(1-rate)/n) ~ 0.0021 and the dropped
-    # fraction std sqrt(rate(1-rate)/n) ~ 0.0014; the tolerances are about 5 and 6 sigma.
+def test_dropout_layer_applies_the_op_values():
+    # the rate statistics are the op's (tests/test_kernels_norm.py); the layer passes the
+    # rate through: survivors are scaled by 1/(1 - rate), the rest are zero
     mg.random.seed(0)
-    x = np.ones((200, 500), np.float32)
+    x = np.ones((20, 50), np.float32)
     y = L.Dropout(0.3)(x, training=True).data
-    assert abs(y.mean() - 1.0) < 0.01
-    assert abs((y == 0).mean() - 0.3) < 0.0085
     np.testing.assert_array_equal(np.unique(y), np.array([0, np.float32(1 / 0.7)], np.float32))
 
 
