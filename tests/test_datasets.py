@@ -418,3 +418,24 @@ def test_moons_and_spirals_geometry():
 def test_synthetic_argument_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@FASHION
+def test_demo_runs_the_book_model_on_fashion_mnist():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-m", "minigrad", "demo", "--dataset",
+                           "fashion_mnist", "--epochs", "1", "--verbose", "0"],
+                          capture_output=True, text=True, env=env, cwd=root, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.startswith("dataset: fashion_mnist: 55000 training and 5000 validation")
+    assert "266,610" in out or "266610" in out           # 784*300+300 + 300*100+100 + 1010
+    accuracy = float(out.strip().splitlines()[-1].split("test accuracy ")[1])
+    assert accuracy >= 0.78

@@ -133,6 +133,14 @@ def _split(directory, images_name, labels_name):
     return x, y
 
 
+def complete_dir(name, path=None):
+    """The first searched directory holding all four files of ``name``, or None."""
+    for directory in search_dirs(name, path):
+        if all(_find(directory, stem) is not None for stem in FILES):
+            return directory
+    return None
+
+
 def _check_known(name, directory, train, test):
     """The system copy is a published set: its counts and class balance are known."""
     n_train, n_test, per_class = KNOWN[name]
@@ -177,9 +185,8 @@ def load(name, path=None):
             f"$MINIGRAD_DATA/{name} holds them.{hint}"
         )
     if missing:
-        where = "" if directory.is_dir() else " (the directory does not exist)"
         raise FileNotFoundError(
-            f"{name}.load_data: missing {', '.join(missing)} in {directory}{where}. "
+            f"{name}.load_data: missing {', '.join(missing)} in {directory}. "
             f"Expected the four IDX files {', '.join(FILES)} (each raw or .gz). "
             f"minigrad never downloads: copy them there, pass path=..., or set "
             f"$MINIGRAD_DATA so that $MINIGRAD_DATA/{name} holds them.{hint}"

@@ -21,8 +21,7 @@ N_VALID = 5000  # the book's validation split: the first 5,000 training images
 
 def installed(name="fashion_mnist"):
     """True when ``<name>.load_data()`` without a path would find all four IDX files."""
-    return any(all(_idx._find(d, stem) is not None for stem in _idx.FILES)
-               for d in _idx.search_dirs(name))
+    return _idx.complete_dir(name) is not None
 
 
 def default():

@@ -188,19 +188,23 @@ _FAST = {"reassoc", "contract", "nsz", "arcp"}
 
 @kernel(fastmath=_FAST)
 def _ln_fwd(x, gamma, beta, eps, out, mean, rstd):
-    """Per row: mean, rstd = 1/sqrt(biased var + eps) (two passes over the cached row, sums
-    in float64), then out = (x - mean) * rstd * gamma + beta."""
+    """Per row: mean, rstd = 1/sqrt(biased var + eps) (two passes over the cached row, the
+    variance from the deviations, so a large mean costs no accuracy), then
+    out = (x - mean) * rstd * gamma + beta. Sums run in x's dtype: with reassociation they
+    vectorise (about 2x faster than float64 sums for float32 rows)."""
     n, d = x.shape
+    zero = x.dtype.type(0.0)
+    fd = x.dtype.type(d)        # an int divisor would promote float32 sums to float64
     for i in range(n):
-        s = 0.0
+        s = zero
         for j in range(d):
             s += x[i, j]
-        m = s / d
-        q = 0.0
+        m = s / fd
+        q = zero
         for j in range(d):
             t = x[i, j] - m
             q += t * t
-        r = 1.0 / math.sqrt(q / d + eps)
+        r = x.dtype.type(1.0 / math.sqrt(q / fd + eps))
         mean[i] = m
         rstd[i] = r
         for j in range(d):
@@ -210,28 +214,39 @@ def _ln_fwd(x, gamma, beta, eps, out, mean, rstd):
 @kernel(fastmath=_FAST)
 def _ln_bwd(x, g, gamma, mean, rstd, want_dx, dx, dgamma, dbeta):
     """Per row, xhat = (x - mean) * rstd and gy = g * gamma:
-    dx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)); dgamma += g * xhat, dbeta += g
-    (float64 column sums)."""
+    dx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)); dgamma += g * xhat, dbeta += g.
+    The column sums run in x's dtype over blocks of 64 rows, each block added into the
+    float64 ``dgamma``/``dbeta`` (vectorised, and accurate for any number of rows)."""
     n, d = x.shape
+    zero = x.dtype.type(0.0)
+    fd = x.dtype.type(d)
+    acc_g = np.zeros(d, x.dtype)
+    acc_b = np.zeros(d, x.dtype)
     for i in range(n):
-        m = mean[i]
-        r = rstd[i]
-        s1 = 0.0
-        s2 = 0.0
+        m = x.dtype.type(mean[i])
+        r = x.dtype.type(rstd[i])
+        s1 = zero
+        s2 = zero
         for j in range(d):
             xh = (x[i, j] - m) * r
             gj = g[i, j]
             gy = gj * gamma[j]
             s1 += gy
             s2 += gy * xh
-            dgamma[j] += gj * xh
-            dbeta[j] += gj
+            acc_g[j] += gj * xh
+            acc_b[j] += gj
         if want_dx:
-            a = s1 / d
-            b = s2 / d
+            a = s1 / fd
+            b = s2 / fd
             for j in range(d):
                 xh = (x[i, j] - m) * r
                 dx[i, j] = r * (g[i, j] * gamma[j] - a - xh * b)
+        if (i & 63) == 63 or i == n - 1:
+            for j in range(d):
+                dgamma[j] += acc_g[j]
+                dbeta[j] += acc_b[j]
+                acc_g[j] = zero
+                acc_b[j] = zero
 
 
 class LayerNorm(Function):
@@ -244,6 +259,7 @@ class LayerNorm(Function):
     dx = (gy - mean(gy) - xhat * mean(gy * xhat)) / sqrt(var + eps),
     dgamma = sum over samples of g * xhat, dbeta = sum over samples of g.
     Inputs are (x, gamma?, beta?): ``has_gamma`` / ``has_beta`` say which are present."""
+    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, *params, axis=-1, epsilon=1e-3, has_gamma=True, has_beta=True):
         self.axes = check_axes("layer_norm", x, axis)
@@ -296,6 +312,7 @@ class UnitNorm(Function):
     r = min(1 / sqrt(sum(x^2)), 1 / epsilon), y = x * r.
     VJP: dx = r * (g - y * sum(g * y)) where 1/sqrt(sum(x^2)) < 1/epsilon, else dx = r * g
     (r is then the constant 1/epsilon)."""
+    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, axis=-1, epsilon=1e-12):
         self.axes = check_axes("unit_norm", x, axis)
