@@ -544,8 +544,24 @@ loss = keras.losses.sparse_categorical_crossentropy(torch.tensor(inputs["ids"]),
 loss.backward()
 layer = keras.layers.BatchNormalization()
 y = layer(inputs["x"], training=True)
-np.savez(sys.argv[2], ce=loss.item(), ce_grad=zt.grad.numpy(), bn=np.asarray(y.detach().cpu()),
-         moving_mean=layer.moving_mean.numpy(), moving_variance=layer.moving_variance.numpy())
+out = dict(ce=loss.item(), ce_grad=zt.grad.numpy(), bn=np.asarray(y.detach().cpu()),
+           moving_mean=layer.moving_mean.numpy(), moving_variance=layer.moving_variance.numpy())
+# LayerNormalization over axes (1, 2) with set gamma/beta: output and VJP for a cotangent
+ln = keras.layers.LayerNormalization(axis=[1, 2], epsilon=0.01)
+ln.build(inputs["ln_x"].shape)
+ln.set_weights([inputs["ln_gamma"], inputs["ln_beta"]])
+xt = torch.tensor(inputs["ln_x"], requires_grad=True)
+y = ln(xt)
+(y * torch.tensor(inputs["ln_c"])).sum().backward()
+out.update(ln=y.detach().numpy(), ln_dx=xt.grad.numpy(), ln_dgamma=ln.gamma.value.grad.numpy(),
+           ln_dbeta=ln.beta.value.grad.numpy(),
+           unit=np.asarray(keras.layers.UnitNormalization(axis=1)(inputs["ln_x"]).cpu()))
+norm = keras.layers.Normalization(axis=-1)
+norm.adapt(inputs["x"])      # Keras's batch-iterable path needs tensorflow's tf.data
+out.update(norm_mean=np.asarray(norm.adapt_mean.numpy()),
+           norm_var=np.asarray(norm.adapt_variance.numpy()),
+           norm_y=np.asarray(norm(inputs["x"]).cpu()))
+np.savez(sys.argv[2], **out)
 """
 
 
@@ -554,7 +570,12 @@ def _keras_inputs():
     z[0, 1] += 40.0                     # a clipped row
     ids = np.array([1, 0, 2, 3, 1, 0])
     x = (rng(41).standard_normal((16, 3)) * 2 + 1).astype(np.float32)
-    return {"z": z, "ids": ids, "x": x}
+    r = rng(42)
+    ln = {"ln_x": (r.standard_normal((5, 3, 4)) * 3 + 2).astype(np.float32),
+          "ln_gamma": r.uniform(0.5, 1.5, (3, 4)).astype(np.float32),
+          "ln_beta": r.standard_normal((3, 4)).astype(np.float32),
+          "ln_c": r.standard_normal((5, 3, 4)).astype(np.float32)}
+    return {"z": z, "ids": ids, "x": x, **ln}
 
 
 @pytest.fixture(scope="module")
@@ -589,3 +610,27 @@ def test_keras_oracle_batch_normalization_training_step(keras_reference):
     np.testing.assert_allclose(y.data, keras_reference["bn"], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(mm, keras_reference["moving_mean"], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(mv, keras_reference["moving_variance"], rtol=1e-5, atol=1e-7)
+
+
+def test_keras_oracle_layer_unit_and_normalization_layers(keras_reference):
+    inputs = _keras_inputs()
+    layer = mg.layers.LayerNormalization(axis=[1, 2], epsilon=0.01)
+    layer.build((None, 3, 4))
+    layer.set_weights([inputs["ln_gamma"], inputs["ln_beta"]])
+    xt = mg.Tensor(inputs["ln_x"], requires_grad=True)
+    y = layer(xt)
+    (y * inputs["ln_c"]).sum().backward()
+    np.testing.assert_allclose(y.data, keras_reference["ln"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(xt.grad, keras_reference["ln_dx"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(layer.gamma.grad, keras_reference["ln_dgamma"], rtol=1e-4,
+                               atol=1e-5)
+    np.testing.assert_allclose(layer.beta.grad, keras_reference["ln_dbeta"], rtol=1e-5,
+                               atol=1e-5)
+    unit = mg.layers.UnitNormalization(axis=1)(inputs["ln_x"])
+    np.testing.assert_allclose(unit.data, keras_reference["unit"], rtol=1e-5, atol=1e-6)
+    norm = mg.layers.Normalization(axis=-1)
+    norm.adapt(np.split(inputs["x"], [5, 6]))
+    np.testing.assert_allclose(norm.mean.data, keras_reference["norm_mean"], rtol=1e-5)
+    np.testing.assert_allclose(norm.variance.data, keras_reference["norm_var"], rtol=1e-5)
+    np.testing.assert_allclose(norm(inputs["x"]).data, keras_reference["norm_y"], rtol=1e-5,
+                               atol=1e-5)
