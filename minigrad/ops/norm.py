@@ -259,7 +259,6 @@ class LayerNorm(Function):
     dx = (gy - mean(gy) - xhat * mean(gy * xhat)) / sqrt(var + eps),
     dgamma = sum over samples of g * xhat, dbeta = sum over samples of g.
     Inputs are (x, gamma?, beta?): ``has_gamma`` / ``has_beta`` say which are present."""
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, *params, axis=-1, epsilon=1e-3, has_gamma=True, has_beta=True):
         self.axes = check_axes("layer_norm", x, axis)
@@ -312,7 +311,6 @@ class UnitNorm(Function):
     r = min(1 / sqrt(sum(x^2)), 1 / epsilon), y = x * r.
     VJP: dx = r * (g - y * sum(g * y)) where 1/sqrt(sum(x^2)) < 1/epsilon, else dx = r * g
     (r is then the constant 1/epsilon)."""
-    fresh_grads = True      # backward returns new arrays (see Function)
 
     def forward(self, x, axis=-1, epsilon=1e-12):
         self.axes = check_axes("unit_norm", x, axis)
