@@ -1,13 +1,17 @@
 """Optimizer step throughput: minigrad's fused kernels vs obvious numpy vs torch.optim.
 
     python benchmarks/bench_optimizers.py [--sizes 1000000 10000000] [--repeats 7]
+        [--kinds adam nadam ...] [--no-parallel]
 
-For Adam and SGD with momentum on one float32 variable of N parameters, times one full
+For every update kind (Adam, SGD with momentum and the issue-13 optimizers Nadam, AdamW,
+Adamax, Adadelta, Ftrl, Lion) on one float32 variable of N parameters, times one full
 ``apply_gradients`` step (Python bookkeeping included) against the same update written the
-obvious way in numpy and against ``torch.optim`` with ``foreach=True`` (when torch imports),
-and prints the achieved memory bandwidth (bytes read + written per step / time) next to the
-copy bandwidth (``np.copyto`` of a buffer as large as the arrays the update touches) measured
-in the same run. Targets: >= 3x numpy, <= 1.0x torch's time, >= 70% of copy bandwidth.
+obvious way in numpy and against ``torch.optim`` with ``foreach=True`` where torch has the
+optimizer (it has no Ftrl or Lion; its NAdam and Adadelta follow their own papers' variants,
+with the same memory traffic), and prints the achieved memory bandwidth (bytes read + written
+per step / time) next to the copy bandwidth (``np.copyto`` of a buffer as large as the arrays
+the update touches) measured in the same run. Targets: >= 3x numpy, <= 1.0x torch's time,
+>= 70% of copy bandwidth.
 
 The last section compiles ``parallel=True`` (prange) twins of the kernels here, to show why
 the library kernels stay serial: a prange kernel is faster alone, but alternating it with
@@ -26,16 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a chec
 
 from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
 
-from minigrad.optimizers import SGD, Adam
+from minigrad.optimizers import SGD, Adadelta, Adam, Adamax, AdamW, Ftrl, Lion, Nadam
 from minigrad.optimizers.adam import _adam_update
 from minigrad.optimizers.sgd import _sgd_momentum_update
 from minigrad.tensor import Parameter
 
-LR, B1, B2, EPS, MOMENTUM = 1e-3, 0.9, 0.999, 1e-7, 0.9
-# bytes per parameter: Adam reads w, g, m, v and writes w, m, v; SGD-momentum reads w, g, v
-# and writes w, v (float32)
-TRAFFIC = {"adam": 7 * 4, "sgd_momentum": 5 * 4}
-TOUCHED = {"adam": 4 * 4, "sgd_momentum": 3 * 4}
+LR, B1, B2, EPS, MOMENTUM, WD, RHO = 1e-3, 0.9, 0.999, 1e-7, 0.9, 0.004, 0.95
+LION_B2, L1, L2 = 0.99, 1e-3, 1e-3
 
 
 def best_time(fn, repeats, inner):
@@ -50,44 +51,114 @@ def best_time(fn, repeats, inner):
     return best
 
 
+# ---- the obvious numpy updates: one temporary per operation --------------------------------
+def np_adam(w, g, s, t, wd=None):
+    if wd is not None:
+        w -= w * wd * LR
+    s["m"] = B1 * s["m"] + (1 - B1) * g
+    s["v"] = B2 * s["v"] + (1 - B2) * g * g
+    m_hat = s["m"] / (1 - B1 ** t)
+    v_hat = s["v"] / (1 - B2 ** t)
+    w -= LR * m_hat / (np.sqrt(v_hat) + EPS)
+
+
+def np_adamw(w, g, s, t):
+    np_adam(w, g, s, t, WD)
+
+
+def np_sgd_momentum(w, g, s, t):
+    s["m"] = MOMENTUM * s["m"] - LR * g
+    w += s["m"]
+
+
+def np_nadam(w, g, s, t):
+    u_t, u_next = B1 * (1 - 0.5 * 0.96 ** t), B1 * (1 - 0.5 * 0.96 ** (t + 1))
+    s["u"] = s.get("u", 1.0) * u_t
+    s["m"] = B1 * s["m"] + (1 - B1) * g
+    s["v"] = B2 * s["v"] + (1 - B2) * g * g
+    m_hat = u_next * s["m"] / (1 - s["u"] * u_next) + (1 - u_t) * g / (1 - s["u"])
+    v_hat = s["v"] / (1 - B2 ** t)
+    w -= LR * m_hat / (np.sqrt(v_hat) + EPS)
+
+
+def np_adamax(w, g, s, t):
+    s["m"] = B1 * s["m"] + (1 - B1) * g
+    s["v"] = np.maximum(B2 * s["v"], np.abs(g))
+    w -= LR * s["m"] / ((1 - B1 ** t) * (s["v"] + EPS))
+
+
+def np_adadelta(w, g, s, t):
+    s["m"] = RHO * s["m"] + (1 - RHO) * g * g
+    delta = -np.sqrt(s["v"] + EPS) * g / np.sqrt(s["m"] + EPS)
+    s["v"] = RHO * s["v"] + (1 - RHO) * delta * delta
+    w += LR * delta
+
+
+def np_ftrl(w, g, s, t):
+    n = s.setdefault("n", np.full_like(w, 0.1))
+    n_new = n + g * g
+    s["m"] += g - (np.sqrt(n_new) - np.sqrt(n)) / LR * w
+    w[...] = (np.clip(s["m"], -L1, L1) - s["m"]) / (np.sqrt(n_new) / LR + 2 * L2)
+    s["n"] = n_new
+
+
+def np_lion(w, g, s, t):
+    w -= LR * np.sign(B1 * s["m"] + (1 - B1) * g)
+    s["m"] = LION_B2 * s["m"] + (1 - LION_B2) * g
+
+
+def torch_opt(torch, kind, p):
+    o = torch.optim
+    return {"adam": lambda: o.Adam([p], lr=LR, betas=(B1, B2), eps=EPS, foreach=True),
+            "sgd_momentum": lambda: o.SGD([p], lr=LR, momentum=MOMENTUM, foreach=True),
+            "nadam": lambda: o.NAdam([p], lr=LR, betas=(B1, B2), eps=EPS, foreach=True),
+            "adamw": lambda: o.AdamW([p], lr=LR, betas=(B1, B2), eps=EPS, weight_decay=WD,
+                                     foreach=True),
+            "adamax": lambda: o.Adamax([p], lr=LR, betas=(B1, B2), eps=EPS, foreach=True),
+            "adadelta": lambda: o.Adadelta([p], lr=LR, rho=RHO, eps=EPS, foreach=True),
+            }.get(kind, lambda: None)()
+
+
+# kind: (minigrad optimizer, numpy update, float32 arrays read + written per parameter, arrays
+# touched). Adam-like updates read w, g and two slots and write w and the slots: 7 arrays.
+KINDS = {
+    "adam": (lambda: Adam(LR, B1, B2, EPS), np_adam, 7, 4),
+    "sgd_momentum": (lambda: SGD(LR, momentum=MOMENTUM), np_sgd_momentum, 5, 3),
+    "nadam": (lambda: Nadam(LR, B1, B2, EPS), np_nadam, 7, 4),
+    "adamw": (lambda: AdamW(LR, WD, B1, B2, EPS), np_adamw, 7, 4),
+    "adamax": (lambda: Adamax(LR, B1, B2, EPS), np_adamax, 7, 4),
+    "adadelta": (lambda: Adadelta(LR, RHO, EPS), np_adadelta, 7, 4),
+    "ftrl": (lambda: Ftrl(LR, l1_regularization_strength=L1, l2_regularization_strength=L2),
+             np_ftrl, 7, 4),
+    "lion": (lambda: Lion(LR, B1, LION_B2), np_lion, 5, 3),
+}
+
+
 # ---- the three implementations -------------------------------------------------------------
 def minigrad_step(kind, w0, g):
     p = Parameter(w0.copy())
-    opt = Adam(LR, B1, B2, EPS) if kind == "adam" else SGD(LR, momentum=MOMENTUM)
+    opt = KINDS[kind][0]()
     pairs = [(g, p)]
     return lambda: opt.apply_gradients(pairs)
 
 
 def numpy_step(kind, w0, g):
-    """The update as one would write it in numpy: one temporary per operation."""
     w = w0.copy()
     state = {"m": np.zeros_like(w), "v": np.zeros_like(w), "t": 0}
+    update = KINDS[kind][1]
 
-    def adam():
+    def step():
         state["t"] += 1
-        t = state["t"]
-        state["m"] = B1 * state["m"] + (1 - B1) * g
-        state["v"] = B2 * state["v"] + (1 - B2) * g * g
-        m_hat = state["m"] / (1 - B1 ** t)
-        v_hat = state["v"] / (1 - B2 ** t)
-        w[...] -= LR * m_hat / (np.sqrt(v_hat) + EPS)
-
-    def sgd_momentum():
-        state["v"] = MOMENTUM * state["v"] - LR * g
-        w[...] += state["v"]
-
-    return adam if kind == "adam" else sgd_momentum
+        update(w, g, state, state["t"])
+    return step
 
 
-def torch_step(kind, w0, g):
-    import torch
+def torch_step(torch, kind, w0, g):
+    """``opt.step`` of torch's foreach implementation, or None where torch has none."""
     p = torch.nn.Parameter(torch.from_numpy(w0.copy()))
     p.grad = torch.from_numpy(g.copy())
-    if kind == "adam":
-        opt = torch.optim.Adam([p], lr=LR, betas=(B1, B2), eps=EPS, foreach=True)
-    else:
-        opt = torch.optim.SGD([p], lr=LR, momentum=MOMENTUM, foreach=True)
-    return opt.step
+    opt = torch_opt(torch, kind, p)
+    return None if opt is None else opt.step
 
 
 def have_torch():
@@ -106,18 +177,20 @@ def copy_bandwidth(nbytes, repeats, inner):
     return 2 * nbytes / t
 
 
-def bench_size(n, repeats, torch):
+def bench_size(n, repeats, torch, kinds):
     rng = np.random.default_rng(0)
     w0 = rng.normal(size=n).astype(np.float32)
     g = rng.normal(size=n).astype(np.float32)
     inner = max(3, int(3e7 // n))
     rows = []
-    for kind in ("adam", "sgd_momentum"):
-        copy_bw = copy_bandwidth(TOUCHED[kind] * n, repeats, inner)
+    for kind in kinds:
+        traffic, touched = KINDS[kind][2] * 4 * n, KINDS[kind][3] * 4 * n
+        copy_bw = copy_bandwidth(touched, repeats, inner)
         t_mg = best_time(minigrad_step(kind, w0, g), repeats, inner)
         t_np = best_time(numpy_step(kind, w0, g), repeats, inner)
-        t_th = best_time(torch_step(kind, w0, g), repeats, inner) if torch else None
-        rows.append((kind, n, t_mg, t_np, t_th, TRAFFIC[kind] * n / t_mg, copy_bw))
+        step = torch_step(torch, kind, w0, g) if torch else None
+        t_th = best_time(step, repeats, inner) if step else None
+        rows.append((kind, n, t_mg, t_np, t_th, traffic / t_mg, copy_bw))
     return rows
 
 
@@ -180,11 +253,12 @@ def prange_twin(kern):
 
 
 def kernel_args(kind, n):
+    """The flat arrays and hp vector (hp[0] = weight decay * lr, here 0) of a kernel call."""
     w, g = np.zeros(n, np.float32), np.ones(n, np.float32)
     if kind == "adam":
-        hp = np.array([LR, 1 - B1, 1 - B2, EPS], np.float32)
+        hp = np.array([0.0, LR, 1 - B1, 1 - B2, EPS], np.float32)
         return (w, g, np.zeros_like(w), np.zeros_like(w), hp)
-    return (w, g, np.zeros_like(w), np.array([LR, MOMENTUM], np.float32))
+    return (w, g, np.zeros_like(w), np.array([0.0, LR, MOMENTUM], np.float32))
 
 
 def bench_parallel(sizes, repeats):
@@ -217,6 +291,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     ap.add_argument("--no-parallel", action="store_true", help="skip the prange section")
     args = ap.parse_args()
     import numba
@@ -228,7 +303,7 @@ def main():
           f"{torch.__version__ if torch else 'not installed'}; float32; "
           f"min of {args.repeats} repeats; load average before the run "
           f"{os.getloadavg()[0]:.2f}\n")
-    rows = [row for n in args.sizes for row in bench_size(n, args.repeats, torch)]
+    rows = [row for n in args.sizes for row in bench_size(n, args.repeats, torch, args.kinds)]
     print_rows(rows)
     print("\nTargets (>= 3x numpy, <= 1.0x torch time, >= 70% of copy bandwidth):")
     print_targets(rows)

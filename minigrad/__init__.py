@@ -64,12 +64,14 @@ _LAZY = {
     "initializers": ".initializers", "regularizers": ".regularizers",
     "constraints": ".constraints", "activations": ".activations", "losses": ".losses",
     "metrics": ".metrics", "callbacks": ".callbacks", "datasets": ".datasets",
-    "diagnostics": ".diagnostics",
+    "diagnostics": ".diagnostics", "saving": ".saving", "backend": ".backend",
+    "utils": ".utils",
 }
 # names re-exported from a submodule: name -> (module path, attribute)
 _LAZY_ATTRS = {
     "Input": (".layers", "Input"),
     "Sequential": (".models", "Sequential"),
+    "Model": (".models", "Model"),
     "relu": (".ops.activation", "relu"),
     "sigmoid": (".ops.activation", "sigmoid"),
     "tanh": (".ops.activation", "tanh"),

@@ -5,6 +5,8 @@ activations all resolve names here, so every unknown name raises the same kind o
 listing the valid names.
 """
 
+from . import _checks
+
 
 def canonical(name):
     """Lower-case and drop underscores: "GlorotUniform" and "glorot_uniform" match."""
@@ -103,24 +105,77 @@ def serialize_with(registry, obj):
     name = registry.name_of(obj)
     if name:
         return name
-    name = getattr(obj, "__name__", None)
-    if name and getattr(obj, "__module__", "").startswith("minigrad."):
+    name = _checks.callable_name(f"Cannot serialize the {registry.kind}", obj, registry.kind)
+    if getattr(obj, "__module__", "").startswith("minigrad."):
         return name          # a built-in function of minigrad (e.g. losses.mean_squared_error)
-    if not name or name == "<lambda>":
-        raise ValueError(
-            f"Cannot serialize the {registry.kind} {obj!r}: it has no usable name (a lambda "
-            f"or a callable object); use a function defined with def, and pass it in "
-            f"custom_objects when loading")
-    return {CUSTOM: name}
+    return {CUSTOM: registered_name(obj) or name}
+
+
+# register_keras_serializable's table: "Package>Name" -> object (get_custom_objects() returns it)
+GLOBAL_CUSTOM_OBJECTS = {}
+
+
+def registered_name(obj):
+    """The name ``obj`` is saved under: its "Package>Name" when registered, else its class
+    name (for an instance) or ``__name__``."""
+    target = obj if isinstance(obj, type) or not hasattr(obj, "get_config") else type(obj)
+    key = getattr(target, "_registered_name", None)
+    if key and GLOBAL_CUSTOM_OBJECTS.get(key) is target:
+        return key
+    return target.__name__ if isinstance(target, type) else getattr(obj, "__name__", None)
+
+
+def lookup_custom(name, custom_objects=None):
+    """THE custom-object resolver: ``custom_objects[name]`` first, then the objects registered
+    with ``register_keras_serializable`` (by "Package>Name", or by the bare name when one
+    registration has it); None when nothing matches."""
+    if not isinstance(name, str):
+        return None
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if custom_objects and ">" in name and name.split(">", 1)[1] in custom_objects:
+        return custom_objects[name.split(">", 1)[1]]
+    if name in GLOBAL_CUSTOM_OBJECTS:
+        return GLOBAL_CUSTOM_OBJECTS[name]
+    found = [obj for key, obj in GLOBAL_CUSTOM_OBJECTS.items() if key.split(">", 1)[-1] == name]
+    return found[0] if len(found) == 1 else None
 
 
 def resolve_custom(kind, identifier, custom_objects):
     """The object a ``{CUSTOM: name}`` marker stands for; ValueError naming it if absent."""
     name = identifier[CUSTOM]
-    if not custom_objects or name not in custom_objects:
-        raise ValueError(f"the {kind} {name!r} was saved as a custom function: pass "
-                         f"custom_objects={{{name!r}: ...}}")
-    return custom_objects[name]
+    obj = lookup_custom(name, custom_objects)
+    if obj is None:
+        raise ValueError(f"the {kind} {name!r} was saved as a custom object: pass "
+                         f"custom_objects={{{name!r}: ...}} or register it with "
+                         f"@minigrad.saving.register_keras_serializable()")
+    return obj
+
+
+def resolve_config(value, custom_objects=None, where="config"):
+    """A config with every custom object put back: {CUSTOM: name} markers, {"class_name":
+    name, "config": ...} dicts of custom classes (rebuilt with ``from_config``) and plain
+    strings naming a custom object (as Keras's custom-object scope). "name" keys stay."""
+    if isinstance(value, dict):
+        if CUSTOM in value:
+            return resolve_custom(where, value, custom_objects)
+        obj = lookup_custom(value.get("class_name"), custom_objects) \
+            if "class_name" in value and "config" in value else None
+        if obj is not None and not _is_layer_class(obj):
+            cfg = resolve_config(value.get("config") or {}, custom_objects, where)
+            return obj.from_config(cfg) if hasattr(obj, "from_config") else obj(**cfg)
+        return {k: (v if k in ("name", "class_name") else
+                    resolve_config(v, custom_objects, f"{where}.{k}")) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_config(v, custom_objects, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str) and custom_objects and value in custom_objects:
+        return custom_objects[value]
+    return value
+
+
+def _is_layer_class(obj):
+    # a nested layer config stays a dict: layers.deserialize rebuilds it (and builds it)
+    return isinstance(obj, type) and any(c.__name__ == "Layer" for c in obj.__mro__)
 
 
 def deserialize_with(registry, identifier, custom_objects=None):
@@ -128,10 +183,9 @@ def deserialize_with(registry, identifier, custom_objects=None):
     then the registry; an unknown name raises ValueError listing the valid names."""
     if isinstance(identifier, dict) and CUSTOM in identifier:
         return resolve_custom(registry.kind, identifier, custom_objects)
-    custom = custom_objects or {}
     key = identifier.get("class_name") if isinstance(identifier, dict) else identifier
-    if isinstance(key, str) and key in custom:
-        obj = custom[key]
+    obj = lookup_custom(key, custom_objects)
+    if obj is not None:
         if isinstance(identifier, dict):
             return obj.from_config(identifier.get("config", {}))
         return obj() if isinstance(obj, type) else obj

@@ -1,8 +1,15 @@
-"""Global settings: the default float dtype (Keras's ``floatx``) and the fuzz factor."""
+"""Global settings (Keras's ``keras.config``): the default float dtype ``floatx``, the fuzz
+factor ``epsilon`` and the image data format."""
+import math
+import numbers
+
 import numpy as np
 
 _FLOATX = "float32"
 _VALID = ("float32", "float64")
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+_FORMATS = ("channels_last", "channels_first")
 
 
 def floatx():
@@ -21,4 +28,32 @@ def set_floatx(value):
 
 def epsilon():
     """The fuzz factor used by the losses' probability clipping (Keras: 1e-7)."""
-    return 1e-7
+    return _EPSILON
+
+
+def set_epsilon(value):
+    """Set the fuzz factor: a finite float in (0, 0.5) (the clipping bounds eps, 1 - eps)."""
+    global _EPSILON
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"set_epsilon: expected a float, got {value!r}")
+    if not (math.isfinite(value) and 0.0 < value < 0.5):
+        raise ValueError(f"set_epsilon: expected a value in (0, 0.5), got {value!r}")
+    _EPSILON = float(value)
+
+
+def image_data_format():
+    """The image layout convention: "channels_last" (Keras's default) or "channels_first"."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format):
+    """Set the image layout convention: "channels_last" or "channels_first"."""
+    global _IMAGE_DATA_FORMAT
+    if not isinstance(data_format, str):
+        raise TypeError(f"set_image_data_format: expected one of {_FORMATS}, got "
+                        f"{data_format!r}")
+    fmt = data_format.lower()
+    if fmt not in _FORMATS:
+        raise ValueError(f"set_image_data_format: expected one of {_FORMATS}, got "
+                         f"{data_format!r}")
+    _IMAGE_DATA_FORMAT = fmt

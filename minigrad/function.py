@@ -2,16 +2,17 @@
 
 Every differentiable op is a ``Function`` subclass with ``forward(*arrays, **config)`` and
 ``backward(g)`` (one array or ``None`` per input, written as if shapes matched). ``apply``
-converts inputs, enforces the dtype rules, records ``needs_input_grad`` and links the graph
-only when grad mode is on and some input requires a gradient. Broadcast gradients are
-reduced once, here (``unbroadcast``), never inside an op.
+converts inputs, enforces the dtype rules, records ``needs_input_grad`` (all False when grad
+mode is off, so no ``forward`` needs to read the global mode) and the count of in-place
+changes (``tensor.CHANGES``, for the version check of saved inputs), and links the graph
+only when grad mode is on and some input requires a gradient. The walk in ``tensor.py``
+reduces broadcast gradients (``unbroadcast``) and decides by itself when a returned array
+may become a leaf's ``.grad`` uncopied: a backward may return any array, even ``g``.
 """
 import numpy as np
 
 from . import config, grad_mode
-from .tensor import Tensor
-
-FREED = ("freed",)  # sentinel for ``saved`` after backward without retain_graph
+from .tensor import CHANGES, Tensor
 
 
 class Function:
@@ -19,15 +20,13 @@ class Function:
 
     # ops whose outputs are floats cast integer/bool inputs to the common float dtype
     casts_ints = True
-    # True when each array backward returns is new (or a view of a new array), distinct per
-    # input and referenced by nothing else: the walk may store it in a leaf's .grad uncopied
-    fresh_grads = False
 
     # what a Function made by hand (``Linear()``, as the op tests do) starts with; ``apply``
     # sets each on the instance (class attributes, so that no ``__init__`` runs per op)
     inputs = ()
     saved = ()
     needs_input_grad = ()
+    changes = 0        # tensor.CHANGES at forward: backward checks saved inputs if it moved
 
     @property
     def name(self):
@@ -51,11 +50,13 @@ class Function:
             inputs = _to_tensors(cls, inputs)
             needs = tuple([t.requires_grad for t in inputs])
         fn = cls()
-        fn.needs_input_grad = needs
+        record = True in needs and grad_mode._state["enabled"]
+        fn.needs_input_grad = needs if record else (False,) * len(needs)
         out = fn.forward(*[t.data for t in inputs], **kwargs)
         # integer/bool outputs (a cast to int) carry no gradient, as integer tensors cannot
-        if True in needs and grad_mode._state["enabled"] and out.dtype.kind == "f":
+        if record and out.dtype.kind == "f":
             fn.inputs = inputs
+            fn.changes = CHANGES[0]
             return _make(out, fn)
         return _make(out, None)
 
@@ -80,17 +81,12 @@ def _fast_needs(inputs):
     return tuple(needs) if needs else None
 
 
-def _is_scalar(x):
-    return isinstance(x, (int, float, np.number, bool)) or (
-        isinstance(x, np.ndarray) and x.ndim == 0)
-
-
-def _to_tensors(cls, inputs):
-    """Convert op inputs to Tensors. Scalars take the tensors' float dtype; integer data is
-    cast to it; float32 mixed with float64 raises TypeError naming the op."""
+def _float_type(cls, inputs, counts):
+    """The one float dtype (float32 or float64) of the inputs for which ``counts(x)``; None
+    when there is none; TypeError naming the op when there are two."""
     ftype = None
     for x in inputs:
-        if isinstance(x, (Tensor, np.ndarray)) and not _is_scalar(x):
+        if counts(x):
             dt = x.dtype
             if dt.kind == "f" and dt.itemsize >= 4:
                 if ftype is None:
@@ -99,6 +95,23 @@ def _to_tensors(cls, inputs):
                     raise TypeError(
                         f"{cls.__name__}: mixed float dtypes {ftype} and {dt}; convert one "
                         f"first (Tensor(x, dtype=...) or layer dtype=)")
+    return ftype
+
+
+def _is_scalar(x):
+    return isinstance(x, (int, float, np.number, bool)) or (
+        isinstance(x, np.ndarray) and x.ndim == 0)
+
+
+def _to_tensors(cls, inputs):
+    """Convert op inputs to Tensors. Scalars take the tensors' float dtype; integer data is
+    cast to it; float32 mixed with float64 raises TypeError naming the op. Without a tensor
+    or array of rank >= 1, 0-d float arrays keep their dtype (an ndarray keeps its dtype);
+    with neither, floatx."""
+    ftype = _float_type(cls, inputs, lambda x: isinstance(x, Tensor) or (
+        isinstance(x, np.ndarray) and x.ndim > 0))
+    if ftype is None:
+        ftype = _float_type(cls, inputs, lambda x: isinstance(x, np.ndarray))
     if ftype is None:
         ftype = np.dtype(config.floatx())
     out = []
@@ -118,21 +131,3 @@ def _to_tensors(cls, inputs):
             x = Tensor(arr)
         out.append(x)
     return tuple(out)
-
-
-def unbroadcast(grad, shape, fn):
-    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``."""
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    if extra >= 0:
-        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-        if axes:
-            grad = grad.sum(axis=axes, keepdims=True)
-    if grad.shape != shape:
-        raise RuntimeError(
-            f"internal error in {fn.name}.backward: gradient of shape {grad.shape} cannot be "
-            f"reduced to its input's shape {shape}")
-    return grad

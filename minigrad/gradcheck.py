@@ -38,20 +38,21 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     for n, t in enumerate(inputs):
         if not (isinstance(t, Tensor) and t.requires_grad):
             continue
-        flat, got = t.data.reshape(-1), grads[id(t)].reshape(-1)
-        for i in range(flat.size):
-            orig = flat[i]
-            flat[i] = orig + eps
+        data, got = t.data, grads[id(t)]
+        # perturb the input's own array element by element (a reshaped copy of a
+        # non-contiguous input would leave fn's input untouched)
+        for idx in np.ndindex(data.shape):
+            orig = data[idx]
+            data[idx] = orig + eps
             hi = _scalar(fn, inputs)
-            flat[i] = orig - eps
+            data[idx] = orig - eps
             lo = _scalar(fn, inputs)
-            flat[i] = orig
+            data[idx] = orig
             num = (hi - lo) / (2 * eps)
-            if not abs(got[i] - num) <= atol + rtol * abs(num):
-                idx = np.unravel_index(i, t.shape) if t.ndim else ()
+            if not abs(got[idx] - num) <= atol + rtol * abs(num):
                 raise GradcheckError(
-                    f"gradcheck: input {n} (shape {t.shape}) at index {tuple(map(int, idx))}: "
-                    f"graph gradient {got[i]!r}, finite differences {num!r}")
+                    f"gradcheck: input {n} (shape {t.shape}) at index {idx}: "
+                    f"graph gradient {got[idx]!r}, finite differences {num!r}")
     return True
 
 

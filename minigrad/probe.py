@@ -1,5 +1,9 @@
 """Probes: how fused ops report tensors they never materialise (e.g. the delta at a fused
-Linear's pre-activation). ``probe`` is a no-op unless a listener is registered."""
+Linear's pre-activation). ``probe`` is a no-op unless a listener is registered.
+
+Listeners are any ``fn(tag, kind, array)``; ``ProbeRecorder`` is the one the diagnostics use
+(the latest "output" and "delta" per tag), also a context manager that listens in its block.
+"""
 
 _listeners = []
 
@@ -30,3 +34,35 @@ def remove_probe_listener(fn):
 def probe_listeners():
     """The registered listeners (a copy), for checks that nothing is left behind."""
     return list(_listeners)
+
+
+class ProbeRecorder:
+    """A listener keeping the latest "output", "delta" and "preactivation" array per tag
+    (``outputs``, ``deltas``, ``preactivations``). It stores references, not copies: probed
+    arrays are fresh for every call.
+    ``with ProbeRecorder() as rec:`` listens inside the block; ``record`` is the listener
+    for ``add_probe_listener`` when the listening window is not a block."""
+
+    def __init__(self):
+        self.outputs, self.deltas, self.preactivations = {}, {}, {}
+        self._by_kind = {"output": self.outputs, "delta": self.deltas,
+                         "preactivation": self.preactivations}
+
+    def record(self, tag, kind, array):
+        """The listener: keep ``array`` as the latest of its kind for ``tag``."""
+        store = self._by_kind.get(kind)
+        if store is not None:
+            store[tag] = array
+
+    def clear(self):
+        """Forget everything recorded so far."""
+        self.outputs.clear()
+        self.deltas.clear()
+        self.preactivations.clear()
+
+    def __enter__(self):
+        add_probe_listener(self.record)
+        return self
+
+    def __exit__(self, *exc):
+        remove_probe_listener(self.record)

@@ -3,16 +3,22 @@
 verbose=1 draws one bar per epoch. On a terminal (``stream.isatty()``) the bar is redrawn in
 place with ``\\r``; otherwise each redraw is a new line. Either way a redraw happens at most
 once per ``interval`` seconds (Keras's 50 ms), plus the final line, so a fast training loop
-pays for one clock read per batch and nothing else. verbose=2 prints one line when the bar is
-finalized; verbose=0 prints nothing.
+pays for one clock read per batch and nothing else. On a terminal narrower than the line, a
+redrawn line is shortened to fit (``_fit_line``), so it never wraps into a trail of rows. An
+unknown ``target`` (None, or 0) is shown as Keras shows it: ``n/Unknown``, no bar.
+verbose=2 prints one line when the bar is finalized; verbose=0 prints nothing.
 
 Values not listed in ``stateful_metrics`` are shown as their running mean weighted by the
 steps since the previous update: ``mean = sum(v_k * dsteps_k) / sum(dsteps_k)`` (Keras's
 rule); stateful values (and every value given with ``finalize=True``) are shown as they are.
 """
 import math
+import os
+import shutil
 import sys
 import time
+
+from . import _checks
 
 _BAR = "━"
 _WIDTH = 20
@@ -45,6 +51,48 @@ def _format_eta(eta):
     return f"{eta}s"
 
 
+def _terminal_columns(stream):
+    """The terminal's width: ``$COLUMNS`` if set (as ``shutil.get_terminal_size``), else the
+    size of the terminal behind ``stream``, else of stdout's (80 when none is known)."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return shutil.get_terminal_size().columns
+
+
+_ELLIPSIS = "…"
+
+
+def _fit_line(columns, count_len, width, timing, per_unit, metrics):
+    """(bar width, per-unit text, metrics text) so that the redrawn line fits ``columns``
+    characters: a line longer than the terminal wraps, and ``\\r`` returns only to the start
+    of its last row, so every redraw would leave a row behind. Given up in this order: the
+    bar shrinks (to nothing), the time per step goes, then the metrics are cut at the right
+    and end in an ellipsis. The count and the ETA always stay; the final line of an epoch is
+    written in full (it is never redrawn, so wrapping it leaves no trail)."""
+    def length(w, unit, text):
+        return count_len + (1 + w if w else 0) + len(timing) + len(unit) + len(text)
+
+    excess = length(width, per_unit, metrics) - columns
+    if excess <= 0:
+        return width, per_unit, metrics
+    if width:
+        width = max(width - excess, 0)
+        if width < 4:   # a bar of a few cells says nothing: drop it with its space
+            width = 0
+        if length(width, per_unit, metrics) <= columns:
+            return width, per_unit, metrics
+    if length(0, "", metrics) <= columns:
+        return 0, "", metrics
+    room = columns - length(0, "", "")
+    if room <= len(_ELLIPSIS):
+        return 0, "", ""
+    return 0, "", metrics[:room - len(_ELLIPSIS)] + _ELLIPSIS
+
+
 def _is_terminal(stream):
     isatty = getattr(stream, "isatty", None)
     try:
@@ -65,8 +113,7 @@ class Progbar:
 
     def __init__(self, target, verbose=1, interval=0.05, stateful_metrics=None,
                  unit_name="step", width=_WIDTH, stream=None):
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"Progbar: verbose must be 0, 1 or 2, got {verbose!r}")
+        verbose = _checks.choice("Progbar", "verbose", verbose, (0, 1, 2))
         self.target = target
         self.verbose = verbose
         self.interval = interval
@@ -151,36 +198,39 @@ class Progbar:
 
     def _draw(self, current, now, finalize):
         per_step = self._time_per_step(current, now)
-        if self.target is not None:
-            filled = min(int(self.width * current / self.target), self.width) if self.target else 0
-            count = self._count(current)
-            bar_done, bar_todo = _BAR * filled, _BAR * (self.width - filled)
-            if self._dynamic:
-                # bold count, green done part, grey rest (as Keras); only on a terminal
-                bar = (f"\x1b[1m{count}\x1b[0m \x1b[32m{bar_done}\x1b[0m"
-                       f"\x1b[37m{bar_todo}\x1b[0m")
-            else:
-                bar = f"{count} {bar_done}{bar_todo}"
-            visible = len(count) + 1 + self.width
-        else:
-            bar = f"{current:7d}/Unknown"
-            visible = len(bar)
-        if self.target is not None and not finalize:
+        known = bool(self.target)   # Keras shows a target of 0 as unknown too
+        if known and not finalize:
             elapsed = _format_eta(per_step * (self.target - current))
         else:
             elapsed = f"{now - self._start:.0f}s"
-        info = (f" {elapsed}" + format_time_per_unit(per_step, self.unit_name)
-                + self._metrics_text())
-        width = visible + len(info)
+        count = self._count(current) if known else f"{current:7d}/Unknown"
+        timing = f" {elapsed}"
+        per_unit = format_time_per_unit(per_step, self.unit_name)
+        metrics = self._metrics_text()
+        width = self.width if known else 0
+        if self._dynamic and not finalize:
+            width, per_unit, metrics = _fit_line(_terminal_columns(self.stream) - 1,
+                                                 len(count), width, timing, per_unit, metrics)
+        filled = min(int(width * current / self.target), width) if known else 0
+        if width and self._dynamic:
+            # bold count, green done part, grey rest (as Keras); only on a terminal
+            bar = (f"\x1b[1m{count}\x1b[0m \x1b[32m{_BAR * filled}\x1b[0m"
+                   f"\x1b[37m{_BAR * (width - filled)}\x1b[0m")
+        elif width:
+            bar = f"{count} {_BAR * filled}{_BAR * (width - filled)}"
+        else:
+            bar = count
+        info = timing + per_unit + metrics
+        visible = len(count) + (1 + width if width else 0) + len(info)
         if self._dynamic:
-            pad = " " * max(self._prev_width - width, 0)
+            pad = " " * max(self._prev_width - visible, 0)
             self.write("\r" + bar + info + pad + ("\n" if finalize else ""))
         else:
             self.write(bar + info + "\n")
-        self._prev_width = width
+        self._prev_width = visible
 
     def _summary_line(self, current, now):
-        count = self._count(current) if self.target is not None else f"{current}"
+        count = self._count(current) if self.target else f"{current}"
         per_step = self._time_per_step(current, now)
         return (f"{count} - {now - self._start:.0f}s -"
                 + format_time_per_unit(per_step, self.unit_name)

@@ -1,11 +1,25 @@
 """The one random generator behind initializers, dropout, RReLU, shuffling and augmentation.
 
 ``seed(n)`` resets it so that every draw after it is reproducible bit for bit. Components
-given their own ``seed=k`` use ``make_generator(k)`` instead of the global one.
+given their own ``seed=k`` use ``make_generator(k)`` instead of the global one; the live ones
+are listed by ``private_generators()`` (code that must leave every random state as it found
+it, such as ``gradient_report``, saves and restores them without searching objects).
 """
+import weakref
+
 import numpy as np
 
 _global = np.random.default_rng()
+
+
+class _Generator(np.random.Generator):
+    """numpy's Generator, weakly referenceable so that private generators can be listed
+    without being kept alive."""
+
+    __slots__ = ("__weakref__",)
+
+
+_private = weakref.WeakSet()
 
 
 def seed(n):
@@ -28,7 +42,14 @@ def make_generator(seed=None):
     """A private generator for ``seed=k``; ``None`` means the global generator."""
     if seed is None:
         return _global
-    return np.random.default_rng(seed)
+    gen = _Generator(np.random.PCG64(seed))    # the stream of np.random.default_rng(seed)
+    _private.add(gen)
+    return gen
+
+
+def private_generators():
+    """The live generators made by ``make_generator(k)`` (the global one excluded)."""
+    return list(_private)
 
 
 def get_state():

@@ -1,15 +1,24 @@
 """Tensor: an ndarray with a gradient and a link to the op that made it; the backward walk.
 
-A Tensor made by an op holds that op (``_ctx``, a ``Function``) and the op holds its input
-Tensors, so the graph is the chain of ``_ctx.inputs``. ``backward`` sorts the graph once
+A Tensor made by an op holds that op (``grad_fn``, a ``Function``) and the op holds its input
+Tensors, so the graph is the chain of ``grad_fn.inputs``. ``backward`` sorts the graph once
 (iteratively: a 10 000-op chain works) and walks it in reverse topological order, calling
 each op's vector-Jacobian product exactly once, with the complete incoming gradient.
+
+What only the walk uses lives here too: ``unbroadcast`` (broadcast gradients are reduced once,
+centrally, never inside an op), the ``FREED`` marker of a walked graph, the version check of
+saved variables and the rule that makes gradient aliasing impossible.
 """
+import sys
+
 import numpy as np
 
 from . import config
 
 _new = object.__new__
+# the number of in-place changes of any tensor so far: an op records it at forward, and its
+# backward looks at its inputs only when the count moved since (never within a training step)
+CHANGES = [0]
 
 
 def _convert(data, dtype):
@@ -32,9 +41,12 @@ def _convert(data, dtype):
 
 
 class Tensor:
-    """A value (``data``), its gradient (``grad``) and, for op outputs, the op (``_ctx``)."""
+    """A value (``data``), its gradient (``grad``) and, for op outputs, the op (``grad_fn``)."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
+    # _version (in-place changes of this tensor) and _stamp (the global count of in-place
+    # changes at its latest one) are set by bump_version only: op outputs skip two stores
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_version", "_stamp",
+                 "__weakref__")
     __array_ufunc__ = None        # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__    # comparisons are elementwise, identity stays hashable
 
@@ -70,7 +82,28 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     size = property(lambda self: self.data.size)
     is_leaf = property(lambda self: self._ctx is None, doc="True unless made by a recorded op")
-    grad_fn = property(lambda self: self._ctx)
+    grad_fn = property(lambda self: self._ctx,
+                       doc="The op (a Function: ``inputs``, its config) that made this tensor, "
+                           "or None for a leaf")
+    version = property(lambda self: getattr(self, "_version", 0),
+                       doc="How many in-place changes this tensor has seen (bump_version)")
+
+    def bump_version(self):
+        """Record an in-place change of ``data``: a graph that saved this tensor for backward
+        before the change refuses to run backward (RuntimeError), as PyTorch does."""
+        self._version = self.version + 1
+        CHANGES[0] += 1
+        self._stamp = CHANGES[0]
+
+    def assign(self, value):
+        """Overwrite the value in place (shape and dtype kept; the gradient is untouched) and
+        bump the version."""
+        value = np.asarray(_raw(value))
+        if value.shape != self.data.shape:
+            raise ValueError(f"{_describe(self)}: cannot assign a value of shape "
+                             f"{value.shape} to a variable of shape {self.data.shape}")
+        self.data[...] = value
+        self.bump_version()
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -111,7 +144,7 @@ class Tensor:
 
     def astype(self, dtype):
         """A cast copy (differentiable for float -> float)."""
-        return _shape.cast(self, dtype)
+        return _cast(self, dtype)
 
     # ---- hooks and backward -------------------------------------------------------------
     def register_hook(self, fn):
@@ -162,12 +195,12 @@ class Tensor:
     def __rtruediv__(self, o): return _arith.Div.apply(o, self)
     def __pow__(self, o): return _arith.Pow.apply(self, o)
     def __rpow__(self, o): return _arith.Pow.apply(o, self)
-    def __matmul__(self, o): return _matmul.MatMul.apply(self, o)
-    def __rmatmul__(self, o): return _matmul.MatMul.apply(o, self)
+    def __matmul__(self, o): return _MatMul.apply(self, o)
+    def __rmatmul__(self, o): return _MatMul.apply(o, self)
     def __neg__(self): return _arith.Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return _unary.Abs.apply(self)
-    def __getitem__(self, index): return _shape.getitem(self, index)
+    def __getitem__(self, index): return _getitem(self, index)
 
     # comparisons: boolean tensors, no gradient
     def __lt__(self, o): return Tensor._make(self.data < _raw(o), None)
@@ -188,22 +221,30 @@ class Tensor:
     def sqrt(self): return _unary.sqrt(self)
     def abs(self): return _unary.abs(self)
     def clip(self, lo, hi): return _unary.clip(self, lo, hi)
-    def reshape(self, *shape): return _shape.reshape(self, *shape)
-    def flatten(self, start_dim=1): return _shape.flatten(self, start_dim)
-    def transpose(self, *axes): return _shape.transpose(self, *axes)
-    T = property(lambda self: _shape.transpose(self))
+    def reshape(self, *shape): return _reshape(self, *shape)
+    def flatten(self, start_dim=1): return _flatten(self, start_dim)
+    def transpose(self, *axes): return _transpose(self, *axes)
+    T = property(lambda self: _transpose(self))
 
-    def matmul(self, o): return _matmul.matmul(self, o)
+    def matmul(self, o): return _matmul_fn(self, o)
 
     def relu(self): return _activation.relu(self)
     def sigmoid(self): return _activation.sigmoid(self)
     def tanh(self): return _activation.tanh(self)
-    def softmax(self, axis=-1): return _softmax.softmax(self, axis)
-    def log_softmax(self, axis=-1): return _softmax.log_softmax(self, axis)
+    def softmax(self, axis=-1): return _softmax_fn(self, axis)
+    def log_softmax(self, axis=-1): return _log_softmax_fn(self, axis)
 
 
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def _describe(t):
+    """How errors name a variable: a Parameter by its name, another tensor by shape/dtype."""
+    name = getattr(t, "name", None)
+    if name is not None:
+        return f"Parameter {name!r}"
+    return f"a tensor of shape {t.data.shape} and dtype {t.data.dtype}"
 
 
 class _HookHandle:
@@ -246,14 +287,6 @@ class Parameter(Tensor):
     def trainable(self, flag):
         self.requires_grad = bool(flag)
 
-    def assign(self, value):
-        """Overwrite the value in place (shape and dtype kept; the gradient is untouched)."""
-        value = np.asarray(_raw(value))
-        if value.shape != self.data.shape:
-            raise ValueError(f"Parameter {self.name!r}: cannot assign a value of shape "
-                             f"{value.shape} to a variable of shape {self.data.shape}")
-        self.data[...] = value
-
     def __repr__(self):
         return f"<Parameter {self.name!r} shape={self.data.shape} dtype={self.data.dtype}>"
 
@@ -282,59 +315,107 @@ def _toposort(root):
     return order
 
 
+FREED = ("freed",)  # ``Function.saved`` after a walk without retain_graph
+
+
+def unbroadcast(grad, shape, fn):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    if extra >= 0:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if axes:
+            grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:
+        raise RuntimeError(
+            f"internal error in {fn.name}.backward: gradient of shape {grad.shape} cannot be "
+            f"reduced to its input's shape {shape}")
+    return grad
+
+
+def _sole_reference_count():
+    g = np.empty(0)
+    return sys.getrefcount(g)
+
+
+# What sys.getrefcount reports for an array that one local variable alone refers to, measured
+# with the same code as the check in _run_backward (interpreters may count differently; the
+# measurement keeps the rule exact on each).
+_SOLE = _sole_reference_count()
+
+
+def _check_versions(ctx):
+    """RuntimeError when an input that ``ctx`` saved for backward changed in place since."""
+    for t in ctx.inputs:
+        if getattr(t, "_stamp", 0) > ctx.changes and _saved_by(ctx, t.data):
+            raise RuntimeError(
+                f"backward: {_describe(t)} was modified in place (assign, set_weights or an "
+                f"optimizer step; now at version {t.version}) after {ctx.name} saved it for "
+                f"backward; compute the forward again after the change, or make the change "
+                f"after backward")
+
+
+def _saved_by(ctx, data):
+    """True when one of ``ctx.saved`` is ``data`` or a view of the same memory owner."""
+    owner = data if data.base is None else data.base
+    for s in ctx.saved:
+        if s is data or (isinstance(s, np.ndarray) and (s is owner or s.base is owner)):
+            return True
+    return False
+
+
 def _run_backward(root, g, retain_graph):
+    """Reverse topological order: each op's VJP runs once, with its complete gradient.
+
+    Gradient aliasing is impossible by construction: a leaf keeps the array that reaches it
+    only when nothing but this walk refers to it (it owns its memory, is writable, and
+    ``sys.getrefcount`` shows this function's local as the only reference: not the caller's
+    ``grad=``, an op's saved array or input, another leaf's pending gradient or a hook's
+    closure); otherwise it keeps a copy. No op has to promise anything."""
     grads = {id(root): g}
-    owned = set()      # ids whose pending gradient is an array only this walk references
     for t in reversed(_toposort(root)):
-        k = id(t)
-        g = grads.pop(k, None)
+        g = grads.pop(id(t), None)
         if g is None:
             continue
         if type(g) is not np.ndarray:   # numpy returns scalars from 0-d arithmetic; kernels
             g = np.asarray(g)            # and hooks need arrays
         if t._hooks:
-            owned.discard(k)             # a hook may keep a reference to g
             g = _run_hooks(t, g)
         ctx = t._ctx
         if ctx is None:
-            if t.grad is None:
-                # adopt a gradient nobody else holds; copy otherwise: leaves never alias
-                t.grad = g if k in owned else np.array(g, dtype=t.data.dtype)
-            else:
+            if t.grad is not None:
                 t.grad += g
+            elif sys.getrefcount(g) == _SOLE and g.base is None and g.flags.writeable:
+                t.grad = g
+            else:
+                t.grad = np.array(g, dtype=t.data.dtype)
             continue
-        if ctx.saved is _FREED:
+        if ctx.saved is FREED:
             raise RuntimeError(
                 f"backward through {ctx.name} a second time: its saved values were freed; "
                 f"call backward(retain_graph=True) the first time")
+        if ctx.changes != CHANGES[0]:
+            _check_versions(ctx)
         dxs = ctx.backward(g)
         if type(dxs) is not tuple:
             dxs = (dxs,)
-        fresh = ctx.fresh_grads
         for inp, dx, need in zip(ctx.inputs, dxs, ctx.needs_input_grad):
             if dx is None or not need:
                 continue
-            mine = fresh
             data = inp.data
             if dx.shape != data.shape:
-                dx = _unbroadcast(dx, data.shape, ctx)
-                mine = mine or dx.base is None
+                dx = unbroadcast(dx, data.shape, ctx)
             if dx.dtype is not data.dtype and dx.dtype != data.dtype:
                 dx = dx.astype(data.dtype)
-                mine = True
             ki = id(inp)
             prev = grads.get(ki)
-            if prev is None:
-                grads[ki] = dx
-            else:
-                dx = grads[ki] = prev + dx
-                mine = True
-            if mine:
-                owned.add(ki)
-            else:
-                owned.discard(ki)
+            grads[ki] = dx if prev is None else prev + dx
+        dxs = dx = prev = None          # the walk's references end here (see the docstring)
         if not retain_graph:
-            ctx.saved = _FREED
+            ctx.saved = FREED
 
 
 def _run_hooks(t, g):
@@ -351,12 +432,19 @@ def _run_hooks(t, g):
 
 
 # imported last: these modules import Tensor from here (the circle closes at call time)
-from .function import FREED as _FREED  # noqa: E402
-from .function import unbroadcast as _unbroadcast  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arith as _arith  # noqa: E402
-from .ops import matmul as _matmul  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
-from .ops import shape as _shape  # noqa: E402
-from .ops import softmax as _softmax  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
+
+# minigrad.ops.matmul, .shape and .softmax name public functions of minigrad.ops (see its
+# docstring): their modules are imported by full path
+from .ops.matmul import MatMul as _MatMul  # noqa: E402
+from .ops.matmul import matmul as _matmul_fn  # noqa: E402
+from .ops.shape import cast as _cast  # noqa: E402
+from .ops.shape import flatten as _flatten  # noqa: E402
+from .ops.shape import getitem as _getitem  # noqa: E402
+from .ops.shape import reshape as _reshape  # noqa: E402
+from .ops.shape import transpose as _transpose  # noqa: E402
+from .ops.softmax import log_softmax as _log_softmax_fn  # noqa: E402
+from .ops.softmax import softmax as _softmax_fn  # noqa: E402

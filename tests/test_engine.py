@@ -1,13 +1,12 @@
-"""The engine: the backward walk, hooks, grad mode, dtype rules, seeding, errors, probes."""
-import subprocess
-import sys
+"""The engine (tensor.py, function.py, grad_mode.py): the backward walk, gradient ownership,
+version counters, hooks, grad mode, the dtype rules, errors and the Tensor surface."""
+import weakref
 
 import numpy as np
 import pytest
 
 import minigrad as mg
 from minigrad.function import Function
-from minigrad.gradcheck import GradcheckError, gradcheck
 
 
 def leaf(values, dtype="float64"):
@@ -85,6 +84,54 @@ def test_gradients_of_a_zero_d_tensor_are_arrays():
     np.testing.assert_array_equal(x.grad, 6.0)
 
 
+class _Fresh(Function):
+    """y = 2x whose backward returns a new array and remembers it (weakly)."""
+
+    made = []
+
+    def forward(self, x):
+        return x * 2.0
+
+    def backward(self, g):
+        dx = g * 2.0
+        _Fresh.made.append(weakref.ref(dx))
+        return dx
+
+
+def test_a_leaf_keeps_an_array_only_the_walk_holds_without_copying():
+    _Fresh.made.clear()
+    x = leaf([1.0, 2.0])
+    _Fresh.apply(x).backward(np.ones(2))
+    assert x.grad is _Fresh.made[0]()       # adopted: no copy for the common case
+
+
+def test_a_leaf_copies_an_array_someone_else_holds():
+    kept = []
+    x = leaf([1.0, 2.0])
+    y = _Fresh.apply(x)
+    y.register_hook(lambda g: kept.append(g))     # holds the gradient flowing into y
+    x.register_hook(lambda g: kept.append(g))     # and the one flowing into x
+    y.backward(np.ones(2))
+    assert not np.shares_memory(x.grad, kept[1])
+    kept[1][:] = 99.0
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+def test_the_same_array_returned_for_two_leaves_is_copied_once():
+    class Twice(Function):
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, g):
+            d = g * 1.0
+            return d, d      # legal: the walk, not the op, decides about ownership
+
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    Twice.apply(a, b).backward(np.array([1.0, -1.0]))
+    assert not np.shares_memory(a.grad, b.grad)
+    np.testing.assert_array_equal(a.grad, b.grad)
+
+
 # ---------------------------------------------------------------------------- hooks
 
 
@@ -131,6 +178,60 @@ def test_hook_errors():
         (x * 2.0).sum().backward()
 
 
+# ---------------------------------------------------------------------------- versions
+
+
+def test_in_place_changes_bump_the_version():
+    p = mg.Parameter(np.zeros(3), name="w")
+    assert p.version == 0
+    p.assign(np.ones(3))
+    p.bump_version()
+    assert p.version == 2
+    t = mg.Tensor(np.zeros(2), requires_grad=True)
+    t.assign([1.0, 2.0])
+    assert t.version == 1 and (t * 1.0).version == 0
+
+
+def test_backward_after_assign_raises_naming_the_variable_and_the_op():
+    w = mg.Parameter(np.ones((3, 2)), name="dense/kernel")
+    x = leaf(np.ones((4, 3)))
+    y = (x @ w).sum()
+    w.assign(np.zeros((3, 2)))
+    with pytest.raises(RuntimeError, match=r"Parameter .dense/kernel.*version 1\) after MatMul"):
+        y.backward()
+    t = leaf([1.0, 2.0])
+    z = (t * t).sum()
+    t.bump_version()
+    with pytest.raises(RuntimeError, match=r"tensor of shape \(2,\).*Mul"):
+        z.backward()
+
+
+def test_a_variable_no_op_saved_may_change_before_backward():
+    """As PyTorch: Add saves nothing, so changing its input does not stale its gradient."""
+    w = mg.Parameter(np.ones(3), name="b")
+    y = (w + 1.0).sum()
+    w.assign(np.zeros(3))
+    y.backward()
+    np.testing.assert_array_equal(w.grad, np.ones(3))
+
+
+def test_set_weights_and_an_optimizer_step_bump_versions():
+    layer = mg.layers.Dense(2)
+    x = mg.Tensor(np.ones((3, 4), np.float32))
+    loss = layer(x).sum()
+    layer.set_weights([w.data + 1.0 for w in layer.weights])
+    with pytest.raises(RuntimeError, match=r"Parameter 'dense(_\d+)?/kernel'.*Linear saved"):
+        loss.backward()
+    loss = layer(x).sum()
+    loss.backward(retain_graph=True)
+    opt = mg.optimizers.SGD(0.1)
+    opt.apply_gradients([(w.grad, w) for w in layer.weights])
+    assert all(w.version == 2 for w in layer.weights)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()        # the retained graph saved the pre-step kernel
+    layer(x).sum().backward()  # a fresh forward after the step is fine
+
+
 # ---------------------------------------------------------------------------- grad mode
 
 
@@ -143,7 +244,7 @@ def test_no_grad_builds_no_graph_and_enable_grad_reenables():
             z = x * 2.0
         w = x * 2.0
     assert mg.is_grad_enabled()
-    assert not y.requires_grad and y._ctx is None and y.is_leaf
+    assert not y.requires_grad and y.grad_fn is None and y.is_leaf
     assert not w.requires_grad and z.requires_grad and not z.is_leaf
     with pytest.raises(RuntimeError, match="does not require grad"):
         y.sum().backward()
@@ -161,9 +262,27 @@ def test_no_grad_as_a_decorator_restores_the_mode_after_an_exception():
     assert mg.is_grad_enabled()
 
 
+def test_forward_sees_no_input_needing_grad_outside_a_recorded_graph():
+    """Ops never read the global grad mode in forward: apply tells them through
+    needs_input_grad (all False under no_grad), so they can skip backward-only work."""
+    seen = []
+
+    class Spy(Function):
+        def forward(self, x):
+            seen.append(self.needs_input_grad)
+            return x * 1.0
+
+    x = leaf([1.0])
+    Spy.apply(x)
+    with mg.no_grad():
+        Spy.apply(x)
+    Spy.apply(mg.Tensor([1.0]))
+    assert seen == [(True,), (False,), (False,)]
+
+
 def test_outputs_of_ops_on_constants_do_not_require_grad():
     y = mg.Tensor([1.0, 2.0]) * 2.0
-    assert not y.requires_grad and y._ctx is None
+    assert not y.requires_grad and y.grad_fn is None
 
 
 # ---------------------------------------------------------------------------- dtype rules
@@ -228,7 +347,31 @@ def test_cast_gradient_returns_in_the_input_dtype():
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 2.0])
     i = x.astype("int32")    # integer results never join the graph
-    assert i.dtype == np.int32 and not i.requires_grad and i._ctx is None
+    assert i.dtype == np.int32 and not i.requires_grad and i.grad_fn is None
+
+
+def test_numpy_float64_scalars_take_the_tensor_dtype():
+    t = mg.Tensor(np.ones(3, np.float32), requires_grad=True)
+    assert (t * np.float64(2)).dtype == np.float32
+    assert t.clip(np.float64(0), np.float64(0.5)).dtype == np.float32
+    assert mg.where(t > 0, t, np.float64(0)).dtype == np.float32
+
+
+def test_zero_d_ndarrays_keep_their_dtype_alone_and_take_the_tensor_dtype_beside_one():
+    """Issue 10 item 7 (API §1: an ndarray keeps its dtype): mg.exp(np.array(2.0)) was
+    float32 while mg.exp(np.array([2.0])) was float64. PyTorch keeps float64 in both."""
+    two = np.array(2.0)
+    assert mg.exp(two).dtype == np.float64 and mg.exp(np.array([2.0])).dtype == np.float64
+    np.testing.assert_allclose(mg.exp(two).data, np.exp(2.0), rtol=1e-15)
+    assert mg.add(np.array(1.0), np.array(2.0)).dtype == np.float64
+    assert mg.stack([np.array(1.0), np.array(2.0)]).dtype == np.float64
+    assert mg.exp(np.array(2.0, np.float32)).dtype == np.float32
+    assert mg.exp(2.0).dtype == np.float32                               # a Python float: floatx
+    t32 = mg.Tensor(np.ones(2, np.float32))
+    assert (t32 * np.array(2.0)).dtype == np.float32                     # beside a tensor
+    assert mg.add(np.ones(2, np.float32), np.array(2.0)).dtype == np.float32
+    with pytest.raises(TypeError, match=r"Add.*float32.*float64"):
+        mg.add(np.array(1.0, np.float32), np.array(2.0))
 
 
 # ---------------------------------------------------------------------------- errors
@@ -265,7 +408,7 @@ def test_backward_errors():
 def test_comparisons_are_boolean_tensors_without_grad():
     x = leaf([1.0, 2.0, 3.0])
     for r in (x > 2.0, x >= 2.0, x < 2.0, x <= 2.0, x == 2.0, x != 2.0, x > leaf([0, 2, 4])):
-        assert r.dtype == np.bool_ and not r.requires_grad and r._ctx is None
+        assert r.dtype == np.bool_ and not r.requires_grad and r.grad_fn is None
     np.testing.assert_array_equal((x >= 2.0).data, [False, True, True])
     np.testing.assert_array_equal((x == leaf([1.0, 0.0, 3.0])).data, [True, False, True])
     assert {x, x} == {x}    # still hashable by identity
@@ -294,7 +437,7 @@ def test_inplace_add_rebinds_to_a_new_node():
     t = x * 1.0
     before, data = t, t.data.copy()
     t += u
-    assert t is not before and t._ctx is not None
+    assert t is not before and t.grad_fn is not None
     np.testing.assert_array_equal(before.data, data)
     (t * t).sum().backward()
     np.testing.assert_array_equal(x.grad, 2 * (x.data + u.data))
@@ -311,110 +454,3 @@ def test_parameter_trainable_and_assign():
     assert p.data is arr and p.dtype == np.float32
     with pytest.raises(ValueError, match=r"'w'.*\(2,\).*\(3,\)"):
         p.assign([1.0, 2.0])
-
-
-# ---------------------------------------------------------------------------- randomness
-
-
-def test_seed_reproduces_draws_and_private_generators_are_independent():
-    mg.random.seed(42)
-    a = mg.random.generator().standard_normal(5)
-    mg.random.seed(42)
-    b = mg.random.generator().standard_normal(5)
-    np.testing.assert_array_equal(a, b)
-    mg.manual_seed(42)
-    np.testing.assert_array_equal(mg.random.generator().standard_normal(5), a)
-    assert mg.random.make_generator(None) is mg.random.generator()
-    mg.random.seed(1)
-    private = mg.random.make_generator(7).standard_normal(5)
-    state = mg.random.get_state()
-    mg.random.seed(2)
-    np.testing.assert_array_equal(mg.random.make_generator(7).standard_normal(5), private)
-    mg.random.set_state(state)      # a private generator did not advance the global one
-    mg.random.seed(1)
-    np.testing.assert_array_equal(mg.random.get_state()["state"], state["state"])
-    with pytest.raises(ValueError, match="seed"):
-        mg.random.seed(-1)
-
-
-# ---------------------------------------------------------------------------- probes
-
-
-def test_probe_is_a_noop_without_listeners_and_listeners_can_be_removed():
-    assert mg.probe("layer", "delta", np.ones(2)) is None
-    seen = []
-    fn = mg.add_probe_listener(lambda *a: seen.append(a))
-    arr = np.ones(2)
-    mg.probe("dense", "delta", arr)
-    assert len(seen) == 1 and seen[0][:2] == ("dense", "delta") and seen[0][2] is arr
-    mg.remove_probe_listener(fn)
-    mg.probe("dense", "delta", arr)
-    assert len(seen) == 1
-    with pytest.raises(ValueError, match="remove_probe_listener"):
-        mg.remove_probe_listener(fn)
-    with pytest.raises(TypeError, match="add_probe_listener"):
-        mg.add_probe_listener(3)
-
-
-# ---------------------------------------------------------------------------- gradcheck
-
-
-def test_gradcheck_catches_a_wrong_backward():
-    class BadSquare(Function):      # defined here: the op-table guard skips test modules
-        """y = x**2 with a backward that forgets the factor 2."""
-
-        def forward(self, x):
-            self.save(x)
-            return x * x
-
-        def backward(self, g):
-            return g * self.saved[0]
-
-    class GoodSquare(BadSquare):
-        def backward(self, g):
-            return 2.0 * g * self.saved[0]
-
-    x = leaf([0.5, -1.5, 2.0])
-    assert gradcheck(GoodSquare.apply, x)
-    with pytest.raises(GradcheckError, match=r"input 0 .*index \(0,\)"):
-        gradcheck(BadSquare.apply, x)
-    with pytest.raises(TypeError, match="float64"):
-        gradcheck(GoodSquare.apply, mg.Tensor(np.ones(2, np.float32), requires_grad=True))
-
-
-# ---------------------------------------------------------------------------- packaging
-
-
-def test_import_minigrad_does_not_import_numba():
-    code = "import minigrad, sys; assert 'numba' not in sys.modules, 'numba imported'"
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_digits_loader_smoke():
-    from minigrad.datasets import digits
-    (x, y), (xt, yt) = digits.load_data()
-    assert x.shape == (1500, 8, 8) and xt.shape == (297, 8, 8)
-    assert y.shape == (1500,) and yt.shape == (297,)
-    (x28, _), (xt28, _) = digits.load_data(image_size=28)
-    assert x28.shape == (1500, 28, 28) and xt28.shape == (297, 28, 28)
-
-
-def test_keras_alias_imports_the_same_modules():
-    from minigrad.keras import layers
-    from minigrad.keras.callbacks import EarlyStopping
-    from minigrad.keras.layers import Dense
-
-    import minigrad
-    import minigrad as tf
-    import minigrad.callbacks
-
-    assert minigrad.keras is minigrad and layers is minigrad.layers
-    assert EarlyStopping is minigrad.callbacks.EarlyStopping     # not a second copy
-    assert Dense is minigrad.layers.Dense and tf.keras.layers.Dense is Dense
-
-
-def test_numpy_float64_scalars_take_the_tensor_dtype():
-    t = mg.Tensor(np.ones(3, np.float32), requires_grad=True)
-    assert (t * np.float64(2)).dtype == np.float32
-    assert t.clip(np.float64(0), np.float64(0.5)).dtype == np.float32
-    assert mg.where(t > 0, t, np.float64(0)).dtype == np.float32

@@ -14,8 +14,9 @@ from minigrad.datasets import _idx, lecture
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-OTHER_OWNERS = {"vanishing_gradients"}       # the diagnostics' experiment, tested there
-NOT_IMAGES = {"feedforward_network"}         # 2-D blobs: no --dataset
+OTHER_OWNERS = {"vanishing_gradients",   # the diagnostics' experiment, tested there
+                "residual_mlp"}          # tested in test_model_diagnostics.py
+NOT_IMAGES = {"feedforward_network"}     # 2-D blobs: no --dataset
 FASHION = pytest.mark.skipif(not lecture.installed(),
                              reason=f"Fashion-MNIST not installed: {_idx.INSTALL_LINE}")
 # minimum validation accuracy after ONE epoch on Fashion-MNIST (chance: 0.1)

@@ -114,9 +114,9 @@ def test_dense_rank3_input_probe_tag_initialisers_and_input_dim():
     w, b = d.get_weights()
     assert y.shape == (2, 5, 4) and d.output_shape == (None, 5, 4)
     np.testing.assert_allclose(y.data, np.einsum("bti,io->bto", x, w) + b, rtol=1e-12)
-    # linear probes the fused output under the layer name, then Layer.__call__ probes
-    # the layer output (the same array here; after a softmax node it differs)
-    assert seen == [("probe_me", "output", (2, 5, 4))] * 2
+    # one "output" probe per call, from Layer.__call__ (tests/test_activations.py checks
+    # every activation)
+    assert seen == [("probe_me", "output", (2, 5, 4))]
     d = L.Dense(3, kernel_initializer="ones", bias_initializer="ones", input_dim=4)
     assert d._input_shape_arg == (4,)
     d.build((None, 4))
@@ -330,22 +330,65 @@ SPECS = {
     "AlphaDropout": (lambda **k: L.AlphaDropout(0.3, **k), (4,), [], [], None),
     "ActivityRegularization": (lambda **k: L.ActivityRegularization(0.1, 0.2, **k), (4,), [],
                                [], None),
+    # merge and structure layers (issue 11): a list of per-sample shapes = a list of inputs
+    "Add": (lambda **k: L.Add(**k), [(4,), (4,), (4,)], [], [], None),
+    "Add_broadcast": (lambda **k: L.Add(**k), [(2, 4), (1, 4)], [], [], None),
+    "Subtract": (lambda **k: L.Subtract(**k), [(4,), (4,)], [], [], None),
+    "Multiply": (lambda **k: L.Multiply(**k), [(4,), (4,), (4,)], [], [], None),
+    "Average": (lambda **k: L.Average(**k), [(4,), (4,), (4,)], [], [], None),
+    "Maximum": (lambda **k: L.Maximum(**k), [(4,), (4,), (4,)], [], [], None),
+    "Minimum": (lambda **k: L.Minimum(**k), [(4,), (4,)], [], [], None),
+    "Concatenate": (lambda **k: L.Concatenate(**k), [(2, 3), (2, 1)], [], [], None),
+    "Concatenate_axis1": (lambda **k: L.Concatenate(axis=1, **k), [(2, 3), (4, 3)], [], [],
+                          None),
+    "Dot": (lambda **k: L.Dot(axes=1, **k), [(4,), (4,)], [], [], None),
+    "Dot_rank3": (lambda **k: L.Dot(axes=(2, 1), **k), [(2, 3), (3, 4)], [], [], None),
+    "Dot_normalize": (lambda **k: L.Dot(axes=-1, normalize=True, **k), [(2, 3), (5, 3)],
+                      [], [], None),
+    "Reshape": (lambda **k: L.Reshape((3, -1), **k), (2, 3), [], [], None),
+    "Lambda": (lambda **k: L.Lambda(_battery_fn, **k), (4,), [], [], None),
+    "Identity": (lambda **k: L.Identity(**k), (4,), [], [], None),
+    "InputLayer": (lambda **k: L.InputLayer((4,), **k), (4,), [], [], None),
 }
+
+
+@mg.saving.register_keras_serializable(package="Battery")
+def _battery_fn(x):
+    return x * x - 0.5 * x
+
+
+def _several(shape):
+    return isinstance(shape, list)
 
 
 def _make(key, dtype="float64"):
     make, shape, _, _, xfn = SPECS[key]
     layer = make(dtype=dtype)
-    layer.build((None,) + shape)
+    if _several(shape):
+        layer.build([(None,) + s for s in shape])
+        # Maximum/Minimum: distinct values, so no tie sits at a kink
+        x = [(xfn or away_from_zero)((3,) + s, 1 + i) + 0.01 * i for i, s in enumerate(shape)]
+    else:
+        layer.build((None,) + shape)
+        x = (xfn or away_from_zero)((3,) + shape, 1)
     # non-default weights, positive so moving variances stay valid
     layer.set_weights([0.5 + rng(i + 10).random(w.shape) for i, w in enumerate(layer.weights)])
-    x = (xfn or away_from_zero)((3,) + shape, 1)
     return layer, x
+
+
+def _tensors(x):
+    return [mg.Tensor(a, requires_grad=True) for a in x] if isinstance(x, list) else \
+        mg.Tensor(x, requires_grad=True)
+
+
+def _batched(shape):
+    return [(None,) + s for s in shape] if _several(shape) else (None,) + shape
 
 
 def test_every_layer_class_is_in_the_battery():
     covered = {type(SPECS[k][0]()).__name__ for k in SPECS}
-    mine = {n for n in L.LAYERS.names() if "augmentation" not in L.LAYERS.lookup(n).__module__}
+    mine = {n for n in L.LAYERS.names() if "augmentation" not in L.LAYERS.lookup(n).__module__
+            and not issubclass(L.LAYERS.lookup(n), mg.models.Model)}   # models: test_model*
     assert mine <= covered, f"no row in SPECS for {mine - covered}"
 
 
@@ -355,7 +398,7 @@ def test_battery_build_shapes_weights_config(key):
     layer, x = _make(key)
     assert layer.built
     out_shape = layer.output_shape
-    assert out_shape == layer.compute_output_shape((None,) + shape) and out_shape[0] is None
+    assert out_shape == layer.compute_output_shape(_batched(shape)) and out_shape[0] is None
     y = layer(x)
     assert y.shape == (3,) + tuple(out_shape[1:]) and y.dtype == np.float64
     assert [w.name.split("/")[1] for w in layer.weights] == names
@@ -376,7 +419,7 @@ def test_battery_build_shapes_weights_config(key):
 def test_battery_one_sgd_step_changes_exactly_the_trainable_weights(key):
     layer, x = _make(key)
     mg.random.seed(0)
-    y = layer(mg.Tensor(x, requires_grad=True), training=True)
+    y = layer(_tensors(x), training=True)
     before = layer.get_weights()             # after the forward: BN moving stats moved there
     (y * rng(5).normal(size=y.shape)).sum().backward()
     mg.optimizers.SGD(0.1).step(layer.trainable_weights)     # no-op when there are none
@@ -407,14 +450,17 @@ GRAD_CASES = [(k, False) for k in sorted(SPECS)] + [
 @pytest.mark.parametrize("key, training", GRAD_CASES)
 def test_gradcheck_float64(key, training):
     layer, x = _make(key)
-    xt = mg.Tensor(x, requires_grad=True)
+    xs = _tensors(x)
+    xs = xs if isinstance(xs, list) else [xs]
     c = rng(7).normal(size=(3,) + tuple(layer.output_shape[1:]))
+    n = len(xs)
 
-    def fn(x, *weights):
+    def fn(*args):
         mg.random.seed(3)            # the same dropout mask / RReLU slopes on every call
-        return layer(x, training=training) * c
+        inputs = list(args[:n]) if _several(SPECS[key][1]) else args[0]
+        return layer(inputs, training=training) * c
 
-    assert mg.gradcheck(fn, xt, *layer.weights)
+    assert mg.gradcheck(fn, *xs, *layer.weights)
 
 
 # ---------------------------------------------------------------- training inheritance
@@ -497,9 +543,9 @@ def test_constraints_are_attached_to_parameters_and_survive_the_config():
 
 # ------------------------------------------------------------- input specs and configs
 def test_input_spec_object_and_input_shape_arguments():
-    spec = mg.Input(shape=(784,))
-    assert spec.shape == (784,) and spec.batch_shape == (None, 784)
-    assert L.Input(5).shape == (5,) and not isinstance(spec, L.Layer)
+    spec = mg.Input(shape=(784,))    # Keras 3: a symbolic tensor, batch axis None
+    assert spec.shape == (None, 784) and isinstance(spec.node.layer, L.InputLayer)
+    assert L.Input(5).shape == (None, 5) and not isinstance(spec, L.Layer)
     flat = L.Flatten(input_shape=[28, 28])
     assert flat._input_shape_arg == (28, 28)
     assert L.deserialize(L.serialize(flat))._input_shape_arg == (28, 28)
@@ -563,8 +609,11 @@ def test_wrong_trailing_dimension_names_layer_expected_and_got():
 @pytest.mark.parametrize("make, bad", [(L.Dense, u) for u in (0, -3, 2.5, True, "8")]
                          + [(L.Dropout, r) for r in (-0.1, 1.5, float("nan"), "0.5")])
 def test_non_positive_units_and_rate_outside_0_1(make, bad):
-    match = r"units must be a positive integer" if make is L.Dense else r"rate .* in \[0, 1\]"
-    with pytest.raises(ValueError, match=match):
+    if make is L.Dense:        # _checks: a wrong type (2.5, True, "8") is a TypeError
+        with pytest.raises(ValueError if type(bad) is int else TypeError, match="units must be"):
+            make(bad)
+        return
+    with pytest.raises(ValueError, match=r"rate .* in \[0, 1\]"):
         make(bad)
 
 

@@ -8,6 +8,7 @@ random cotangent ``C`` (a plain ``.sum()`` would let a backward that ignores ``g
 ``test_every_function_has_a_row`` fails when a ``Function`` subclass has no row.
 """
 import importlib
+import math
 import pkgutil
 import zlib
 from collections.abc import Callable
@@ -17,20 +18,16 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import ops
 from minigrad.function import Function
 from minigrad.gradcheck import directional_check, gradcheck
-from minigrad.ops import (
-    activation,
-    arith,
-    dropout,
-    linear,
-    matmul,
-    norm,
-    reduce,
-    shape,
-    softmax,
-    unary,
-)
+from minigrad.ops import activation, arith, dropout, linear, reduce, unary
+
+# these module names are also public functions of minigrad.ops: import the modules by path
+matmul = importlib.import_module("minigrad.ops.matmul")
+norm = importlib.import_module("minigrad.ops.norm")
+shape = importlib.import_module("minigrad.ops.shape")
+softmax = importlib.import_module("minigrad.ops.softmax")
 
 GAP = 0.05  # distance from every kink: far more than 10 * gradcheck's eps (1e-6)
 
@@ -204,6 +201,22 @@ LIN = [case((5, 4), (4, 3), (3,), act=a) for a in ACT] + [
 SPARSE = R.integers(0, 5, 6)
 SOFT = R.dirichlet(np.ones(5), 6)
 BN_STATS = {"mm": R.uniform(-0.5, 0.5, 3), "mv": R.uniform(0.5, 2.0, 3)}
+ZEROS = np.array([[1, 0, 1, 1], [0, 1, 0, 1], [1, 1, 1, 1]], dtype=float)  # prod: 1 and 2 zeros
+
+
+def apart(a, b, **kw):
+    """maximum/minimum: the two inputs stay GAP apart (their kink is a == b)."""
+    return np.min(np.abs(np.subtract(a, b))) > GAP
+
+
+def lse_ref(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    y = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return y if keepdims else np.squeeze(y, axis=axis)
+
+
+def np_norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+    return np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
 TABLE = [
@@ -331,6 +344,210 @@ TABLE = [
          case((6, 3), training=False, has="", **BN_STATS),
          case((2, 3, 2), (3,), training=False, has="b", axis=-2, **BN_STATS)],
         (D(), D(0.5, 1.5), D(-1, 1)), tol32=(1e-4, 1e-5)),
+    # ---- the ops added with the public minigrad.ops namespace
+    Row("maximum", arith.Maximum, ops.maximum, np.maximum, PAIRS, ok=apart),
+    Row("minimum", arith.Minimum, ops.minimum, np.minimum, PAIRS, ok=apart),
+    Row("log1p", unary.Log1p, ops.log1p, np.log1p, UNARY, (D(-0.8, 3),)),
+    Row("expm1", unary.Expm1, ops.expm1, np.expm1, UNARY),
+    Row("prod", reduce.Prod, lambda x, **kw: ops.prod(x, **kw), np_reducer(np.prod), REDUCE),
+    Row("prod_with_zeros", reduce.Prod,
+        lambda x, axis: ops.prod(x * ZEROS.astype(x.dtype), axis=axis),
+        lambda x, axis: np.prod(x * ZEROS, axis=axis), [case((3, 4), axis=1),
+                                                         case((3, 4), axis=None)]),
+    Row("norm", reduce.Norm, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((3, 4)), case((3, 4), axis=1), case((2, 3, 4), axis=(0, 2), keepdims=True),
+         case((5,), ord=2), case((3, 4), ord="fro"), case((2, 3, 4), axis=-1, keepdims=True)]),
+    Row("norm_l1", reduce.Sum, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((5,), ord=1), case((3, 4), ord=1, axis=0)], (D(kinks=(0.0,)),)),
+    Row("norm_inf", reduce.Max, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((5,), ord=np.inf), case((3, 4), ord=np.inf, axis=1),
+         case((3, 4), ord=1), case((3, 4), ord=np.inf)], (D(distinct=True),)),
+    Row("norm_min", reduce.Min, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((5,), ord=-np.inf), case((3, 4), ord=-1), case((3, 4), ord=-np.inf)],
+        (D(0.1, 2, distinct=True),)),
+    Row("norm_p", arith.Pow, lambda x, **kw: ops.norm(x, **kw), np_norm,
+        [case((5,), ord=3), case((3, 4), ord=0.5, axis=1)], (D(kinks=(0.0,)),)),
+    Row("cumsum", reduce.Cumsum, lambda x, **kw: ops.cumsum(x, **kw),
+        lambda x, axis=None: np.cumsum(x, axis),
+        [case((3, 4), axis=1), case((2, 3, 4), axis=0), case((5,), axis=-1), case((2, 3))]),
+    Row("broadcast_to", shape.BroadcastTo, lambda x, s: ops.broadcast_to(x, s),
+        lambda x, s: np.broadcast_to(x, s),
+        [case((3, 1), s=(2, 3, 4)), case((), s=(2, 2)), case((4,), s=(3, 4))]),
+    Row("square", arith.Mul, ops.square, np.square, UNARY),
+    Row("reciprocal", arith.Div, ops.reciprocal, np.reciprocal, UNARY, (D(0.3, 2),)),
+    Row("log2", arith.Mul, ops.log2, np.log2, UNARY, (D(0.2, 3),)),
+    Row("log10", arith.Mul, ops.log10, np.log10, UNARY, (D(0.2, 3),)),
+    Row("std", unary.Sqrt, lambda x, **kw: ops.std(x, **kw), np_reducer(np.std), REDUCE[:-1]),
+    Row("logsumexp", arith.Add, lambda x, **kw: ops.logsumexp(x, **kw), lse_ref,
+        [case((3, 4)), case((3, 4), axis=1), case((2, 3, 4), axis=(0, 2), keepdims=True),
+         case(())], (D(-3, 3),)),
+    Row("max_initial", arith.Maximum, lambda x, **kw: ops.max(x, **kw),
+        lambda x, axis, initial: np.max(x, axis=axis, initial=initial),
+        [case((3, 4), axis=1, initial=0.3)], (D(distinct=True),),
+        ok=lambda x, **kw: np.min(np.abs(x.max(axis=1) - 0.3)) > GAP),
+    Row("dot", matmul.MatMul, ops.dot, np.dot,
+        [case((3, 4), (4, 5)), case((4,), (4, 2)), case((2, 3, 4), (4,))]),
+    Row("dot_nd", shape.Reshape, ops.dot, np.dot, [case((2, 3, 4), (5, 4, 2)),
+                                                  case((4,), (2, 4, 3))]),
+    Row("dot_scalar", arith.Mul, ops.dot, np.dot, [case((), (2, 3))]),
+    Row("outer", arith.Mul, ops.outer, np.outer, [case((3,), (4,)), case((2, 2), (3,))]),
+    Row("expand_dims", shape.Reshape, lambda x, axis: ops.expand_dims(x, axis),
+        lambda x, axis: np.expand_dims(x, axis),
+        [case((3, 4), axis=1), case((3, 4), axis=-1), case((3,), axis=(0, 2))]),
+    Row("squeeze", shape.Reshape, lambda x, **kw: ops.squeeze(x, **kw),
+        lambda x, axis=None: np.squeeze(x, axis), [case((3, 1, 4, 1)), case((1, 3, 1), axis=0)]),
+    Row("swapaxes", shape.Transpose, lambda x, a, b: ops.swapaxes(x, a, b),
+        lambda x, a, b: np.swapaxes(x, a, b), [case((2, 3, 4), a=0, b=2), case((3, 4), a=-1, b=0)]),
+    Row("moveaxis", shape.Transpose, lambda x, s, d: ops.moveaxis(x, s, d),
+        lambda x, s, d: np.moveaxis(x, s, d),
+        [case((2, 3, 4), s=0, d=-1), case((2, 3, 4, 5), s=(0, 3), d=(2, 0))]),
+    Row("flip", shape.GetItem, lambda x, axis: ops.flip(x, axis), lambda x, axis: np.flip(x, axis),
+        [case((3, 4), axis=None), case((3, 4), axis=1), case((2, 3, 4), axis=(0, 2))]),
+    Row("take", shape.GetItem, lambda x, i, axis=None: ops.take(x, i, axis),
+        lambda x, i, axis=None: np.take(x, i, axis),
+        [case((4, 3), i=np.array([2, 0, 2]), axis=0), case((4, 3), i=np.array([[1, 0], [2, 2]]),
+                                                             axis=1),
+         case((2, 3), i=np.array([5, 0, 5]))]),
+    Row("take_along_axis", shape.GetItem, lambda x, i, axis: ops.take_along_axis(x, i, axis),
+        lambda x, i, axis: np.take_along_axis(x, i, axis),
+        [case((3, 4), i=R.integers(0, 4, (3, 2)), axis=1),
+         case((3, 4), i=R.integers(0, 3, (2, 4)), axis=0)]),
+    Row("repeat", shape.GetItem, lambda x, r, axis=None: ops.repeat(x, r, axis),
+        lambda x, r, axis=None: np.repeat(x, r, axis),
+        [case((2, 3), r=2, axis=1), case((2, 3), r=np.array([1, 0, 3]), axis=1),
+         case((2, 3), r=2)]),
+    Row("tile", shape.GetItem, lambda x, r: ops.tile(x, r), lambda x, r: np.tile(x, r),
+        [case((2, 3), r=(2, 1)), case((3,), r=(2, 2)), case((2, 3), r=3)]),
+    Row("sin", unary.Sin, ops.sin, np.sin, UNARY, (D(-4, 4),)),
+    Row("cos", unary.Cos, ops.cos, np.cos, UNARY, (D(-4, 4),)),
+    Row("pad", shape.Concatenate, lambda x, **kw: ops.pad(x, **kw),
+        lambda x, **kw: np.pad(x, **kw),
+        [case((2, 3), pad_width=((1, 2), (0, 1))), case((3,), pad_width=2, constant_values=1.5),
+         case((2, 3, 2), pad_width=(0, 1))]),
+    Row("average", arith.Div, lambda x, w=None, axis=None: ops.average(x, axis, w),
+        lambda x, w=None, axis=None: np.average(x, axis, w),
+        [case((3, 4), w=R.uniform(0.5, 1.5, (3, 4))), case((3, 4), w=R.uniform(0.5, 1.5, 4),
+                                                             axis=1),
+         case((3, 4), w=R.uniform(0.5, 1.5, 3), axis=0)]),
+    Row("trace", reduce.Sum, lambda x, **kw: ops.trace(x, **kw),
+        lambda x, **kw: np.trace(x, **kw),
+        [case((3, 4)), case((3, 4), offset=1), case((4, 3), offset=-2),
+         case((2, 3, 3), axis1=1, axis2=2)]),
+    Row("sort", shape.GetItem, lambda x, axis: ops.sort(x, axis), lambda x, axis: np.sort(x, axis),
+        [case((3, 5), axis=-1), case((4, 3), axis=0)], (D(distinct=True),)),
+]
+
+# ---- Keras 3's other activations (issue 13): closed-form float64 references
+
+
+def np_softplus(x):
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def np_gelu(x, approximate=False):
+    if approximate:
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + np.vectorize(math.erf, otypes=[float])(x / np.sqrt(2)))
+
+
+def np_sparsemax(x, axis=-1):
+    """Row by row: sort, find the support size k, tau = (top-k sum - 1) / k."""
+    z = np.moveaxis(x, axis, -1)
+    out = np.empty_like(z)
+    for idx in np.ndindex(z.shape[:-1]):
+        s = np.sort(z[idx])[::-1]
+        k = max(j for j in range(1, s.size + 1) if 1 + j * s[j - 1] > s[:j].sum())
+        out[idx] = np.maximum(z[idx] - (s[:k].sum() - 1) / k, 0)
+    return np.moveaxis(out, -1, axis)
+
+
+def sparsemax_ok(x, axis=-1):
+    """Every element GAP away from the support boundary x = tau (the Jacobian's kinks)."""
+    z = np.moveaxis(x, axis, -1)
+    y = np.moveaxis(np_sparsemax(x, axis), axis, -1)
+    tau = (z - y)[y > 0]
+    taus = np.where(y > 0, z - y, np.nan)
+    tau_row = np.nanmax(taus, axis=-1, keepdims=True)
+    return tau.size > 0 and np.min(np.abs(z - tau_row)) > GAP
+
+
+def np_glu(x, axis=-1):
+    a, b = np.split(x, 2, axis=axis)
+    return a * np_sigmoid(b)
+
+
+ACT_MORE = {"relu6": lambda z, a: np.clip(z, 0, 6), "softplus": lambda z, a: np_softplus(z),
+            "gelu": lambda z, a: np_gelu(z), "silu": lambda z, a: z * np_sigmoid(z),
+            "mish": lambda z, a: z * np.tanh(np_softplus(z))}
+
+
+def linear_more_ref(x, w, b=None, act=None):
+    return ACT_MORE[act](x @ w + (0 if b is None else b), None)
+
+
+def linear_more_ok(x, w, b=None, **kw):
+    """x@W+b away from relu6's kinks at 0 and 6."""
+    z = x @ w + (0 if b is None else b)
+    return np.min(np.abs(z)) > GAP and np.min(np.abs(z - 6)) > GAP
+
+
+TABLE += [
+    Row("celu", activation.Celu, lambda x, **kw: activation.celu(x, **kw),
+        lambda x, alpha=1.0: np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0) / alpha),
+        UNARY + [case((3, 4), alpha=2.0), case((3, 4), alpha=-0.5)], (D(kinks=(0.0,)),)),
+    Row("gelu", activation.Gelu, lambda x, **kw: activation.gelu(x, **kw), np_gelu,
+        UNARY + [case((3, 4), approximate=True)], (D(-4, 4),)),
+    Row("glu", activation.Glu, lambda x, **kw: activation.glu(x, **kw), np_glu,
+        [case((3, 4)), case((2, 5), axis=0), case((2, 4, 3), axis=1), case((6,))], (D(-3, 3),)),
+    Row("hard_shrink", activation.Shrink, lambda x, **kw: activation.hard_shrink(x, **kw),
+        lambda x, threshold=0.5: np.where(np.abs(x) > threshold, x, 0.0),
+        UNARY + [case((3, 4), threshold=1.2)], (D(kinks=(-1.2, -0.5, 0.5, 1.2)),)),
+    Row("soft_shrink", activation.Shrink, lambda x, **kw: activation.soft_shrink(x, **kw),
+        lambda x, threshold=0.5: np.sign(x) * np.maximum(np.abs(x) - threshold, 0),
+        UNARY + [case((3, 4), threshold=1.2)], (D(kinks=(-1.2, -0.5, 0.5, 1.2)),)),
+    Row("hard_sigmoid", activation.HardSigmoid, activation.hard_sigmoid,
+        lambda x: np.clip(x / 6 + 0.5, 0, 1), UNARY, (D(-5, 5, kinks=(-3.0, 3.0)),)),
+    Row("hard_silu", activation.HardSilu, activation.hard_silu,
+        lambda x: x * np.clip(x / 6 + 0.5, 0, 1), UNARY, (D(-5, 5, kinks=(-3.0, 3.0)),)),
+    Row("hard_tanh", activation.HardTanh, activation.hard_tanh, lambda x: np.clip(x, -1, 1),
+        UNARY, (D(kinks=(-1.0, 1.0)),)),
+    Row("log_sigmoid", activation.LogSigmoid, activation.log_sigmoid,
+        lambda x: -np_softplus(-x), UNARY, (D(-30, 30),)),
+    Row("mish", activation.Mish, activation.mish, lambda x: x * np.tanh(np_softplus(x)), UNARY,
+        (D(-5, 5),)),
+    Row("relu6", activation.Relu6, activation.relu6, lambda x: np.clip(x, 0, 6), UNARY,
+        (D(-2, 8, kinks=(0.0, 6.0)),)),
+    Row("silu", activation.Silu, activation.silu, lambda x: x * np_sigmoid(x), UNARY,
+        (D(-6, 6),)),
+    Row("softplus", activation.Softplus, activation.softplus, np_softplus, UNARY, (D(-30, 30),)),
+    Row("softsign", activation.Softsign, activation.softsign, lambda x: x / (1 + np.abs(x)),
+        UNARY, (D(kinks=(0.0,)),)),
+    Row("sparse_plus", activation.SparsePlus, activation.sparse_plus,
+        lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, x, (x + 1) ** 2 / 4)), UNARY,
+        (D(-3, 3, kinks=(-1.0, 1.0)),)),
+    Row("sparse_sigmoid", activation.SparseSigmoid, activation.sparse_sigmoid,
+        lambda x: np.clip((x + 1) / 2, 0, 1), UNARY, (D(-3, 3, kinks=(-1.0, 1.0)),)),
+    Row("sparsemax", activation.Sparsemax, lambda x, **kw: activation.sparsemax(x, **kw),
+        np_sparsemax, [case((4, 5)), case((3, 4, 5), axis=1), case((6,), axis=0)],
+        (D(-2, 2, distinct=True),), ok=sparsemax_ok),
+    Row("squareplus", activation.Squareplus, lambda x, **kw: activation.squareplus(x, **kw),
+        lambda x, b=4: (x + np.sqrt(x * x + b)) / 2, UNARY + [case((3, 4), b=0.5)]),
+    Row("tanh_shrink", activation.TanhShrink, activation.tanh_shrink, lambda x: x - np.tanh(x),
+        UNARY, (D(-3, 3),)),
+    Row("threshold", activation.Threshold, lambda x, **kw: activation.threshold(x, **kw),
+        lambda x, threshold, default_value: np.where(x > threshold, x, default_value),
+        [case((3, 4), threshold=0.3, default_value=-2.0),
+         case((), threshold=-0.5, default_value=0.0)], (D(kinks=(-0.5, 0.3)),)),
+    # the fused linear with the epilogues added for issue 13 (y-derivable and z-saving)
+    Row("linear_more", linear.Linear,
+        lambda x, w, b=None, act=None: linear.linear(x, w, b, act), linear_more_ref,
+        [case((5, 4), (4, 3), (3,), act=a) for a in ACT_MORE]
+        + [case((2, 3, 4), (4, 3), (3,), act="gelu"), case((5, 4), (4, 3), act="silu")],
+        (D(-1.5, 1.5),), ok=linear_more_ok, tol32=(1e-5, 1e-5)),
     # ---- layer norm (per-sample statistics over the feature axes) and unit (L2) norm
     Row("layer_norm", norm.LayerNorm, lambda x, *p, **kw: ln(x, *p, **kw), ln_ref,
         [case((5, 4), (4,), (4,)), case((5, 4), has=""), case((5, 4), (4,), has="g"),
@@ -413,7 +630,7 @@ def test_value(row, i):
             kw["dtype"] = dtype
         expected = row.ref(*[x.astype(dtype).astype(np.float64) for x in xs], **kw)
         _, out = run(row, i, xs, dtype)
-        assert type(out._ctx) is row.op, f"{row.id}: output made by {type(out._ctx)}"
+        assert type(out.grad_fn) is row.op, f"{row.id}: output made by {type(out.grad_fn)}"
         assert out.dtype == np.dtype(row.out_dtype or dtype)
         assert out.shape == np.shape(expected)
         np.testing.assert_allclose(out.data, expected, rtol=rtol, atol=atol)
@@ -448,6 +665,30 @@ def test_grad_float32_and_partial(row, i):
         row.fn(*ts, **kwargs(row, i, np.float64)).backward(c)
         np.testing.assert_allclose(ts[j].grad, ts64[j].grad, rtol=1e-12, atol=1e-12)
         assert all(t.grad is None for k, t in enumerate(ts) if k != j)
+
+
+@pytest.mark.parametrize("row, i", CASES)
+def test_leaf_gradients_alias_nothing(row, i):
+    """Item 4 of issue 10, for every row: a leaf's ``.grad`` shares memory with nothing the
+    caller or another leaf holds (the cotangent, any input, any config array, any other
+    leaf's gradient) and is writable, with the graph freed and with it retained (the saved
+    arrays alive). The walk keeps an array uncopied only when it holds the sole reference."""
+    xs = inputs(row, i)
+    for retain in (False, True):
+        ts = [mg.Tensor(x, requires_grad=True) for x in xs]
+        kw = kwargs(row, i, np.float64)
+        out = row.fn(*ts, **kw)
+        c = cotangent(row, i, out.shape)
+        out.backward(c, retain_graph=retain)
+        held = [c, out.data] + [t.data for t in ts] + [
+            v for v in kw.values() if isinstance(v, np.ndarray)]
+        grads = [t.grad for t in ts]
+        for j, g in enumerate(grads):
+            assert g.flags.writeable, f"{row.id}: the gradient of input {j} is read-only"
+            for a in held + grads[:j]:
+                assert not np.shares_memory(g, a), (
+                    f"{row.id} (retain_graph={retain}): the gradient of input {j} aliases an "
+                    f"array of shape {np.shape(a)}")
 
 
 # ---------------------------------------------------------------------------- big shapes
@@ -551,28 +792,92 @@ def test_max_min_ties_share_the_gradient_equally():
     np.testing.assert_array_equal(x.grad, [[2, 0, 0], [1, 1, 1]])
 
 
-def test_batch_norm_updates_moving_statistics_in_place_in_training_only():
-    rng = np.random.default_rng(3)
-    x = rng.normal(2.0, 3.0, (50, 4))
-    mm, mv = np.full(4, 0.5), np.full(4, 2.0)
-    ids = id(mm), id(mv)
-    norm.batch_norm(mg.Tensor(x), None, None, mm, mv, training=True, momentum=0.9)
-    np.testing.assert_allclose(mm, 0.5 * 0.9 + x.mean(0) * 0.1, rtol=1e-12)
-    np.testing.assert_allclose(mv, 2.0 * 0.9 + x.var(0) * 0.1, rtol=1e-12)   # biased var
-    assert (id(mm), id(mv)) == ids
-    before = mm.copy(), mv.copy()
-    norm.batch_norm(mg.Tensor(x), None, None, mm, mv, training=False)
-    np.testing.assert_array_equal(mm, before[0])
-    np.testing.assert_array_equal(mv, before[1])
+def test_maximum_minimum_ties_share_the_gradient_equally():
+    """PyTorch's value: d max(a, b) = 0.5 to each side at a tie."""
+    a = mg.Tensor([1.0, 2.0, 3.0], requires_grad=True, dtype="float64")
+    b = mg.Tensor([1.0, 1.0, 4.0], requires_grad=True, dtype="float64")
+    ops.maximum(a, b).backward(np.array([2.0, 2.0, 2.0]))
+    np.testing.assert_array_equal(a.grad, [1.0, 2.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 0.0, 2.0])
+    a.zero_grad()
+    b.zero_grad()
+    ops.minimum(a, b).backward(np.array([2.0, 2.0, 2.0]))
+    np.testing.assert_array_equal(a.grad, [1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0, 0.0])
 
 
-def test_dropout_identity_outside_training_and_rate_statistics():
-    x = mg.Tensor(np.ones((200, 500)), requires_grad=True)
-    assert dropout.dropout(x, 0.5) is x and dropout.dropout(x, 0.5, training=True) is not x
-    mg.random.seed(0)
-    y = dropout.dropout(x, 0.3, training=True)
-    kept = y.data != 0
-    assert abs(kept.mean() - 0.7) < 0.005          # 100 000 draws: sd 0.00145, 3.4 sigma
-    np.testing.assert_allclose(y.data[kept], 1 / 0.7, rtol=1e-6)   # inverted scaling
-    mg.random.seed(0)
-    np.testing.assert_array_equal(dropout.dropout(x, 0.3, training=True).data, y.data)
+def test_pow_exponent_gradient_is_zero_at_a_zero_base():
+    """Issue 10 item 7: d(a**b)/db = a**b log a is 0 where a == 0 (b >= 0), so one zero from
+    relu does not poison the update. PyTorch: p.grad = 1.7155 (0.5**1.5 ln .5 + 2**1.5 ln 2)."""
+    p = mg.Tensor(1.5, requires_grad=True, dtype="float64")
+    (mg.Tensor([-1.0, 0.5, 2.0], dtype="float64").relu() ** p).sum().backward()
+    expected = 0.5 ** 1.5 * np.log(0.5) + 2 ** 1.5 * np.log(2.0)
+    np.testing.assert_allclose(p.grad, expected, rtol=1e-12)
+    np.testing.assert_allclose(p.grad, 1.7155, atol=5e-5)                 # PyTorch's value
+    p32 = mg.Tensor(np.float32(1.5), requires_grad=True)
+    (mg.Tensor(np.zeros(3, np.float32)) ** p32).sum().backward()
+    assert p32.grad == 0.0 and p32.grad.dtype == np.float32
+
+
+def test_pow_with_exponent_zero_has_zero_gradient_everywhere():
+    """Issue 10 item 7: x ** 0 is constant 1, so its gradient is 0, also at x = 0 (where
+    b * a**(b-1) = 0 * inf). PyTorch: [0, 0]."""
+    x = mg.Tensor([0.0, 3.0], requires_grad=True, dtype="float64")
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    b = mg.Tensor([0.0, 2.0], requires_grad=True, dtype="float64")
+    a = mg.Tensor([0.0, 0.0], requires_grad=True, dtype="float64")
+    (a ** b).sum().backward()      # 0**0 = 1 and 0**2 = 0: flat in b, da = [0, 0] as PyTorch
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape_, axis", [((0, 3), 0), ((0, 3), -1), ((3, 0), -1), ((3, 0), 0),
+                                          ((2, 0, 3), 1), ((0,), 0)])
+def test_softmax_on_an_empty_axis_is_empty(fn, shape_, axis):
+    """Issue 10 item 7: an empty input gives an empty result and gradient (PyTorch too)."""
+    x = mg.Tensor(np.ones(shape_), requires_grad=True)
+    y = getattr(x, fn)(axis=axis)
+    assert y.shape == shape_ and y.dtype == np.float64
+    y.backward(np.ones(shape_))
+    assert x.grad.shape == shape_
+
+
+def test_prod_of_an_empty_axis_is_one_and_its_gradient_empty():
+    x = mg.Tensor(np.ones((2, 0)), requires_grad=True)
+    y = ops.prod(x, axis=1)
+    np.testing.assert_array_equal(y.data, [1.0, 1.0])
+    y.backward(np.ones(2))
+    assert x.grad.shape == (2, 0)
+
+
+def test_norm_gradient_at_zero_is_zero():
+    """PyTorch's subgradient: d||x||/dx = 0 at x = 0 (not NaN)."""
+    x = mg.Tensor(np.zeros((2, 3)), requires_grad=True)
+    ops.norm(x, axis=1).backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))
+
+
+def test_pytorch_oracle_for_the_edge_cases():
+    """Optional oracle: the same edge cases against torch, where installed."""
+    torch = pytest.importorskip("torch")
+    base = np.array([-1.0, 0.5, 2.0, 0.0])
+    p = mg.Tensor(1.5, requires_grad=True, dtype="float64")
+    (mg.Tensor(base).relu() ** p).sum().backward()
+    tp = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    (torch.relu(torch.tensor(base)) ** tp).sum().backward()
+    np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-12)
+    x = mg.Tensor(np.array([0.0, 3.0]), requires_grad=True)
+    (x ** 0).sum().backward()
+    tx = torch.tensor([0.0, 3.0], dtype=torch.float64, requires_grad=True)
+    (tx ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())
+    a = mg.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    b = mg.Tensor(np.array([1.0, 1.0, 4.0]), requires_grad=True)
+    ops.maximum(a, b).sum().backward()
+    ta = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor([1.0, 1.0, 4.0], dtype=torch.float64, requires_grad=True)
+    torch.maximum(ta, tb).sum().backward()
+    np.testing.assert_array_equal(a.grad, ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad, tb.grad.numpy())

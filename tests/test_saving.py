@@ -91,6 +91,43 @@ def test_file_is_a_zip_of_json_and_plain_npy(tmp_path, data):
     assert all(a.dtype != object for a in arrays)
 
 
+def test_compile_config_keeps_loss_weights_and_weighted_metrics(tmp_path):
+    """loss_weights and weighted_metrics (per output, a custom metric by its config) are in
+    the saved compile config; the loaded model logs the same keys and, with sample weights,
+    the same values, and trains on identically."""
+    mg.random.seed(0)
+    inp = mg.Input((4,), name="x")
+    model = mg.Model(inp, [layers.Dense(2, name="a")(inp),
+                           layers.Dense(3, activation="softmax", name="b")(inp)])
+    model.compile(optimizer=mg.optimizers.SGD(0.1),
+                  loss={"a": "mse", "b": "sparse_categorical_crossentropy"},
+                  loss_weights={"a": 0.25, "b": 2.0}, metrics={"a": ["mae"]},
+                  weighted_metrics=[[mg.metrics.MeanSquaredError(name="wmse")], ["accuracy"]])
+    rng = np.random.default_rng(0)
+    x, ya, yb = rng.normal(size=(16, 4)), rng.normal(size=(16, 2)), rng.integers(0, 3, 16)
+    w = rng.uniform(0.1, 2.0, 16)
+    model.fit(x, [ya, yb], sample_weight=w, batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / "two.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        cfg = json.loads(zf.read("model.json"))["compile"]
+    assert cfg["loss_weights"] == {"a": 0.25, "b": 2.0}
+    assert cfg["weighted_metrics"][1] == ["accuracy"]
+    assert cfg["weighted_metrics"][0][0]["config"]["name"] == "wmse"
+    loaded = load_model(path)
+    assert loaded.loss_weights == {"a": 0.25, "b": 2.0}
+    assert loaded.metrics_names == model.metrics_names == \
+        ["loss", "a_loss", "b_loss", "a_mae", "a_wmse", "b_accuracy"]
+    want = model.evaluate(x, [ya, yb], sample_weight=w, verbose=0, return_dict=True)
+    got = loaded.evaluate(x, [ya, yb], sample_weight=w, verbose=0, return_dict=True)
+    assert got == want
+    mg.random.seed(5)
+    a = model.fit(x, [ya, yb], sample_weight=w, epochs=1, verbose=0).history
+    mg.random.seed(5)
+    b = loaded.fit(x, [ya, yb], sample_weight=w, epochs=1, verbose=0).history
+    assert a == b
+
+
 def test_frozen_layer_stays_frozen_and_training_continues_identically(tmp_path, data):
     x, y = data
     model = build()
@@ -407,3 +444,56 @@ def test_custom_functions_named_like_builtins_are_never_swapped_for_them(tmp_pat
     x, y = np.array([[-1.0]]), np.array([[0.0]])
     np.testing.assert_array_equal(back.predict(x, verbose=0), [[-3.0]])
     assert back.evaluate(x, y, verbose=0) == pytest.approx(300.0)
+
+
+# ---------------------------------------------------------------- the Model family (issue 11)
+@mg.saving.register_keras_serializable(package="SavingTests")
+def _halve(t):
+    return t * 0.5
+
+
+def test_functional_with_nested_model_shared_layer_and_lambda_round_trips(tmp_path):
+    mg.random.seed(4)
+    inner = Sequential([layers.Input((4,)), layers.Dense(4, activation="tanh", name="in1")],
+                       name="inner")
+    inp = mg.Input((4,), name="x")
+    shared = layers.Dense(4, activation="relu", name="shared")
+    a = shared(inp)
+    b = shared(inner(a))
+    merged = layers.Add(name="skip")([a, layers.Lambda(_halve, name="halve")(b)])
+    model = mg.Model(inp, layers.Dense(2, name="out")(merged), name="net")
+    model.compile("adam", "mse")
+    x, y = np.random.default_rng(0).normal(size=(16, 4)), np.ones((16, 2))
+    model.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "net.keras"
+    mg.saving.save_model(model, path)
+    loaded = mg.saving.load_model(path)
+    assert [la.name for la in loaded.layers] == ["x", "shared", "inner", "halve", "skip", "out"]
+    assert len(loaded.weights) == len(model.weights) == 6
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    doc = json.loads(zipfile.ZipFile(path).read("model.json"))
+    assert doc["model"]["class_name"] == "Functional"
+    halve = [la for la in doc["model"]["config"]["layers"] if la["name"] == "halve"][0]
+    assert halve["config"]["function"] == {"__custom_object__": "SavingTests>_halve"}
+
+
+def test_a_lambda_in_a_lambda_layer_cannot_be_saved(tmp_path):
+    inp = mg.Input((2,))
+    model = mg.Model(inp, layers.Lambda(lambda t: t * 2.0)(inp))
+    with pytest.raises(ValueError, match="cannot save the function.*no usable name"):
+        model.save(tmp_path / "lam.keras")
+    assert not list(tmp_path.iterdir())
+
+
+def test_unregistered_custom_layer_in_a_functional_model_names_itself(tmp_path):
+    class Scale(layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    inp = mg.Input((2,))
+    model = mg.Model(inp, Scale(name="scale")(inp))
+    model.save(tmp_path / "s.keras")
+    with pytest.raises(ValueError, match=r"Unknown layer .Scale.*custom_objects=\{.Scale."):
+        load_model(tmp_path / "s.keras")
+    loaded = load_model(tmp_path / "s.keras", custom_objects={"Scale": Scale})
+    np.testing.assert_array_equal(loaded.predict(np.ones((1, 2)), verbose=0), [[2.0, 2.0]])

@@ -1,28 +1,11 @@
 """GradientMonitor: a Callback that records per-layer gradient metrics during fit."""
 import numpy as np
 
+from .. import _checks
 from ..callbacks import Callback
 from ..probe import add_probe_listener, remove_probe_listener
+from .probes import PassRecorder
 from .rows import METRICS, RAW_SIZE, format_table, kernel_rows, raw_metrics, row_raw
-
-
-class _Probes:
-    """Keeps the latest "output" and "delta" array per tag; ``record`` is the listener,
-    registered only while a step is being recorded. It stores references, not copies:
-    the arrays are fresh for every step."""
-
-    def __init__(self):
-        self.outputs, self.deltas = {}, {}
-        self._by_kind = {"output": self.outputs, "delta": self.deltas}
-
-    def record(self, tag, kind, array):
-        store = self._by_kind.get(kind)
-        if store is not None:
-            store[tag] = array
-
-    def clear(self):
-        self.outputs.clear()
-        self.deltas.clear()
 
 
 class GradientMonitor(Callback):
@@ -36,9 +19,7 @@ class GradientMonitor(Callback):
 
     def __init__(self, every=1):
         super().__init__()
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"GradientMonitor: every must be a positive integer, got {every!r}")
-        self.every = every
+        self.every = _checks.integer("GradientMonitor", "every", every, lo=1)
         self.steps = []
         self.shapes, self.activations = {}, {}
         # per record: (rows, raw sums of shape (len(rows), RAW_SIZE)); turned into metrics
@@ -59,7 +40,7 @@ class GradientMonitor(Callback):
             self.activations[row.name] = row.activation
         self._before = [np.empty(row.layer.kernel.size, row.layer.kernel.dtype)
                         for row in self._rows]
-        self._probes = _Probes()
+        self._probes = PassRecorder()
         self._listening = False
 
     def on_train_end(self, logs=None):
@@ -96,7 +77,8 @@ class GradientMonitor(Callback):
         probes = self._probes
         raw = np.empty((len(self._rows), RAW_SIZE))
         for i, (row, before) in enumerate(zip(self._rows, self._before)):
-            row_raw(row, probes.outputs, probes.deltas, before, raw[i])
+            row_raw(row, probes.outputs, probes.deltas, before, raw[i],
+                    probes.preactivations)
         self._records.append((self._rows, raw))
         self.steps.append(self._step)
         probes.clear()
@@ -126,17 +108,27 @@ class GradientMonitor(Callback):
 
     def rows_at(self, step=-1):
         """The per-layer rows of one record (index into ``steps``, -1 = the last)."""
-        if not self.steps:
-            raise ValueError("GradientMonitor: nothing recorded yet (attach it to fit first)")
-        k = range(len(self.steps))[step]
+        k = self._record(step)
         return [dict({"layer": n, "shape": self.shapes[n], "activation": self.activations[n]},
                      **{m: s[m][k] for m in METRICS}) for n, s in self.history.items()]
 
     def table(self, step=-1):
         """The readable per-layer table of one record."""
         rows = self.rows_at(step)
-        k = range(len(self.steps))[step]
+        k = self._record(step)
         return format_table(rows, title=f"gradients at optimizer step {self.steps[k]}")
+
+    def _record(self, step):
+        """The record index of ``step`` (an index into ``steps``; negative from the end)."""
+        if not self.steps:
+            raise ValueError("GradientMonitor: nothing recorded yet (attach it to fit first)")
+        n = len(self.steps)
+        step = _checks.integer("GradientMonitor", "step", step)
+        if not -n <= step < n:
+            raise ValueError(f"GradientMonitor: step {step} is out of range: {n} records were "
+                             f"made (at optimizer steps {self.steps[0]}..{self.steps[-1]}); "
+                             f"pass an index in [{-n}, {n - 1}]")
+        return step % n
 
     def __repr__(self):
         return f"<GradientMonitor every={self.every} records={len(self.steps)}>"

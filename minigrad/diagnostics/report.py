@@ -4,7 +4,7 @@ import numpy as np
 from .. import random as mgrandom
 from ..grad_mode import enable_grad
 from ..probe import add_probe_listener, remove_probe_listener
-from .monitor import _Probes
+from .probes import PassRecorder
 from .rows import format_table, kernel_rows, row_metrics
 
 
@@ -38,28 +38,20 @@ def _resolve_loss(model, loss):
     return losses.get(identifier)
 
 
-def _private_generators(model):
-    """Layer-owned generators (layers built with seed=k): their states are restored too."""
-    found = []
-    for layer in getattr(model, "layers", ()):
-        for value in vars(layer).values():
-            if isinstance(value, np.random.Generator) and value is not mgrandom.generator():
-                found.append(value)
-    return found
-
-
 def gradient_report(model, x, y, loss=None):
     """Gradients of ``loss(y, model(x, training=True)) + sum(model.losses)`` for one batch,
     without an optimizer step. Afterwards every weight, moving statistic, ``.grad`` and
     random-generator state is as it was before."""
+    if not model.built:     # a subclassed model: build it (a stand-in call, no draws)
+        model.build((None,) + np.shape(getattr(x, "data", x))[1:])
     rows = kernel_rows(model)
     loss_fn = _resolve_loss(model, loss)
     weights = list(model.weights)
     saved_data = [w.data.copy() for w in weights]
     saved_grad = [w.grad for w in weights]
-    gens = _private_generators(model)
+    gens = mgrandom.private_generators()
     saved_rng = (mgrandom.get_state(), [g.bit_generator.state for g in gens])
-    probes = _Probes()
+    probes = PassRecorder()
     add_probe_listener(probes.record)
     try:
         for w in weights:
@@ -69,13 +61,14 @@ def gradient_report(model, x, y, loss=None):
             model.compute_loss(y, y_pred, loss_fn).backward()
         layers = {}
         for row in rows:
-            values = row_metrics(row, probes.outputs, probes.deltas)
+            values = row_metrics(row, probes.outputs, probes.deltas,
+                                 preactivations=probes.preactivations)
             layers[row.name] = dict(values, shape=tuple(row.layer.kernel.shape),
                                     activation=row.activation)
     finally:
         remove_probe_listener(probes.record)
         for w, data, grad in zip(weights, saved_data, saved_grad):
-            w.data[...] = data
+            w.assign(data)
             w.grad = grad
         mgrandom.set_state(saved_rng[0])
         for g, state in zip(gens, saved_rng[1]):

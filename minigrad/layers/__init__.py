@@ -4,22 +4,28 @@
 the dict carries a ``build_config``); ``serialize(layer)`` is its inverse. User layer classes
 and custom callables named in a config resolve through ``custom_objects``.
 """
-from .._registry import CUSTOM, resolve_custom
+from .._registry import lookup_custom, registered_name, resolve_config
 from .activation import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
 from .augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from .base import LAYERS, InputSpec, Layer
-from .core import Activation, Dense, Flatten, Input
+from .core import Activation, Dense, Flatten
 from .dropout import Dropout
+from .input_layer import Input, InputLayer
+from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .noise import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization, UnitNormalization
 from .preprocessing import Normalization, Rescaling
+from .structure import Identity, Lambda, Reshape
+from .symbolic import KerasTensor
 
 __all__ = [
-    "ELU", "Activation", "ActivityRegularization", "AlphaDropout", "BatchNormalization",
-    "Dense", "Dropout", "Flatten", "GaussianDropout", "GaussianNoise", "Input", "InputSpec",
-    "Layer", "LayerNormalization", "LeakyReLU", "Normalization", "PReLU", "RReLU",
-    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "ReLU", "Rescaling",
-    "Softmax", "UnitNormalization", "deserialize", "get", "serialize",
+    "ELU", "Activation", "ActivityRegularization", "Add", "AlphaDropout", "Average",
+    "BatchNormalization", "Concatenate", "Dense", "Dot", "Dropout", "Flatten",
+    "GaussianDropout", "GaussianNoise", "Identity", "Input", "InputLayer", "InputSpec",
+    "KerasTensor", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Maximum", "Minimum",
+    "Multiply", "Normalization", "PReLU", "RReLU", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom", "ReLU", "Rescaling", "Reshape", "Softmax", "Subtract",
+    "UnitNormalization", "deserialize", "get", "serialize",
 ]
 
 
@@ -27,9 +33,11 @@ def serialize(layer):
     """{"class_name", "config"} (plus "build_config" with the input shape once built)."""
     if not isinstance(layer, Layer):
         raise TypeError(f"layers.serialize: expected a Layer, got {type(layer).__name__}")
-    out = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    out = {"class_name": registered_name(layer), "config": layer.get_config()}
     if layer.built:
-        out["build_config"] = {"input_shape": list(layer._build_shape)}
+        shape = layer._build_shape
+        out["build_config"] = {"input_shape": [list(s) for s in shape]
+                               if shape and isinstance(shape[0], tuple) else list(shape)}
     return out
 
 
@@ -40,28 +48,33 @@ def deserialize(config, custom_objects=None):
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"layers.deserialize: expected a dict with 'class_name' and 'config', "
                          f"got {config!r}")
-    custom = dict(custom_objects or {})
     name = config["class_name"]
-    cls = custom[name] if name in custom else LAYERS.lookup(name)
-    cfg = {k: _resolve(v, custom) for k, v in dict(config.get("config", {})).items()}
-    layer = cls.from_config(cfg)
+    cls = lookup_custom(name, custom_objects)
+    if cls is None:
+        try:
+            cls = LAYERS.lookup(name)
+        except ValueError as e:
+            raise ValueError(f"{e}; a custom layer class must be passed in custom_objects="
+                             f"{{{name!r}: ...}} or registered with "
+                             f"@minigrad.saving.register_keras_serializable()") from None
+    cfg = resolve_config(dict(config.get("config", {})), custom_objects, f"layer {name}")
+    layer = cls.from_config(cfg, custom_objects) if _takes_custom(cls) else cls.from_config(cfg)
     build = config.get("build_config")
     if build and build.get("input_shape") is not None and not layer.built:
-        layer.build(tuple(build["input_shape"]))
+        layer.build(_shape(build["input_shape"]))
     return layer
 
 
-def _resolve(value, custom):
-    """Replace a config value naming a custom object by the object itself."""
-    if isinstance(value, str) and value in custom:
-        return custom[value]
-    if isinstance(value, dict) and CUSTOM in value:
-        return resolve_custom("custom object", value, custom)
-    if isinstance(value, dict) and value.get("class_name") in custom:
-        obj = custom[value["class_name"]]
-        cfg = value.get("config") or {}
-        return obj.from_config(cfg) if hasattr(obj, "from_config") else obj(**cfg)
-    return value
+def _takes_custom(cls):
+    import inspect
+    return "custom_objects" in inspect.signature(cls.from_config).parameters
+
+
+def _shape(saved):
+    """A saved build shape back to tuples (a list of shapes for merge layers)."""
+    if saved and isinstance(saved[0], list):
+        return [tuple(s) for s in saved]
+    return tuple(saved)
 
 
 def get(identifier, custom_objects=None):

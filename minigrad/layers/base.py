@@ -13,7 +13,13 @@ Names follow Keras: the class name in snake case (``_`` before a capitalised wor
 follows any character, and between a lower-case letter and a capital: Dense -> dense,
 ReLU -> re_lu, PReLU -> p_re_lu, Conv2D -> conv2d, BatchNormalization ->
 batch_normalization) plus a process-wide counter per name (``dense``, ``dense_1``, ...).
-Sub-layers are tracked explicitly by appending to ``self._layers``.
+Sub-layers: a layer (or model) assigned as an attribute, also inside a list, tuple or dict,
+is tracked in assignment order; ``layers`` lists them and ``weights``, ``losses``,
+``trainable`` and ``count_params`` include them. That needs ``__setattr__``: it is the only
+place an assignment is seen as it happens (a later ``__dict__`` scan loses the order of a
+reassigned attribute and cannot tell a layer list from internal state), so it stays a
+few type tests and one dict update. Containers are read when the layers are listed, so
+``self.blocks = []`` followed by ``self.blocks.append(Dense(4))`` is tracked too.
 """
 import inspect
 import re
@@ -25,10 +31,12 @@ from .._registry import Registry
 from ..ops.shape import cast
 from ..probe import probe
 from ..tensor import Parameter, Tensor
+from .symbolic import _symbolic, is_symbolic, map_structure, symbolic_call
 
 LAYERS = Registry("layer")
 _name_uids = {}
 _training_stack = []   # the ``training`` value of each enclosing ``__call__``
+_call_trace = []       # lists recording the layers called during a stand-in call, in order
 
 
 def to_snake_case(name):
@@ -46,6 +54,11 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
+def reset_name_counters():
+    """Forget every name counter: the next Dense is ``dense`` again (``clear_session``)."""
+    _name_uids.clear()
+
+
 def current_training():
     """The ``training`` value of the innermost layer call in progress (False outside any)."""
     return _training_stack[-1] if _training_stack else False
@@ -61,6 +74,41 @@ def _shape_tuple(shape, what):
     if any(d is not None and d < 0 for d in shape):
         raise ValueError(f"{what}: dimensions must be non-negative, got {shape}")
     return shape
+
+
+def _shape_structure(shape, what):
+    """A shape, or a list/dict of shapes (merge layers), normalised to tuples."""
+    if isinstance(shape, dict):
+        return {k: _shape_structure(v, what) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return [_shape_structure(s, what) for s in shape]
+    return _shape_tuple(shape, what)
+
+
+def _data_shapes(x):
+    """The build shape of a call's input (batch axis None), for one tensor or a structure."""
+    return map_structure(lambda t: (None,) + t.data.shape[1:], x)
+
+
+def _holds_layers(value):
+    if isinstance(value, Layer):
+        return True
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, (list, tuple)):
+        return False
+    return any(_holds_layers(v) for v in value)
+
+
+def _collect_layers(value, out):
+    if isinstance(value, Layer):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _collect_layers(v, out)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _collect_layers(v, out)
 
 
 def serialize_or_none(module, obj):
@@ -106,10 +154,11 @@ def _where(layer):
 def _build_wrapper(build):
     """Make every ``build`` mark the layer built and remember its input shape, so that
     ``Sequential`` can call ``layer.build(shape)`` directly; a second build only checks."""
-    def wrapped(self, input_shape):
-        shape = _shape_tuple(input_shape, f"{type(self).__name__}.build")
+    def wrapped(self, input_shape=None):
+        shape = None if input_shape is None else _shape_structure(
+            input_shape, f"{type(self).__name__}.build")
         if self.built:
-            if self.input_spec is not None:
+            if self.input_spec is not None and isinstance(shape, tuple):
                 self.input_spec.check(self, shape)
             return
         build(self, shape)
@@ -124,11 +173,14 @@ class Layer:
     """Base class of every layer (see the module docstring for the lifecycle)."""
 
     _call_takes_training = True
+    # public attributes of the framework that may hold an empty list, never sub-layers
+    _untracked = frozenset({"compiled_metrics"})
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         build = cls.__dict__.get("build")
-        if build is not None and not getattr(build, "_wrapped", False):
+        if build is not None and not getattr(build, "_wrapped", False) and \
+                cls.__dict__.get("_wrap_build", True):
             cls.build = _build_wrapper(build)
         # as Keras, a ``call(self, x)`` without a ``training`` parameter is called without it
         params = inspect.signature(cls.call).parameters
@@ -146,7 +198,9 @@ class Layer:
             raise TypeError(f"{cls}: unexpected keyword argument(s) {sorted(kwargs)}")
         if name is None:
             name = unique_name(to_snake_case(cls))
-        if not isinstance(name, str) or not name or "/" in name:
+        if not isinstance(name, str):
+            raise TypeError(f"{cls}: name must be a string, got {name!r}")
+        if not name or "/" in name:
             raise ValueError(f"{cls}: name must be a non-empty string without '/', got {name!r}")
         self.name = name
         self.dtype = _float_dtype(dtype, f"{cls} {name!r}")
@@ -159,8 +213,52 @@ class Layer:
         self._build_shape = None
         self._weights = []
         self._created_trainable = []
-        self._layers = []
+        self._layer_list = []
         self._activity_losses = []
+        self._inbound_nodes = []      # the symbolic calls (functional models) of this layer
+
+    def __setattr__(self, name, value):
+        # see the module docstring: assignment order of sub-layers is only visible here
+        tracked = self.__dict__.get("_tracked")
+        if isinstance(value, (Layer, list, tuple, dict)) and (
+                isinstance(value, Layer) or _holds_layers(value)
+                or (not value and not name.startswith("_") and not isinstance(value, tuple)
+                    and name not in self._untracked)):
+            if tracked is None:
+                tracked = {}
+                object.__setattr__(self, "_tracked", tracked)
+            tracked[name] = value
+        elif tracked and name in tracked:
+            del tracked[name]
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        tracked = self.__dict__.get("_tracked")
+        if tracked and name in tracked:
+            del tracked[name]
+        object.__delattr__(self, name)
+
+    @property
+    def _layers(self):
+        """The direct sub-layers: the explicit list (Sequential, functional models), then the
+        tracked attributes in assignment order; each layer once."""
+        explicit = self.__dict__.get("_layer_list", ())
+        tracked = self.__dict__.get("_tracked")
+        if not tracked:
+            return explicit
+        found = list(explicit)
+        for value in tracked.values():
+            _collect_layers(value, found)
+        out, seen = [], set()
+        for layer in found:
+            if id(layer) not in seen and layer is not self:
+                seen.add(id(layer))
+                out.append(layer)
+        return out
+
+    @_layers.setter
+    def _layers(self, value):
+        object.__setattr__(self, "_layer_list", list(value))
 
     def _pop_shape_kwargs(self, kwargs, input_shape):
         """Keras's other spellings: ``input_dim=n`` and ``batch_input_shape=(b, ...)``."""
@@ -184,15 +282,21 @@ class Layer:
         return x
 
     def compute_output_shape(self, input_shape):
-        """The output shape for ``input_shape`` (batch axis included); identity by default."""
-        return tuple(input_shape)
+        """The output shape for ``input_shape`` (batch axis included). Not overridden: found
+        by running ``call`` once on zeros (as Keras's ``compute_output_spec``), never by
+        assuming it equals the input shape. The layer must be built."""
+        from .symbolic import spec_call
+        return spec_call(self, input_shape)
 
     def __call__(self, x, training=None):
         if not (isinstance(x, Tensor) and x.data.dtype == self.dtype):
+            if is_symbolic(x):
+                return symbolic_call(self, x, training)
             x = self._convert_input(x)
         if not self.built:
-            self.build((None,) + x.data.shape[1:])
-        elif self.input_spec is not None and x.data.shape != self.input_spec.accepted:
+            self.build(_data_shapes(x))
+        elif self.input_spec is not None and isinstance(x, Tensor) and \
+                x.data.shape != self.input_spec.accepted:
             self.input_spec.check(self, x.data.shape)
         training = bool(current_training() if training is None else training)
         _training_stack.append(training)
@@ -203,15 +307,26 @@ class Layer:
                 y = self.call(x)
         finally:
             _training_stack.pop()
-        if self.activity_regularizer is not None:
+        if _symbolic[0]:
+            # a stand-in call on zeros (output shapes): record nothing but the call order
+            if _call_trace:
+                _call_trace[-1].append(self)
+            return y
+        if self.activity_regularizer is not None and isinstance(y, Tensor):
             batch = y.shape[0] if y.ndim else 1
             self._activity_losses = [self.activity_regularizer(y) / max(batch, 1)]
         # the diagnostics read activations through probes; a no-op without a listener
-        probe(self.name, "output", y.data)
+        if isinstance(y, Tensor):
+            probe(self.name, "output", y.data)
         return y
 
     def _convert_input(self, x):
-        """The input as a Tensor of the layer's dtype; a float cast keeps the gradient."""
+        """The input as a Tensor of the layer's dtype; a float cast keeps the gradient. A
+        dict, or a list/tuple of arrays or tensors, is converted leaf by leaf (merge layers,
+        models with several inputs)."""
+        if isinstance(x, dict) or (isinstance(x, (list, tuple)) and x and all(
+                isinstance(e, (Tensor, np.ndarray)) for e in x)):
+            return map_structure(self._convert_input, x)
         if isinstance(x, Tensor):
             if x.data.dtype == self.dtype:
                 return x
@@ -269,10 +384,18 @@ class Layer:
 
     @property
     def weights(self):
-        """Every weight, in ``add_weight`` order (then the sub-layers', in order)."""
+        """Every weight, in ``add_weight`` order (then the sub-layers', in order); a weight
+        reached twice (a layer shared by two sub-models) is listed once."""
         out = list(self._weights)
-        for layer in self._layers:
-            out.extend(layer.weights)
+        layers = self._layers
+        if not layers:
+            return out
+        seen = {id(w) for w in out}
+        for layer in layers:
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
         return out
 
     @property
@@ -306,7 +429,7 @@ class Layer:
                 raise ValueError(f"layer {self.name!r}: set_weights array {i} ({p.name}) has "
                                  f"shape {a.shape}, expected {p.shape}")
         for p, a in zip(params, arrays):
-            p.data[...] = a
+            p.assign(a)
 
     def count_params(self):
         """The number of scalars in all weights (the layer must be built)."""
@@ -319,22 +442,31 @@ class Layer:
     @property
     def losses(self):
         """Graph terms: each trainable weight's regularizer applied to the current value
-        (built afresh on every access), then the activity losses of the last call."""
-        # fit reads this at every step: no list copies (trainable_weights) when not needed
-        weights = self.trainable_weights if self._layers else (
-            self._weights if self._trainable else ())
+        (built afresh on every access), then the activity losses of the last call; over this
+        layer and every nested one, each once (a layer shared by two sub-models too)."""
+        # fit reads this at every step: one walk, no weight-list copies
+        flat = self._flatten_layers() if self._layers else (self,)
         terms = []
-        for w in weights:
-            if w.regularizer is not None and w.requires_grad:
-                terms.append(w.regularizer(w))
-        if self._activity_losses or self._layers:
-            terms += self._all_activity_losses()
+        if self._trainable:
+            for layer in flat:
+                for w in layer._weights:
+                    if w.regularizer is not None and w.requires_grad:
+                        terms.append(w.regularizer(w))
+        for layer in flat:
+            if layer._activity_losses:
+                terms += layer._activity_losses
         return terms
 
-    def _all_activity_losses(self):
-        out = list(self._activity_losses)
-        for layer in self._layers:
-            out.extend(layer._all_activity_losses())
+    def _flatten_layers(self):
+        """This layer and every nested layer, depth first in tracking order, each once."""
+        out, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer._layers))
         return out
 
     # ---- configuration --------------------------------------------------------------------

@@ -24,7 +24,8 @@ import zipfile
 
 import numpy as np
 
-from .._registry import CUSTOM, canonical
+from .. import _checks
+from .._registry import CUSTOM, lookup_custom, registered_name, resolve_config
 
 FORMAT_VERSION = 1
 MODEL_FORMAT = "minigrad.model"
@@ -36,9 +37,7 @@ _CUSTOM = CUSTOM   # JSON marker for a callable saved by name (see _registry)
 def save_model(model, filepath):
     """Write ``model`` (architecture, weights, compile config, optimizer state)."""
     doc = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
-           "model": {"class_name": type(model).__name__,
-                     "config": _jsonable(model.get_config(), "model config")},
-           "compile": _compile_config(model)}
+           "model": model_spec(model), "compile": _compile_config(model)}
     arrays = _weight_arrays(model, doc)
     opt_arrays = _optimizer_arrays(model)
     doc["optimizer_state"] = len(opt_arrays)
@@ -46,10 +45,33 @@ def save_model(model, filepath):
     _atomic_write(filepath, doc, arrays)
 
 
+def model_spec(model):
+    """{"class_name", "config", "build_config"}: the architecture as JSON-able data (a
+    subclassed model's ``get_config`` plus the input shape it was built for)."""
+    spec = {"class_name": registered_name(model),
+            "config": _jsonable(model.get_config(), "model config")}
+    if model.built and model._build_shape is not None:
+        spec["build_config"] = {"input_shape": _jsonable(model._build_shape, "input shape")}
+    return spec
+
+
 def save_weights(model, filepath):
     """Write only the weights of ``model`` (same zip layout, no architecture)."""
     doc = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION}
     _atomic_write(filepath, doc, _weight_arrays(model, doc))
+
+
+def save_training_state(model, filepath, state):
+    """Weights, optimizer state and the JSON dict ``state`` in one atomic weights file (a
+    ``load_weights`` reads it too); ``load_training_state`` puts them back. Used by
+    ``BackupAndRestore``."""
+    doc = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
+           "training_state": _jsonable(state, "training state")}
+    arrays = _weight_arrays(model, doc)
+    opt_arrays = _optimizer_arrays(model)
+    doc["optimizer_state"] = len(opt_arrays)
+    arrays += [(f"optimizer/{i:05d}.npy", a) for i, a in enumerate(opt_arrays)]
+    _atomic_write(filepath, doc, arrays)
 
 
 def _weight_arrays(model, doc):
@@ -79,14 +101,27 @@ def _compile_config(model):
         return None
     from .. import losses, metrics
     opt = model.optimizer
-    loss = model.loss
-    if loss is not None and not isinstance(loss, (str, dict)):
-        loss = losses.serialize(loss)
-    metric_ids = [m if isinstance(m, (str, dict)) else metrics.serialize(m)
-                  for m in model._metric_ids]
+    loss = _serialize_ids(losses, model.loss)
+    metric_ids = [_serialize_ids(metrics, m) for m in model._metric_ids]
+    weighted_ids = [_serialize_ids(metrics, m) for m in model._weighted_metric_ids]
+    loss_weights = getattr(model, "loss_weights", None)
     return _jsonable({
         "optimizer": {"class_name": type(opt).__name__, "config": opt.get_config()},
-        "loss": loss, "metrics": metric_ids}, "compile config")
+        "loss": loss, "metrics": metric_ids, "loss_weights": loss_weights,
+        "weighted_metrics": weighted_ids}, "compile config")
+
+
+def _serialize_ids(module, identifier):
+    """A compile identifier (one, or one per output in a list or dict) as JSON-able data."""
+    if identifier is None or isinstance(identifier, str):
+        return identifier
+    if isinstance(identifier, (list, tuple)):
+        return [_serialize_ids(module, i) for i in identifier]
+    if isinstance(identifier, dict) and "class_name" not in identifier:
+        return {k: _serialize_ids(module, v) for k, v in identifier.items()}
+    if isinstance(identifier, dict):
+        return identifier
+    return module.serialize(identifier)
 
 
 def _jsonable(obj, where):
@@ -100,9 +135,9 @@ def _jsonable(obj, where):
         return obj.tolist()
     if isinstance(obj, np.generic):
         return obj.item()
-    if isinstance(obj, str) and obj.startswith("<"):
+    if isinstance(obj, str) and obj.startswith("<"):    # a config holding a callable's repr
         raise ValueError(f"save: {where} is {obj!r}, a callable without a usable name (a "
-                         f"lambda?); define it with def, save, and pass it to load_model's "
+                         f"lambda?); use a named function (def) and pass it to load via "
                          f"custom_objects")
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
@@ -110,12 +145,8 @@ def _jsonable(obj, where):
         return {"class_name": type(obj).__name__,
                 "config": _jsonable(obj.get_config(), f"{where}.config")}
     if callable(obj):
-        name = getattr(obj, "__name__", None)
-        if not name or not name.isidentifier():
-            raise ValueError(f"save: {where} is {obj!r}, a callable without a usable name (a "
-                             f"lambda?); define it with def and pass it to load_model's "
-                             f"custom_objects")
-        return {_CUSTOM: name}
+        _checks.callable_name(f"save: {where}", obj)
+        return {_CUSTOM: registered_name(obj)}
     raise TypeError(f"save: {where} holds {obj!r} of type {type(obj).__name__}, which cannot "
                     f"be written as JSON")
 
@@ -241,12 +272,7 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 - Ker
     opt_state = [arrays.get(f"optimizer/{i:05d}.npy") for i in range(n_opt)]
     if any(a is None for a in opt_state):
         raise ValueError(f"load: {path!r} is missing optimizer arrays")
-    spec = doc.get("model") or {}
-    from . import sequential
-    if spec.get("class_name") != "Sequential":
-        raise ValueError(f"load: {path!r} holds a {spec.get('class_name')!r} model; this "
-                         f"minigrad loads Sequential models")
-    model = model_from_config(spec.get("config") or {}, custom_objects, sequential.Sequential)
+    model = model_from_spec(doc.get("model") or {}, custom_objects, path)
     if not model.built:
         raise ValueError(f"load: {path!r}: the saved architecture has no input shape, so the "
                          f"weights cannot be placed")
@@ -258,8 +284,35 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 - Ker
 
 def load_weights(model, filepath):
     """Copy the weights of a ``save_weights`` (or ``save``) file into ``model``."""
-    path = os.fspath(filepath)
     doc, arrays = _read(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT))
+    _set_weights_from(model, doc, arrays, os.fspath(filepath))
+
+
+def load_training_state(model, filepath):
+    """Put the weights and optimizer state of a ``save_training_state`` file back into
+    ``model`` (compiled, built) and return its ``state`` dict."""
+    path = os.fspath(filepath)
+    doc, arrays = _read(filepath, (WEIGHTS_FORMAT,))
+    state = doc.get("training_state")
+    if not isinstance(state, dict):   # a file's content, not an argument's type
+        raise ValueError(f"load: {path!r} is a weights file without a training state (not "  # noqa: TRY004
+                         f"written by BackupAndRestore)")
+    n_opt = doc.get("optimizer_state") or 0
+    opt_state = [arrays.get(f"optimizer/{i:05d}.npy") for i in range(n_opt)]
+    if any(a is None for a in opt_state):
+        raise ValueError(f"load: {path!r} is missing optimizer arrays")
+    _set_weights_from(model, doc, arrays, path)
+    if opt_state:
+        model.optimizer.build(model.trainable_weights)
+        try:
+            model.optimizer.set_state(opt_state)
+        except ValueError as e:
+            raise ValueError(f"load: the saved optimizer state in {path!r} does not fit the "
+                             f"model's trainable weights ({e})") from None
+    return state
+
+
+def _set_weights_from(model, doc, arrays, path):
     weights = _weights_from(doc, arrays, path)
     if not model.built:
         raise ValueError(f"load_weights: the model {model.name!r} is not built; build it "
@@ -278,30 +331,49 @@ def load_weights(model, filepath):
 
 
 # ---- configs back to objects ----------------------------------------------------------------
-def _resolve_custom(obj, custom_objects, where="config"):
-    """Replace {"__custom_object__": name} markers by ``custom_objects[name]``; plain strings
-    that name a custom object (not layer names) are replaced too, as Keras's scope does."""
-    if isinstance(obj, dict):
-        if set(obj) == {_CUSTOM}:
-            name = obj[_CUSTOM]
-            if name not in custom_objects:
-                raise ValueError(f"load: {where} refers to the custom object {name!r}, which "
-                                 f"is not registered: pass custom_objects={{{name!r}: ...}}")
-            return custom_objects[name]
-        return {k: (v if k == "name" else _resolve_custom(v, custom_objects, f"{where}.{k}"))
-                for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_resolve_custom(v, custom_objects, f"{where}[{i}]") for i, v in enumerate(obj)]
-    if isinstance(obj, str) and obj in custom_objects:
-        return custom_objects[obj]
-    return obj
+def model_from_spec(spec, custom_objects=None, where="load"):
+    """A fresh model from ``model_spec``'s output: the class by name (a minigrad model, or a
+    custom class through ``custom_objects`` / ``register_keras_serializable``), rebuilt with
+    ``from_config`` and built for the saved input shape."""
+    from ..layers.base import LAYERS
+    name = spec.get("class_name")
+    cls = lookup_custom(name, custom_objects)
+    if cls is None:
+        try:
+            cls = LAYERS.lookup(str(name))
+        except ValueError:
+            cls = None
+    if cls is None:
+        short = str(name).split(">")[-1]
+        raise ValueError(
+            f"{where}: the model class {short!r} is not known: it is a custom (subclassed) "
+            f"model, so pass custom_objects={{{short!r}: {short}}} to load_model / "
+            f"model_from_json, or decorate the class with "
+            f"@minigrad.saving.register_keras_serializable()")
+    config = spec.get("config") or {}
+    model = cls.from_config(config, custom_objects) if _takes_custom(cls) else \
+        cls.from_config(resolve_config(config, custom_objects, f"model {short_name(name)}"))
+    build = spec.get("build_config") or {}
+    if not model.built and build.get("input_shape") is not None:
+        shape = build["input_shape"]
+        model.build([tuple(s) for s in shape] if shape and isinstance(shape[0], list)
+                    else tuple(shape))
+    return model
+
+
+def short_name(name):
+    return str(name).split(">")[-1]
+
+
+def _takes_custom(cls):
+    import inspect
+    return "custom_objects" in inspect.signature(cls.from_config).parameters
 
 
 def model_from_config(config, custom_objects=None, cls=None):
-    """A fresh (newly initialised) model from ``Sequential.get_config()``'s output."""
+    """A fresh (newly initialised) Sequential model from ``Sequential.get_config()``."""
     from .. import layers
     from ..layers.base import LAYERS
-    custom_objects = dict(custom_objects or {})
     if cls is None:
         from .sequential import Sequential as cls
     model = cls(name=config.get("name"), trainable=config.get("trainable", True))
@@ -309,20 +381,21 @@ def model_from_config(config, custom_objects=None, cls=None):
         model.add(layers.Input(shape=tuple(config["input_shape"])))
     for i, spec in enumerate(config.get("layers", [])):
         class_name = spec.get("class_name")
-        if class_name not in custom_objects and canonical(str(class_name)) not in {
-                canonical(n) for n in LAYERS.names()}:
-            raise ValueError(f"load: layer {i} is of class {class_name!r}, which is not a "
-                             f"minigrad layer: pass custom_objects={{{class_name!r}: "
-                             f"YourLayerClass}}")
-        layer_config = _resolve_custom(spec.get("config", {}), custom_objects,
-                                       f"layer {i} ({class_name})")
+        if lookup_custom(class_name, custom_objects) is None:
+            try:
+                LAYERS.lookup(str(class_name))
+            except ValueError:
+                raise ValueError(f"load: layer {i} is of class {class_name!r}, which is not a "
+                                 f"minigrad layer: pass custom_objects={{{class_name!r}: "
+                                 f"YourLayerClass}} or register the class with "
+                                 f"@minigrad.saving.register_keras_serializable()") from None
         try:
-            layer = layers.deserialize({"class_name": class_name, "config": layer_config},
-                                       custom_objects)
+            layer = layers.deserialize(spec, custom_objects)
         except ValueError as e:
-            raise ValueError(f"load: could not rebuild layer {layer_config.get('name')!r} "
-                             f"({class_name}): {e}. If it names a custom function or class, "
-                             f"pass it in custom_objects") from None
+            raise ValueError(f"load: could not rebuild layer "
+                             f"{spec.get('config', {}).get('name')!r} ({class_name}): {e}. If "
+                             f"it names a custom function or class, pass it in "
+                             f"custom_objects") from None
         model.add(layer)
     return model
 
@@ -333,12 +406,15 @@ def _compile_from(model, cfg, custom_objects, opt_state):
     from .. import losses, metrics, optimizers
     custom_objects = dict(custom_objects or {})
     try:
-        optimizer = optimizers.get(_resolve_custom(cfg["optimizer"], custom_objects,
-                                                   "optimizer config"))
+        optimizer = optimizers.get(resolve_config(cfg["optimizer"], custom_objects,
+                                                  "optimizer config"))
         loss = _from_identifier(losses, cfg.get("loss"), custom_objects)
         metric_ids = [_from_identifier(metrics, m, custom_objects)
                       for m in cfg.get("metrics") or []]
-        model.compile(optimizer=optimizer, loss=loss, metrics=metric_ids)
+        weighted_ids = [_from_identifier(metrics, m, custom_objects)
+                        for m in cfg.get("weighted_metrics") or []]
+        model.compile(optimizer=optimizer, loss=loss, metrics=metric_ids,
+                      loss_weights=cfg.get("loss_weights"), weighted_metrics=weighted_ids)
     except ValueError as e:
         raise ValueError(f"load: cannot restore the compile configuration: {e}. If it names "
                          f"a custom function or class, pass it in custom_objects (or load "
@@ -356,9 +432,14 @@ def _from_identifier(module, identifier, custom_objects):
     """A saved loss/metric identifier back to what compile accepts: names stay names (so
     "accuracy" is resolved from the shapes again), custom names and configs are rebuilt."""
     if isinstance(identifier, str):
-        return custom_objects.get(identifier, identifier)
+        return lookup_custom(identifier, custom_objects) or identifier
+    if isinstance(identifier, list):        # one per output
+        return [_from_identifier(module, i, custom_objects) for i in identifier]
     if isinstance(identifier, dict):
         if set(identifier) == {_CUSTOM}:
-            return _resolve_custom(identifier, custom_objects, f"{module.__name__} identifier")
+            return resolve_config(identifier, custom_objects, f"{module.__name__} identifier")
+        if "class_name" not in identifier:  # per output, by name
+            return {k: _from_identifier(module, v, custom_objects)
+                    for k, v in identifier.items()}
         return module.deserialize(identifier, custom_objects)
     return identifier

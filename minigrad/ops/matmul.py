@@ -9,8 +9,6 @@ class MatMul(Function):
 
     VJP: da = g @ b^T, db = a^T @ g (skipped when the input needs no gradient)."""
 
-    fresh_grads = True
-
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes "

@@ -1,4 +1,5 @@
-"""Reductions with ``axis`` (int, tuple or None) and ``keepdims``: sum, mean, max, min, var."""
+"""Reductions with ``axis`` (int, tuple or None) and ``keepdims``: sum, mean, max, min, var,
+prod, the Euclidean norm; and the running sum ``cumsum``."""
 import builtins
 
 import numpy as np
@@ -93,6 +94,66 @@ class Var(Function):
         return _expand(g, centered.shape, self.axes) * (2.0 / self.count) * centered
 
 
+class Prod(Function):
+    """y = prod(x, axes).  VJP: dx_i = g * prod_{j != i} x_j over the reduced group, from
+    exclusive running products from the left and from the right (exact when x has zeros,
+    where g * y / x would divide by zero)."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = _axes(axis, x.ndim, "prod")
+        self.save(x)
+        return np.prod(x, axis=self.axes, keepdims=keepdims)
+
+    def backward(self, g):
+        (x,) = self.saved
+        kept = [i for i in range(x.ndim) if i not in self.axes]
+        perm = kept + list(self.axes)
+        moved = np.transpose(x, perm)
+        n = int(np.prod([x.shape[a] for a in self.axes]))
+        rows = moved.reshape(int(np.prod([x.shape[a] for a in kept])), n)  # n may be 0
+        left = np.ones_like(rows)
+        right = np.ones_like(rows)
+        if n > 1:
+            np.cumprod(rows[:, :-1], axis=1, out=left[:, 1:])
+            np.cumprod(rows[:, :0:-1], axis=1, out=right[:, -2::-1])
+        gr = _expand(g, x.shape, self.axes).reshape(-1, 1)
+        dx = (left * right * gr).reshape(moved.shape)
+        return np.transpose(dx, np.argsort(perm))
+
+
+class Norm(Function):
+    """Euclidean norm y = sqrt(sum(x**2, axes)).  VJP: dx = g * x / y, and 0 where y == 0
+    (the subgradient PyTorch takes: a zero vector must not make the gradient NaN)."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = _axes(axis, x.ndim, "norm")
+        y = np.sqrt(np.sum(x * x, axis=self.axes, keepdims=True))
+        self.save(x, y)
+        return y if keepdims else y.reshape([n for i, n in enumerate(x.shape)
+                                             if i not in self.axes])
+
+    def backward(self, g):
+        x, y = self.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(y > 0, _expand(g, x.shape, self.axes) / y, 0.0)
+        return x * scale.astype(x.dtype, copy=False)
+
+
+class Cumsum(Function):
+    """y_i = sum_{j <= i} x_j along ``axis``.  VJP: dx_i = sum_{j >= i} g_j (the running sum
+    of g from the end)."""
+
+    def forward(self, x, axis=0):
+        if x.ndim == 0:
+            raise ValueError("cumsum: needs a tensor of rank >= 1, got a 0-d tensor")
+        self.axis = _axes(axis, x.ndim, "cumsum")[0]
+        return np.cumsum(x, axis=self.axis)
+
+    def backward(self, g):
+        flipped = np.flip(g, self.axis)
+        return np.flip(np.cumsum(flipped, axis=self.axis), self.axis)
+
+
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     """Sum over ``axis`` (all axes when None)."""
     return Sum.apply(x, axis=axis, keepdims=keepdims)
@@ -116,3 +177,18 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
 def var(x, axis=None, keepdims=False):
     """Population variance over ``axis`` (divides by N, as Keras and numpy)."""
     return Var.apply(x, axis=axis, keepdims=keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis`` (all axes when None)."""
+    return Prod.apply(x, axis=axis, keepdims=keepdims)
+
+
+def norm(x, axis=None, keepdims=False):
+    """Euclidean norm sqrt(sum(x**2)) over ``axis``; zero gradient at a zero vector."""
+    return Norm.apply(x, axis=axis, keepdims=keepdims)
+
+
+def cumsum(x, axis=0):
+    """Running sum along ``axis``."""
+    return Cumsum.apply(x, axis=axis)

@@ -1,4 +1,5 @@
-"""Shape ops: reshape, flatten, transpose, indexing, concatenate, stack, where, cast."""
+"""Shape ops: reshape, flatten, transpose, indexing, concatenate, stack, where, cast,
+broadcast_to."""
 import numpy as np
 
 from ..function import Function
@@ -146,6 +147,21 @@ class Cast(Function):
         return g.astype(self.in_dtype)
 
 
+class BroadcastTo(Function):
+    """y = x broadcast to ``shape`` (numpy rules; a new array).  VJP: dx = g, summed back to
+    x's shape by the engine's unbroadcast."""
+
+    def forward(self, x, shape=()):
+        try:
+            return np.broadcast_to(x, shape).copy()
+        except ValueError:
+            raise ValueError(f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast "
+                             f"to shape {tuple(shape)} (numpy broadcasting rules)") from None
+
+    def backward(self, g):
+        return g
+
+
 def reshape(x, *shape):
     """Reshape (one -1 allowed); ``reshape(x, 2, 3)`` or ``reshape(x, (2, 3))``."""
     return Reshape.apply(x, shape=_shape_arg(shape))
@@ -186,3 +202,9 @@ def where(cond, a, b):
 def cast(x, dtype):
     """Convert to ``dtype`` (float -> float keeps the gradient)."""
     return Cast.apply(x, dtype=np.dtype(dtype))
+
+
+def broadcast_to(x, shape):
+    """Broadcast to ``shape`` (numpy rules); the gradient is summed back."""
+    return BroadcastTo.apply(x, shape=_shape_arg((shape,)) if isinstance(shape, (tuple, list))
+                             else (int(shape),))

@@ -1,4 +1,5 @@
-"""Elementwise math: exp, log, sqrt, abs, clip (numpy ufuncs: one pass each already)."""
+"""Elementwise math: exp, log, sqrt, abs, clip, log1p, expm1, sin, cos (numpy ufuncs: one
+pass each)."""
 import numpy as np
 
 from ..function import Function
@@ -6,8 +7,6 @@ from ..function import Function
 
 class Exp(Function):
     """y = exp(x).  VJP: dx = g * y."""
-
-    fresh_grads = True
 
     def forward(self, x):
         y = np.exp(x)
@@ -21,8 +20,6 @@ class Exp(Function):
 class Log(Function):
     """y = log(x).  VJP: dx = g / x."""
 
-    fresh_grads = True
-
     def forward(self, x):
         self.save(x)
         return np.log(x)
@@ -31,10 +28,53 @@ class Log(Function):
         return g / self.saved[0]
 
 
+class Log1p(Function):
+    """y = log(1 + x), accurate for small x.  VJP: dx = g / (1 + x)."""
+
+    def forward(self, x):
+        self.save(x)
+        return np.log1p(x)
+
+    def backward(self, g):
+        return g / (1.0 + self.saved[0])
+
+
+class Expm1(Function):
+    """y = exp(x) - 1, accurate for small x.  VJP: dx = g * (y + 1)."""
+
+    def forward(self, x):
+        y = np.expm1(x)
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        return g * (self.saved[0] + 1.0)
+
+
+class Sin(Function):
+    """y = sin(x).  VJP: dx = g * cos(x)."""
+
+    def forward(self, x):
+        self.save(x)
+        return np.sin(x)
+
+    def backward(self, g):
+        return g * np.cos(self.saved[0])
+
+
+class Cos(Function):
+    """y = cos(x).  VJP: dx = -g * sin(x)."""
+
+    def forward(self, x):
+        self.save(x)
+        return np.cos(x)
+
+    def backward(self, g):
+        return -g * np.sin(self.saved[0])
+
+
 class Sqrt(Function):
     """y = sqrt(x).  VJP: dx = g / (2 y)."""
-
-    fresh_grads = True
 
     def forward(self, x):
         y = np.sqrt(x)
@@ -48,8 +88,6 @@ class Sqrt(Function):
 class Abs(Function):
     """y = |x|.  VJP: dx = g * sign(x) (0 at x = 0, as torch and Keras's l1)."""
 
-    fresh_grads = True
-
     def forward(self, x):
         self.save(x)
         return np.abs(x)
@@ -60,8 +98,6 @@ class Abs(Function):
 
 class Clip(Function):
     """y = min(max(x, lo), hi).  VJP: dx = g where lo <= x <= hi, else 0."""
-
-    fresh_grads = True
 
     def forward(self, x, lo=None, hi=None):
         if lo is not None and hi is not None and lo > hi:
@@ -91,6 +127,26 @@ def exp(x):
 def log(x):
     """Elementwise natural logarithm."""
     return Log.apply(x)
+
+
+def log1p(x):
+    """Elementwise log(1 + x)."""
+    return Log1p.apply(x)
+
+
+def expm1(x):
+    """Elementwise exp(x) - 1."""
+    return Expm1.apply(x)
+
+
+def sin(x):
+    """Elementwise sine."""
+    return Sin.apply(x)
+
+
+def cos(x):
+    """Elementwise cosine."""
+    return Cos.apply(x)
 
 
 def sqrt(x):

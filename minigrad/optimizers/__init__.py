@@ -5,19 +5,25 @@
 Learning-rate schedules live in ``minigrad.optimizers.schedules``.
 """
 from . import schedules
+from .adadelta import Adadelta
 from .adagrad import Adagrad
-from .adam import Adam
+from .adam import Adam, AdamW
+from .adamax import Adamax
 from .base import Optimizer
 from .base import registry as _registry
+from .ftrl import Ftrl
+from .lion import Lion
+from .nadam import Nadam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "Optimizer", "RMSprop", "deserialize", "get", "schedules",
-           "serialize"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam",
+           "Optimizer", "RMSprop", "deserialize", "get", "schedules", "serialize"]
 
 
 def get(identifier):
-    """An optimizer from a name ("sgd", "adagrad", "rmsprop", "adam": Keras defaults), a
+    """An optimizer from a name ("sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam",
+    "adamax", "adadelta", "ftrl", "lion": Keras defaults), a
     ``{"class_name", "config"}`` dict, a class or an instance (returned as is)."""
     if isinstance(identifier, Optimizer):
         return identifier

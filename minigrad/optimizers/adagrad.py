@@ -1,19 +1,24 @@
 """Adagrad (Keras 3 formula: accumulator starts at 0.1, epsilon inside the square root)."""
 import math
 
+from .. import _checks
 from .._kernel import kernel
-from .base import Optimizer, check_nonneg, registry
+from .base import Optimizer, registry
 
 
 @kernel
 def _adagrad_update(w, g, a, hp):
-    """a += g^2;  w -= lr*g / sqrt(a + eps).  hp = [lr, eps]."""
-    lr, eps = hp[0], hp[1]
+    """w -= w*wd_lr;  a += g^2;  w -= lr*g / sqrt(a + eps).  hp = [wd_lr, lr, eps].
+    The accumulator only grows: nothing to flush."""
+    wd_lr, lr, eps = hp[0], hp[1], hp[2]
     for i in range(w.size):
+        wi = w[i]
+        if wd_lr != 0.0:
+            wi -= wi * wd_lr
         gi = g[i]
         ai = a[i] + gi * gi
         a[i] = ai
-        w[i] -= lr * gi / math.sqrt(ai + eps)
+        w[i] = wi - lr * gi / math.sqrt(ai + eps)
 
 
 @registry.register("adagrad")
@@ -26,16 +31,18 @@ class Adagrad(Optimizer):
     starts at 0) and epsilon sits **inside** the square root, as in the lecture's
     ``eta / sqrt(s + eps)``.
 
+    With ``weight_decay``, ``w -= w*weight_decay*lr`` first (decoupled, as every optimizer).
     Slot: "accumulator" (a).
     """
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, *,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, lr=None, name=None):
-        super().__init__(learning_rate, lr, 0.001, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name)
-        self.initial_accumulator_value = check_nonneg(
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 lr=None, name=None):
+        super().__init__(learning_rate, lr, 0.001, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name)
+        self.initial_accumulator_value = _checks.nonneg(
             "Adagrad", "initial_accumulator_value", initial_accumulator_value)
-        self.epsilon = check_nonneg("Adagrad", "epsilon", epsilon)
+        self.epsilon = _checks.nonneg("Adagrad", "epsilon", epsilon)
 
     def _slot_specs(self):
         return (("accumulator", self.initial_accumulator_value),)

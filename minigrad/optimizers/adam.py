@@ -1,51 +1,54 @@
-"""Adam with optional AMSGrad (Keras 3 formulas: epsilon outside the square root)."""
+"""Adam with optional AMSGrad, and AdamW (Keras 3 formulas: epsilon outside the square root)."""
 import math
 
+from .. import _checks
+from .._checks import TINY
 from .._kernel import kernel
-from .base import Optimizer, check_nonneg, check_range, registry
-
-# Moments that decay towards zero (a weight whose input is always 0, e.g. an image border)
-# become subnormal floats after a few hundred steps, and x86 arithmetic on subnormals is
-# ~50x slower: a decayed slot is flushed to 0 once it falls below float32's smallest normal.
-# Its contribution to w at that point is below 1e-30, far under float32 resolution.
-_TINY = 1.1754943508222875e-38
+from .base import Optimizer, registry
 
 
 @kernel
 def _adam_update(w, g, m, v, hp):
-    """m += (g - m)*(1-b1);  v += (g^2 - v)*(1-b2);  w -= alpha*m / (sqrt(v) + eps).
-    hp = [alpha, 1-b1, 1-b2, eps], alpha = lr*sqrt(1-b2^t)/(1-b1^t)."""
-    alpha, c1, c2, eps = hp[0], hp[1], hp[2], hp[3]
+    """w -= w*wd_lr;  m += (g - m)*(1-b1);  v += (g^2 - v)*(1-b2);
+    w -= alpha*m / (sqrt(v) + eps).  hp = [wd_lr, alpha, 1-b1, 1-b2, eps],
+    alpha = lr*sqrt(1-b2^t)/(1-b1^t); m and v are flushed to 0 below TINY (see sgd.py)."""
+    wd_lr, alpha, c1, c2, eps = hp[0], hp[1], hp[2], hp[3], hp[4]
     for i in range(w.size):
+        wi = w[i]
+        if wd_lr != 0.0:
+            wi -= wi * wd_lr
         gi = g[i]
         mi = m[i] + (gi - m[i]) * c1
         vi = v[i] + (gi * gi - v[i]) * c2
-        if abs(mi) < _TINY:
+        if abs(mi) < TINY:
             mi -= mi
-        if vi < _TINY:
+        if vi < TINY:
             vi -= vi
         m[i] = mi
         v[i] = vi
-        w[i] -= alpha * mi / (math.sqrt(vi) + eps)
+        w[i] = wi - alpha * mi / (math.sqrt(vi) + eps)
 
 
 @kernel
 def _adam_amsgrad_update(w, g, m, v, vhat, hp):
     """As ``_adam_update`` with vhat = max(vhat, v) (uncorrected v) in place of v in the step."""
-    alpha, c1, c2, eps = hp[0], hp[1], hp[2], hp[3]
+    wd_lr, alpha, c1, c2, eps = hp[0], hp[1], hp[2], hp[3], hp[4]
     for i in range(w.size):
+        wi = w[i]
+        if wd_lr != 0.0:
+            wi -= wi * wd_lr
         gi = g[i]
         mi = m[i] + (gi - m[i]) * c1
         vi = v[i] + (gi * gi - v[i]) * c2
-        if abs(mi) < _TINY:
+        if abs(mi) < TINY:
             mi -= mi
-        if vi < _TINY:
+        if vi < TINY:
             vi -= vi
         vh = max(vhat[i], vi)
         m[i] = mi
         v[i] = vi
         vhat[i] = vh
-        w[i] -= alpha * mi / (math.sqrt(vh) + eps)
+        w[i] = wi - alpha * mi / (math.sqrt(vh) + eps)
 
 
 @registry.register("adam")
@@ -65,19 +68,21 @@ class Adam(Optimizer):
     relative, but with epsilon=0.5 they differ by ~19%. This is the Keras form, not the
     lecture's.
 
+    With ``weight_decay``, ``w -= w*weight_decay*lr`` first (decoupled, as every optimizer).
     Slots, all starting at 0: "momentum" (m), "velocity" (v), then "velocity_hat" (vhat,
     only with amsgrad).
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, *, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 lr=None, name=None):
-        super().__init__(learning_rate, lr, 0.001, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name)
-        self.beta_1 = check_range("Adam", "beta_1", beta_1, 0.0, 1.0, hi_open=True)
-        self.beta_2 = check_range("Adam", "beta_2", beta_2, 0.0, 1.0, hi_open=True)
-        self.epsilon = check_nonneg("Adam", "epsilon", epsilon)
-        self.amsgrad = bool(amsgrad)
+                 amsgrad=False, *, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, lr=None, name=None):
+        super().__init__(learning_rate, lr, 0.001, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name)
+        owner = type(self).__name__
+        self.beta_1 = _checks.rate(owner, "beta_1", beta_1, hi_open=True)
+        self.beta_2 = _checks.rate(owner, "beta_2", beta_2, hi_open=True)
+        self.epsilon = _checks.nonneg(owner, "epsilon", epsilon)
+        self.amsgrad = _checks.boolean(owner, "amsgrad", amsgrad)
 
     def _slot_specs(self):
         specs = (("momentum", 0.0), ("velocity", 0.0))
@@ -98,3 +103,24 @@ class Adam(Optimizer):
         config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
                       amsgrad=self.amsgrad)
         return config
+
+
+@registry.register("adamw")
+class AdamW(Adam):
+    """AdamW, as Keras 3: Adam with decoupled weight decay on by default
+    (``weight_decay=0.004``, the second positional argument as in Keras):
+
+        w -= w * weight_decay * lr;   then the Adam step above (same slots, same kernel).
+
+    ``weight_decay=None`` is refused (ValueError), as in Keras.
+    """
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, *, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, lr=None, name=None):
+        if weight_decay is None:
+            raise ValueError("AdamW: weight_decay must be a float >= 0, got None (use Adam "
+                             "for no weight decay)")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad,
+                         weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
+                         global_clipnorm=global_clipnorm, lr=lr, name=name)

@@ -2,8 +2,10 @@
 
 ``apply_gradients(zip(grads, variables))``: drop the ``None`` gradients, check the rest,
 clip (clipnorm per variable, global_clipnorm over all, or clipvalue), read
-``lr = schedule(iterations)``, run each variable's fused in-place update, apply each
-variable's ``constraint`` in place, then ``iterations += 1``.
+``lr = schedule(iterations)``, run each variable's fused in-place update (decoupled weight
+decay ``w -= w * weight_decay * lr`` first, as Keras 3, then the optimizer's rule), apply
+each variable's ``constraint`` in place, then ``iterations += 1``. As in Keras, a variable
+whose gradient is None is neither decayed nor updated.
 
 Slots (momenta, accumulators) are created on the first apply (or by ``build``) for every
 variable passed, zeros unless the optimizer says otherwise, and kept in a list aligned to
@@ -14,11 +16,12 @@ list (its slots are created then, after those of the earlier variables in ``vari
 """
 import inspect
 import math
-import numbers
 import operator
+import re
 
 import numpy as np
 
+from .. import _checks
 from .._kernel import flat
 from .._registry import Registry
 from ..grad_mode import no_grad
@@ -28,42 +31,8 @@ from . import schedules as _schedules
 registry = Registry("optimizer")
 
 
-# ---- hyperparameter checks ------------------------------------------------------------------
-def check_real(owner, name, value):
-    """``value`` as a finite float; TypeError for a non-number, ValueError if not finite
-    (both naming the optimizer, the argument and the value)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{owner}: {name} must be finite, got {value!r}")
-    return value
-
-
-def check_range(owner, name, value, lo, hi, hi_open=False):
-    """``value`` as a float in [lo, hi] (or [lo, hi) when ``hi_open``)."""
-    value = check_real(owner, name, value)
-    if value < lo or value > hi or (hi_open and value == hi):
-        bracket = ")" if hi_open else "]"
-        raise ValueError(f"{owner}: {name} must be in [{lo}, {hi}{bracket}, got {value!r}")
-    return value
-
-
-def check_nonneg(owner, name, value):
-    """``value`` as a finite float >= 0."""
-    value = check_real(owner, name, value)
-    if value < 0:
-        raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
-    return value
-
-
 def _check_clip(owner, name, value):
-    if value is None:
-        return None
-    value = check_real(owner, name, value)
-    if value <= 0:
-        raise ValueError(f"{owner}: {name} must be > 0, got {value!r}")
-    return value
+    return None if value is None else _checks.positive(owner, name, value)
 
 
 def _takes_step(fn):
@@ -105,12 +74,20 @@ class Optimizer:
     """Base class: subclasses define ``_slot_specs``, ``_hyper`` and ``_update``.
 
     ``_slot_specs()`` -> ((slot name, initial value), ...); ``_hyper(lr, t)`` -> the floats
-    the kernel reads (t = iterations + 1); ``_update(w, g, slots, hp)`` runs the fused
-    kernel on flat contiguous arrays, ``hp`` being those floats in the variable's dtype.
+    the kernel reads (t = iterations + 1), called once per step after every check;
+    ``_update(w, g, slots, hp)`` runs the fused kernel on flat contiguous arrays, ``hp`` being
+    ``(wd_lr, *those floats)`` in the variable's dtype. ``wd_lr = weight_decay * lr`` (0 when
+    there is no weight decay or the variable is excluded): every kernel first applies the
+    decoupled decay ``w -= w * wd_lr`` (Keras 3: after clipping, before the update step).
+    ``_global_specs()`` -> ((name, initial value), ...) of optimizer-wide float64 scalars
+    (Nadam's ``u_product``), created with the first slots and listed after them in
+    ``variables``.
     """
 
-    def __init__(self, learning_rate, lr=None, default_lr=None, *, clipnorm=None,
-                 clipvalue=None, global_clipnorm=None, name=None):
+    _lr_positive = False   # Ftrl divides by the learning rate
+
+    def __init__(self, learning_rate, lr=None, default_lr=None, *, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name=None):
         owner = type(self).__name__
         self.name = name if name is not None else owner.lower()
         if lr is not None:
@@ -127,11 +104,17 @@ class Optimizer:
         self.clipnorm = _check_clip(owner, "clipnorm", clipnorm)
         self.clipvalue = _check_clip(owner, "clipvalue", clipvalue)
         self.global_clipnorm = _check_clip(owner, "global_clipnorm", global_clipnorm)
+        self.weight_decay = (None if weight_decay is None
+                             else _checks.nonneg(owner, "weight_decay", weight_decay))
+        self._exclude_vars = ()       # exclude_from_weight_decay(var_list=...)
+        self._exclude_pattern = None  # exclude_from_weight_decay(var_names=...)
         self.iterations = 0
         self._vars = []     # the built variables, in order
         self._shapes = []   # their shapes and dtypes when built
         self._dtypes = []
         self._slots = []    # per variable: its flat slot arrays, in _slot_specs() order
+        self._decays = []   # per variable: True unless excluded from weight decay
+        self._globals = []  # optimizer-wide 0-d float64 state, once built
         self._set_lr(learning_rate)
 
     # ---- learning rate ----------------------------------------------------------------------
@@ -140,8 +123,10 @@ class Optimizer:
             self._lr, self._lr_takes_step = value, True
         elif callable(value):
             self._lr, self._lr_takes_step = value, _takes_step(value)
+        elif self._lr_positive:
+            self._lr = _checks.positive(type(self).__name__, "learning_rate", value)
         else:
-            self._lr = check_nonneg(type(self).__name__, "learning_rate", value)
+            self._lr = _checks.nonneg(type(self).__name__, "learning_rate", value)
 
     @property
     def learning_rate(self):
@@ -165,10 +150,34 @@ class Optimizer:
         step = self.iterations
         value = lr(step) if self._lr_takes_step else lr()
         value = float(value)
-        if not (math.isfinite(value) and value >= 0):
+        if not (math.isfinite(value) and (value > 0 or (value == 0 and not self._lr_positive))):
             raise ValueError(f"{type(self).__name__}: the learning rate {lr!r} gave {value!r} "
-                             f"at step {step}; expected a finite value >= 0")
+                             f"at step {step}; expected a finite value "
+                             f"{'> 0' if self._lr_positive else '>= 0'}")
         return value
+
+    # ---- weight decay -----------------------------------------------------------------------
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Keras 3: no weight decay for the variables in ``var_list`` (by identity) nor for
+        those whose ``name`` contains a match of one of the regular expressions
+        ``var_names`` (``re.search``, e.g. ``["bias"]``). Each call replaces the previous
+        exclusions and applies from the next step on, also to variables already built (Keras
+        documents "before build" but never enforces it: its check reads an unset flag)."""
+        names = list(var_names or ())
+        for k, n in enumerate(names):
+            if not isinstance(n, str):
+                raise TypeError(f"{type(self).__name__}.exclude_from_weight_decay: "
+                                f"var_names[{k}] must be a string, got {n!r}")
+        self._exclude_vars = tuple(var_list or ())
+        self._exclude_pattern = re.compile("|".join(names)) if names else None
+        self._decays = [self._uses_weight_decay(v) for v in self._vars]
+
+    def _uses_weight_decay(self, var):
+        if any(v is var for v in self._exclude_vars):
+            return False
+        name = getattr(var, "name", None)
+        return not (self._exclude_pattern is not None and isinstance(name, str)
+                    and self._exclude_pattern.search(name))
 
     # ---- variables and slots ----------------------------------------------------------------
     def _check_variable(self, var, k):
@@ -184,6 +193,9 @@ class Optimizer:
         self._dtypes.append(var.data.dtype)
         self._slots.append([np.full(var.data.size, init, dtype=var.data.dtype)
                             for _, init in self._slot_specs()])
+        self._decays.append(self._uses_weight_decay(var))
+        if len(self._vars) == 1:
+            self._globals = [np.array(init, dtype=np.float64) for _, init in self._global_specs()]
         return len(self._vars) - 1
 
     def _indices(self, variables):
@@ -204,11 +216,13 @@ class Optimizer:
 
     @property
     def variables(self):
-        """``[iterations, *slots]``: a 0-d int64 array, then copies of the slot arrays,
-        variable by variable (build order), each variable's slots in slot-name order."""
+        """``[iterations, *slots, *globals]``: a 0-d int64 array, then copies of the slot
+        arrays, variable by variable (build order), each variable's slots in slot-name order,
+        then (once built) the optimizer-wide scalars such as Nadam's ``u_product``."""
         out = [np.array(self.iterations, dtype=np.int64)]
         for shape, slots in zip(self._shapes, self._slots):
             out.extend(s.reshape(shape).copy() for s in slots)
+        out.extend(g.copy() for g in self._globals)
         return out
 
     def _state_targets(self):
@@ -217,6 +231,8 @@ class Optimizer:
         for i, (var, shape, slots) in enumerate(zip(self._vars, self._shapes, self._slots)):
             targets.extend((f"slot {n!r} of variable #{i} ({getattr(var, 'name', None)!r})",
                             shape, s) for n, s in zip(names, slots))
+        targets.extend((f"optimizer state {n!r}", (), g)
+                       for (n, _), g in zip(self._global_specs(), self._globals))
         return targets
 
     def set_state(self, arrays):
@@ -228,18 +244,21 @@ class Optimizer:
         if len(arrays) != len(targets):
             raise ValueError(
                 f"{owner}.set_state: got {len(arrays)} arrays, expected {len(targets)} "
-                f"(iterations + {len(targets) - 1} slot arrays for {len(self._vars)} built "
+                f"(iterations + {len(targets) - 1} state arrays for {len(self._vars)} built "
                 f"variables; call build(variables) before set_state)")
         for k, (a, (label, shape, _)) in enumerate(zip(arrays, targets)):
             if a.shape != shape:
                 raise ValueError(f"{owner}.set_state: array {k} ({label}) has shape "
                                  f"{a.shape}, expected {shape}")
+            if k and a.dtype.kind not in "iuf":
+                raise ValueError(f"{owner}.set_state: array {k} ({label}) has dtype "
+                                 f"{a.dtype}, expected a float array")
         if arrays[0].dtype.kind not in "iu" or int(arrays[0]) < 0:
             raise ValueError(f"{owner}.set_state: array 0 (iterations) must be a "
                              f"non-negative integer, got {arrays[0]!r}")
         self.iterations = int(arrays[0])
         for a, (_, _, slot) in zip(arrays[1:], targets[1:]):
-            np.copyto(slot, a.reshape(-1), casting="same_kind")
+            np.copyto(slot, a.reshape(slot.shape), casting="same_kind")
 
     # ---- the step ---------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
@@ -261,10 +280,10 @@ class Optimizer:
         return self.iterations
 
     def _checked(self, grads, variables):
-        """[(slots, variable, gradient)] for the non-None gradients, everything checked
-        before anything is written."""
+        """[(variable index, variable, gradient)] for the non-None gradients, everything
+        checked before anything is written."""
         indices = self._indices(variables)
-        shapes, dtypes, slots = self._shapes, self._dtypes, self._slots
+        shapes, dtypes = self._shapes, self._dtypes
         todo = []
         for k, (i, var, g) in enumerate(zip(indices, variables, grads)):
             if not var.requires_grad:
@@ -279,7 +298,7 @@ class Optimizer:
                     or (g.dtype is not dtype and g.dtype != dtype)
                     or (w.dtype is not dtype and w.dtype != dtype)):
                 self._bad_gradient(g, var, k, i)
-            todo.append((slots[i], var, g))
+            todo.append((i, var, g))
         if not todo:
             raise ValueError(f"{type(self).__name__}: no gradient was provided for any of "
                              f"the {len(variables)} variables (all are None)")
@@ -288,14 +307,20 @@ class Optimizer:
     def _apply(self, grads, variables):
         todo = self._checked(grads, variables)
         gs = self._clip([g for _, _, g in todo])
-        hyper = self._hyper(self._current_lr(), self.iterations + 1)
-        hp_by_dtype = {}
-        update = self._update
-        for (slots, var, _), g in zip(todo, gs):
+        lr = self._current_lr()
+        hyper = self._hyper(lr, self.iterations + 1)
+        wd_lr = 0.0 if self.weight_decay is None else self.weight_decay * lr
+        hp_by_key = {}
+        update, all_slots, decays = self._update, self._slots, self._decays
+        for (i, var, _), g in zip(todo, gs):
             w = var.data
-            hp = hp_by_dtype.get(w.dtype)
+            var.bump_version()   # updated in place below (constraints too): saved graphs stale
+            key = (w.dtype, decays[i])
+            hp = hp_by_key.get(key)
             if hp is None:
-                hp = hp_by_dtype[w.dtype] = np.array(hyper, dtype=w.dtype)
+                hp = hp_by_key[key] = np.array((wd_lr if decays[i] else 0.0, *hyper),
+                                               dtype=w.dtype)
+            slots = all_slots[i]
             gf = g.reshape(-1) if g.flags.c_contiguous else np.ascontiguousarray(g).reshape(-1)
             if w.flags.c_contiguous:
                 update(w.reshape(-1), gf, slots, hp)
@@ -357,21 +382,16 @@ class Optimizer:
             return lr
         if isinstance(lr, _schedules.LearningRateSchedule):
             return _schedules.serialize(lr)
-        name = getattr(lr, "__name__", None)
-        if not name or not name.isidentifier():
-            raise ValueError(
-                f"{type(self).__name__}.get_config: the learning rate {lr!r} is a callable "
-                f"without a usable name, so it cannot be saved; use a schedule from "
-                f"minigrad.optimizers.schedules or a named function (restored through "
-                f"custom_objects)")
-        return name
+        return _checks.callable_name(f"{type(self).__name__}.get_config", lr,
+                                     "learning-rate callable (or use a schedule from "
+                                     "minigrad.optimizers.schedules)")
 
     def get_config(self):
         """The constructor arguments (a schedule as ``{"class_name", "config"}``, a named
         function learning rate as its name)."""
         return {"name": self.name, "learning_rate": self._lr_config(),
-                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
-                "global_clipnorm": self.global_clipnorm}
+                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -403,6 +423,9 @@ class Optimizer:
 
     # ---- subclass interface ----------------------------------------------------------------
     def _slot_specs(self):
+        return ()
+
+    def _global_specs(self):
         return ()
 
     def _hyper(self, lr, t):

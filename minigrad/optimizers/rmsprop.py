@@ -1,34 +1,36 @@
 """RMSprop, plain, centered and with momentum (Keras 3 formulas)."""
 import math
 
+from .. import _checks
+from .._checks import TINY
 from .._kernel import kernel
-from .base import Optimizer, check_nonneg, check_range, registry
-
-# Slots that decay towards zero (a weight whose input is always 0, e.g. an image border)
-# become subnormal floats after a few hundred steps, and x86 arithmetic on subnormals is
-# ~50x slower: a decayed slot is flushed to 0 once it falls below float32's smallest normal.
-# Its contribution to w at that point is below 1e-30, far under float32 resolution.
-_TINY = 1.1754943508222875e-38
+from .base import Optimizer, registry
 
 
 @kernel
 def _rmsprop_update(w, g, v, m, mg, hp):
-    """v = rho*v + (1-rho)*g^2;  centered: mg = rho*mg + (1-rho)*g, den = v - mg^2 + eps,
-    else den = v + eps;  inc = lr*g / sqrt(den);  momentum: m = momentum*m + inc, w -= m,
-    else w -= inc.  hp = [lr, rho, 1-rho, eps, momentum, centered (0/1), use momentum (0/1)].
+    """w -= w*wd_lr;  v = rho*v + (1-rho)*g^2;  centered: mg = rho*mg + (1-rho)*g,
+    den = v - mg^2 + eps, else den = v + eps;  inc = lr*g / sqrt(den);
+    momentum: m = momentum*m + inc, w -= m, else w -= inc.
+    hp = [wd_lr, lr, rho, 1-rho, eps, momentum, centered (0/1), use momentum (0/1)];
+    decaying slots are flushed to 0 below TINY (see sgd.py).
     ``m`` / ``mg`` are touched only when their flag is set (else any array may be passed)."""
-    lr, rho, one_minus_rho, eps, momentum = hp[0], hp[1], hp[2], hp[3], hp[4]
-    centered = hp[5] != 0
-    use_momentum = hp[6] != 0
+    wd_lr, lr, rho, one_minus_rho = hp[0], hp[1], hp[2], hp[3]
+    eps, momentum = hp[4], hp[5]
+    centered = hp[6] != 0
+    use_momentum = hp[7] != 0
     for i in range(w.size):
+        wi = w[i]
+        if wd_lr != 0.0:
+            wi -= wi * wd_lr
         gi = g[i]
         vi = rho * v[i] + one_minus_rho * (gi * gi)
-        if vi < _TINY:
+        if vi < TINY:
             vi -= vi
         v[i] = vi
         if centered:
             mgi = rho * mg[i] + one_minus_rho * gi
-            if abs(mgi) < _TINY:
+            if abs(mgi) < TINY:
                 mgi -= mgi
             mg[i] = mgi
             inc = lr * gi / math.sqrt(vi - mgi * mgi + eps)
@@ -36,12 +38,12 @@ def _rmsprop_update(w, g, v, m, mg, hp):
             inc = lr * gi / math.sqrt(vi + eps)
         if use_momentum:
             mi = momentum * m[i] + inc
-            if abs(mi) < _TINY:
+            if abs(mi) < TINY:
                 mi -= mi
             m[i] = mi
-            w[i] -= mi
+            w[i] = wi - mi
         else:
-            w[i] -= inc
+            w[i] = wi - inc
 
 
 @registry.register("rmsprop")
@@ -56,18 +58,19 @@ class RMSprop(Optimizer):
         else:          w -= inc
 
     All slots start at 0. Slots: "velocity" (v), then "momentum" (m, only when momentum > 0),
-    then "average_gradient" (mg, only when centered).
+    then "average_gradient" (mg, only when centered). With ``weight_decay``,
+    ``w -= w*weight_decay*lr`` first (decoupled, as every optimizer).
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
-                 centered=False, *, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 lr=None, name=None):
-        super().__init__(learning_rate, lr, 0.001, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name)
-        self.rho = check_range("RMSprop", "rho", rho, 0.0, 1.0)
-        self.momentum = check_range("RMSprop", "momentum", momentum, 0.0, 1.0)
-        self.epsilon = check_nonneg("RMSprop", "epsilon", epsilon)
-        self.centered = bool(centered)
+                 centered=False, *, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, lr=None, name=None):
+        super().__init__(learning_rate, lr, 0.001, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name)
+        self.rho = _checks.rate("RMSprop", "rho", rho)
+        self.momentum = _checks.rate("RMSprop", "momentum", momentum)
+        self.epsilon = _checks.nonneg("RMSprop", "epsilon", epsilon)
+        self.centered = _checks.boolean("RMSprop", "centered", centered)
 
     def _slot_specs(self):
         specs = [("velocity", 0.0)]

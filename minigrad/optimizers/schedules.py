@@ -8,14 +8,24 @@ plain object with ``__call__(step) -> float``, ``get_config()`` and ``from_confi
 import math
 from itertools import pairwise
 
+from .. import _checks
 from .._registry import Registry
 
 _registry = Registry("learning rate schedule")
 
 
-def _check_decay_steps(owner, decay_steps):
-    if not decay_steps > 0:
-        raise ValueError(f"{owner}: decay_steps must be > 0, got {decay_steps!r}")
+def _checked(owner, **values):
+    """Check each argument by the kind its name says; the values are stored as given (an int
+    stays an int in the config, as in Keras)."""
+    for name, value in values.items():
+        if name in ("decay_steps", "first_decay_steps", "t_mul"):
+            _checks.positive(owner, name, value)
+        elif name in ("staircase", "cycle"):
+            _checks.boolean(owner, name, value)
+        elif name == "warmup_steps":
+            _checks.nonneg(owner, name, value)
+        elif not (name == "warmup_target" and value is None):
+            _checks.number(owner, name, value)
 
 
 class LearningRateSchedule:
@@ -46,7 +56,8 @@ class _DecaySchedule(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name=None):
-        _check_decay_steps(type(self).__name__, decay_steps)
+        _checked(type(self).__name__, initial_learning_rate=initial_learning_rate,
+                 decay_steps=decay_steps, decay_rate=decay_rate, staircase=staircase)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -93,6 +104,10 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         boundaries, values = list(boundaries), list(values)
+        for k, b in enumerate(boundaries):
+            _checks.number("PiecewiseConstantDecay", f"boundaries[{k}]", b)
+        for k, v in enumerate(values):
+            _checks.number("PiecewiseConstantDecay", f"values[{k}]", v)
         if len(boundaries) != len(values) - 1:
             raise ValueError(
                 f"PiecewiseConstantDecay: boundaries must have one element fewer than values; "
@@ -125,12 +140,15 @@ class CosineDecay(LearningRateSchedule):
     lr = initial_learning_rate * ((1 - alpha) * 0.5 * (1 + cos(pi * s / decay_steps)) + alpha).
     With ``warmup_target``: s = min(step, warmup_steps + decay_steps); for s < warmup_steps
     lr = initial_learning_rate + (warmup_target - initial_learning_rate) * s / warmup_steps,
-    else the cosine formula above from ``warmup_target`` at s - warmup_steps.
+    else the cosine formula above from ``warmup_target`` at s - warmup_steps (alpha applies
+    to the decay only; ``warmup_steps`` is ignored while ``warmup_target`` is None).
     """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
-        _check_decay_steps("CosineDecay", decay_steps)
+        _checked("CosineDecay", initial_learning_rate=initial_learning_rate,
+                 decay_steps=decay_steps, alpha=alpha, warmup_target=warmup_target,
+                 warmup_steps=warmup_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.alpha = alpha
@@ -155,6 +173,104 @@ class CosineDecay(LearningRateSchedule):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+
+
+@_registry.register("PolynomialDecay")
+class PolynomialDecay(LearningRateSchedule):
+    """Polynomial decay from ``initial_learning_rate`` to ``end_learning_rate`` (Keras 3):
+
+        lr = (initial_learning_rate - end_learning_rate) * (1 - s / D) ** power
+             + end_learning_rate
+
+    Without ``cycle``: s = min(step, decay_steps), D = decay_steps (constant at
+    ``end_learning_rate`` afterwards). With ``cycle``: s = step and D = decay_steps *
+    ceil(step / decay_steps) (D = decay_steps at step 0), so the decay restarts from a
+    smaller height after every multiple of decay_steps.
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001,
+                 power=1.0, cycle=False, name="PolynomialDecay"):
+        _checked("PolynomialDecay", initial_learning_rate=initial_learning_rate,
+                 decay_steps=decay_steps, end_learning_rate=end_learning_rate, power=power,
+                 cycle=cycle)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.end_learning_rate = end_learning_rate
+        self.power = power
+        self.cycle = cycle
+        self.name = name
+
+    def __call__(self, step):
+        if self.cycle:
+            span = self.decay_steps * (math.ceil(step / self.decay_steps) if step != 0 else 1)
+        else:
+            span, step = self.decay_steps, min(step, self.decay_steps)
+        height = self.initial_learning_rate - self.end_learning_rate
+        return height * (1.0 - step / span) ** self.power + self.end_learning_rate
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
+                "power": self.power, "cycle": self.cycle, "name": self.name}
+
+
+@_registry.register("CosineDecayRestarts")
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter), as Keras 3.
+
+    Period i (i = 0, 1, ...) lasts ``first_decay_steps * t_mul**i`` steps and starts at
+    ``initial_learning_rate * m_mul**i``. With f = step / first_decay_steps, the period is
+    i = floor(f) when t_mul == 1, else i = floor(log(1 - f*(1 - t_mul)) / log(t_mul)), and the
+    fraction done in it is x = f - i (t_mul == 1) or (f - (1 - t_mul**i)/(1 - t_mul)) /
+    t_mul**i. Then
+
+        lr = initial_learning_rate * ((1 - alpha) * 0.5 * m_mul**i * (1 + cos(pi * x)) + alpha)
+
+    The period index is corrected by one where the logarithm's rounding lands it on the wrong
+    side of a restart step (so x is always in [0, 1)); Keras computes it in float32 without
+    that correction. With t_mul < 1 the periods shrink and sum to first_decay_steps /
+    (1 - t_mul); past that step the rate is NaN, as in Keras (an optimizer then raises).
+    """
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
+                 alpha=0.0, name="SGDRDecay"):
+        _checked("CosineDecayRestarts", initial_learning_rate=initial_learning_rate,
+                 first_decay_steps=first_decay_steps, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self.t_mul = t_mul
+        self.m_mul = m_mul
+        self.alpha = alpha
+        self.name = name
+
+    def _period(self, f):
+        """(i, x): the period index of the fraction f and the part of period i done."""
+        t_mul = self.t_mul
+        if t_mul == 1.0:
+            i = math.floor(f)
+            return i, f - i
+        arg = 1.0 - f * (1.0 - t_mul)
+        if arg <= 0.0:   # t_mul < 1: past the total length of the ever shorter periods
+            return math.nan, math.nan
+        i = math.floor(math.log(arg) / math.log(t_mul))
+
+        def start(k):   # where period k begins, in units of first_decay_steps
+            return (1.0 - t_mul ** k) / (1.0 - t_mul)
+        if start(i) > f:
+            i -= 1
+        elif start(i + 1) <= f:
+            i += 1
+        return i, (f - start(i)) / t_mul ** i
+
+    def __call__(self, step):
+        i, x = self._period(step / self.first_decay_steps)
+        cosine = 0.5 * self.m_mul ** i * (1.0 + math.cos(math.pi * x))
+        return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "first_decay_steps": self.first_decay_steps, "t_mul": self.t_mul,
+                "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
 
 
 def serialize(schedule):
