@@ -32,7 +32,7 @@ def train(hidden, data, epochs, verbose):
                   metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=epochs, verbose=verbose)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    penalty = float(sum(np.asarray(term) for term in model.losses))
+    penalty = float(sum(keras.ops.convert_to_numpy(term) for term in model.losses))
     final = float(np.abs(np.asarray(hidden.kernel)).mean())
     print(f"  {data.held_name} loss {loss:.4f} (penalty {penalty:.4f} of it), "
           f"accuracy {accuracy:.4f}; "
