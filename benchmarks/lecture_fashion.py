@@ -33,9 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 from minigrad.datasets import lecture  # noqa: E402
 
-# not image listings: the 2-D blobs network and the diagnostics' experiment
-NOT_IMAGES = ("feedforward_network", "vanishing_gradients")
-EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py") if p.stem not in NOT_IMAGES)
+# the image listings: those taking --dataset (not the 2-D blobs network, the diagnostics'
+# experiment or the residual-network example)
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py")
+                  if "lecture.parse_args(" in p.read_text())
 
 
 def load_minigrad(name):
