@@ -613,7 +613,9 @@ def test_non_positive_units_and_rate_outside_0_1(make, bad):
         with pytest.raises(ValueError if type(bad) is int else TypeError, match="units must be"):
             make(bad)
         return
-    with pytest.raises(ValueError, match=r"rate .* in \[0, 1\]"):
+    # _checks: a non-number is a TypeError, a number out of [0, 1] (or NaN) a ValueError
+    with pytest.raises(TypeError if isinstance(bad, str) else ValueError,
+                       match=r"Dropout .*rate must be"):
         make(bad)
 
 

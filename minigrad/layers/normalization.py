@@ -23,17 +23,14 @@ class BatchNormalization(Layer):
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, synchronized=False, **kwargs):
         super().__init__(**kwargs)
+        owner = f"BatchNormalization {self.name!r}"
         if isinstance(axis, (list, tuple)) and len(axis) == 1:
             axis = axis[0]
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise TypeError(f"BatchNormalization {self.name!r}: axis must be one integer, "
-                            f"got {axis!r}")
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNormalization {self.name!r}: momentum must be in [0, 1], "
-                             f"got {momentum!r}")
-        if not epsilon > 0.0:
-            raise ValueError(f"BatchNormalization {self.name!r}: epsilon must be > 0, "
-                             f"got {epsilon!r}")
+        axis = _checks.integer(owner, "axis", axis)
+        momentum = _checks.rate(owner, "momentum", momentum)
+        epsilon = _checks.positive(owner, "epsilon", epsilon)
+        center = _checks.boolean(owner, "center", center)
+        scale = _checks.boolean(owner, "scale", scale)
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale, self.synchronized = bool(center), bool(scale), synchronized
         self.beta_initializer = initializers.get(beta_initializer)
