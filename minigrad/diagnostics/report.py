@@ -30,12 +30,15 @@ class GradientReport:
 
 
 def _resolve_loss(model, loss):
+    """``loss=`` if given, else the compiled loss (per output for several outputs)."""
     from .. import losses
-    identifier = loss if loss is not None else getattr(model, "loss", None)
-    if identifier is None:
+    if loss is not None:
+        return losses.get(loss)
+    compiled = getattr(model, "_loss_fn", None)
+    if compiled is None:
         raise ValueError("gradient_report: the model is not compiled with a loss; pass loss= "
                          "(e.g. loss='sparse_categorical_crossentropy')")
-    return losses.get(identifier)
+    return compiled
 
 
 def gradient_report(model, x, y, loss=None):
