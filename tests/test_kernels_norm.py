@@ -4,16 +4,14 @@ The op-level home of dropout's statistics and of batch norm's in-place moving-st
 update (the layers' tests check what the layers add: seeds, noise_shape, k steps).
 
 References are independent float64 numpy code (explicit Jacobians, the textbook batch-norm
-backward, a numpy loop for the moving statistics); gradients are also checked against
+backward, one Keras update of the moving statistics); gradients are also checked against
 central finite differences with a random cotangent C (``fn(x) * C``), so a backward that
 ignores its incoming gradient fails.
 """
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from keras_oracle import run_keras
 
 import minigrad as mg
 from minigrad.ops.dropout import Dropout, dropout
@@ -525,18 +523,9 @@ def test_dropout_rate_errors(rate):
         dropout(np.ones(3), rate, training=True)
 
 
-# ---- optional oracle: Keras 3 on the torch backend -------------------------------------------
-# Keras runs in a child process with KERAS_BACKEND=torch: neither the caller's environment nor
-# a keras imported earlier decides the backend, and nothing leaks into later tests.
+# ---- optional oracle: Keras 3 on the torch backend (tests/keras_oracle.py's child process) ----
 _KERAS_CHILD = """
-import sys
-import numpy as np
-try:
-    import keras
-except ImportError:
-    sys.exit(3)
 import torch
-assert keras.backend.backend() == "torch", keras.backend.backend()
 inputs = np.load(sys.argv[1])
 zt = torch.tensor(inputs["z"], requires_grad=True)
 loss = keras.losses.sparse_categorical_crossentropy(torch.tensor(inputs["ids"]),
@@ -580,16 +569,9 @@ def _keras_inputs():
 
 @pytest.fixture(scope="module")
 def keras_reference(tmp_path_factory):
-    pytest.importorskip("torch")
     work = tmp_path_factory.mktemp("keras")
     np.savez(work / "inputs.npz", **_keras_inputs())
-    child = subprocess.run(
-        [sys.executable, "-c", _KERAS_CHILD, str(work / "inputs.npz"), str(work / "ref.npz")],
-        env={**os.environ, "KERAS_BACKEND": "torch"}, capture_output=True, text=True,
-        check=False, timeout=600)
-    if child.returncode == 3:           # the child could not import keras:
-        pytest.importorskip("keras")    # skip if it is absent here too
-    assert child.returncode == 0, child.stderr
+    run_keras(_KERAS_CHILD, work / "inputs.npz", work / "ref.npz")
     with np.load(work / "ref.npz") as ref:
         return dict(ref)
 
