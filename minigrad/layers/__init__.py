@@ -11,7 +11,24 @@ from .base import LAYERS, InputSpec, Layer
 from .core import Activation, Dense, Flatten
 from .dropout import Dropout
 from .input_layer import Input, InputLayer
-from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .merge import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from .normalization import BatchNormalization
 from .structure import Identity, Lambda, Reshape
 from .symbolic import KerasTensor
@@ -21,7 +38,8 @@ __all__ = [
     "Dot", "Dropout", "Flatten", "Identity", "Input", "InputLayer", "InputSpec", "KerasTensor",
     "Lambda", "Layer", "LeakyReLU", "Maximum", "Minimum", "Multiply", "PReLU", "RReLU",
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "ReLU", "Reshape",
-    "Softmax", "Subtract", "deserialize", "get", "serialize",
+    "Softmax", "Subtract", "add", "average", "concatenate", "deserialize", "dot", "get",
+    "maximum", "minimum", "multiply", "serialize", "subtract",
 ]
 
 
