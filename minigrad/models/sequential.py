@@ -79,6 +79,9 @@ class Sequential(Model):
             raise ValueError(f"Sequential {self.name!r} has no layers: add() some first")
         self._build_layers()
 
+    def _outputs_pending(self):
+        return False     # one output, built or not
+
     def _build_layers(self):
         """Walk the shapes through the layers, building each one not yet built."""
         shape = (None,) + tuple(self._per_sample)

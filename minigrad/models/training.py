@@ -57,15 +57,27 @@ class Trainer:
         metric_ids = cu.metric_list(metrics)
         weighted_ids = cu.metric_list(weighted_metrics)
         self.optimizer = optimizers.get(optimizer)
-        self._loss_fn = None if loss is None else cu.OutputLosses(self, loss, loss_weights)
-        self._metric_layout = [] if loss is None else \
-            cu.metric_layout(self._loss_fn, metric_ids, weighted_ids)
         self.loss = loss
         self.loss_weights = loss_weights
         self._metric_ids = metric_ids
         self._weighted_metric_ids = weighted_ids
+        self._loss_fn, self._metric_layout = None, []
+        if loss is not None and not self._outputs_pending():
+            self._compile_outputs()
         self.compiled_metrics = None
         self.compiled = True
+
+    def _outputs_pending(self):
+        """True while the model's outputs are unknown (an unbuilt subclassed model): the
+        per-output loss and metrics are then laid out when it is built (Keras builds its
+        compiled loss at the first batch too)."""
+        return False
+
+    def _compile_outputs(self):
+        """The compiled loss and metric layout, per output, from compile's arguments."""
+        self._loss_fn = cu.OutputLosses(self, self.loss, self.loss_weights)
+        self._metric_layout = cu.metric_layout(self._loss_fn, self._metric_ids,
+                                               self._weighted_metric_ids)
 
     @property
     def metrics(self):
@@ -78,7 +90,7 @@ class Trainer:
         return ["loss"] + [key for key, *_ in self._metric_layout]
 
     def _require_compiled(self, where):
-        if not self.compiled or self._loss_fn is None:
+        if not self.compiled or self.loss is None:
             what = "has not been compiled" if not self.compiled else "was compiled without a loss"
             raise RuntimeError(
                 f"{where}: the model {what}; call model.compile(optimizer=..., loss=..., "
@@ -186,6 +198,8 @@ class Trainer:
         ``loss_fn``, for every output) of ``(y, y_pred, sample_weight)``, each output's loss
         reduced as its Loss says (the batch mean by default) and weighted by
         ``loss_weights``, + ``sum(self.losses)`` (the penalties)."""
+        if loss_fn is None and self._loss_fn is None and self.loss is not None:
+            self._compile_outputs()     # a subclassed model built without Model.build
         fn = self._loss_fn if loss_fn is None else loss_fn
         if not isinstance(fn, cu.OutputLosses):
             fn = cu.OutputLosses(self, fn)
