@@ -217,3 +217,33 @@ def test_several_outputs_compiled_before_the_model_is_built(as_dict):
                                rtol=1e-6)     # the Dense layers compute in float32
     with pytest.raises(ValueError, match="has 3 entries, but the model has 2 outputs"):
         model.compile(loss=["mse"] * 3, optimizer="sgd")
+
+
+class Scale(L.Layer):
+    """An unregistered custom layer: y = x * w."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="random_normal",
+                                 name="w")
+
+    def call(self, x):
+        return x * self.w
+
+
+def test_clone_model_needs_no_registration_of_the_models_own_classes():
+    """Keras 3 clones a subclassed model (and custom layers) from the objects themselves;
+    clone_model used to raise "the model class 'Tower' is not known"."""
+    mg.random.seed(0)
+    model = Tower(width=3, depth=1)
+    model(np.zeros((2, 5)))
+    clone = mg.models.clone_model(model)
+    assert type(clone) is Tower and (clone.width, clone.depth) == (3, 1)
+    clone(np.zeros((2, 5)))
+    assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+    assert all(a is not b for a, b in zip(clone.weights, model.weights))
+    seq = mg.Sequential([mg.Input((4,)), Scale(name="scale"), L.Dense(2)])
+    seq_clone = mg.models.clone_model(seq)
+    assert type(seq_clone.get_layer("scale")) is Scale
+    assert seq_clone.get_layer("scale").w is not seq.get_layer("scale").w
+    with pytest.raises(ValueError, match="'Scale'"):    # loading from text still needs it
+        mg.models.model_from_json(seq.to_json())
