@@ -37,6 +37,7 @@ LAYERS = Registry("layer")
 _name_uids = {}
 _training_stack = []   # the ``training`` value of each enclosing ``__call__``
 _call_trace = []       # lists recording the layers called during a stand-in call, in order
+_ADDED_LOSSES = [0]    # 1 once any layer has called add_loss (the clearing walk is skipped before)
 
 
 def to_snake_case(name):
@@ -215,6 +216,7 @@ class Layer:
         self._created_trainable = []
         self._layer_list = []
         self._activity_losses = []
+        self._added_losses = []       # add_loss terms of the current outermost call
         self._inbound_nodes = []      # the symbolic calls (functional models) of this layer
 
     def __setattr__(self, name, value):
@@ -299,6 +301,8 @@ class Layer:
                 x.data.shape != self.input_spec.accepted:
             self.input_spec.check(self, x.data.shape)
         training = bool(current_training() if training is None else training)
+        if not _training_stack and _ADDED_LOSSES[0] and not _symbolic[0]:
+            self._clear_added_losses()      # Keras: the outermost call starts afresh
         _training_stack.append(training)
         try:
             if self._call_takes_training:
@@ -439,6 +443,23 @@ class Layer:
         return int(sum(w.size for w in self.weights))
 
     # ---- losses ---------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar loss term from inside ``call`` (Keras 3): it joins ``losses`` (so
+        fit minimises it) until the next outermost call of the model clears it."""
+        terms = list(loss) if isinstance(loss, (list, tuple)) else [loss]
+        for t in terms:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"layer {self.name!r}: add_loss() takes a Tensor computed in "
+                                 f"call(), got {type(t).__name__}")
+        if _symbolic[0]:     # a stand-in call on zeros (output shapes) adds nothing
+            return
+        self._added_losses.extend(terms)
+        _ADDED_LOSSES[0] = 1
+
+    def _clear_added_losses(self):
+        for layer in self._flatten_layers():
+            layer._added_losses = []
+
     @property
     def losses(self):
         """Graph terms: each trainable weight's regularizer applied to the current value
@@ -455,6 +476,8 @@ class Layer:
         for layer in flat:
             if layer._activity_losses:
                 terms += layer._activity_losses
+            if layer._added_losses:
+                terms += layer._added_losses
         return terms
 
     def _flatten_layers(self):
