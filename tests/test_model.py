@@ -379,3 +379,19 @@ def test_a_shared_regularised_layer_adds_its_penalty_once():
     np.testing.assert_allclose(term.item(), 0.1 * (dense.kernel.data ** 2).sum(), rtol=1e-12)
     inner.trainable = False
     assert model.losses == [] and model.trainable_weights == []
+
+
+def test_layer_output_and_model_input_give_the_graph_for_feature_extraction():
+    """Keras's functional guide: Model(inputs=model.input, outputs=[layer.output ...])."""
+    inp = mg.Input((4,), dtype="float64")
+    h = L.Dense(3, activation="tanh", name="h", dtype="float64")(inp)
+    out = L.Dense(2, name="o", dtype="float64")(h)
+    model = mg.Model(inp, out)
+    assert model.input is inp and model.output is out
+    assert model.get_layer("h").output is h and model.get_layer("o").input is h
+    features = mg.Model(inputs=model.input, outputs=[la.output for la in model.layers[1:]])
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    k1, b1, k2, b2 = model.get_weights()
+    got_h, got_o = features.predict(x, verbose=0)
+    np.testing.assert_allclose(got_h, np.tanh(x @ k1 + b1), rtol=1e-12)
+    np.testing.assert_allclose(got_o, np.tanh(x @ k1 + b1) @ k2 + b2, rtol=1e-12)

@@ -442,6 +442,26 @@ class Layer:
                              f"on data or build it first")
         return int(sum(w.size for w in self.weights))
 
+    # ---- symbolic history (functional models) -------------------------------------------
+    @property
+    def input(self):
+        """The symbolic input of this layer's first call on symbolic tensors (Keras)."""
+        return self._first_node("input").inputs
+
+    @property
+    def output(self):
+        """The symbolic output of this layer's first call on symbolic tensors (Keras), e.g.
+        for ``Model(inputs=model.inputs, outputs=model.get_layer("h").output)``."""
+        return self._first_node("output").outputs
+
+    def _first_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f"layer {self.name!r} has never been called on a symbolic "
+                                 f"input (Input), so it has no {what}; it gets one inside a "
+                                 f"functional model, or a Sequential model's once its "
+                                 f"`inputs` is read")
+        return self._inbound_nodes[0]
+
     # ---- losses ---------------------------------------------------------------------------
     def add_loss(self, loss):
         """Add a scalar loss term from inside ``call`` (Keras 3): it joins ``losses`` (so
