@@ -139,9 +139,14 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        """``cls(**config)``; a subclass whose constructor takes other arguments than its
+        """``cls(**config)`` (``Model.from_config`` of a functional config rebuilds the
+        functional model); a subclass whose constructor takes other arguments than its
         ``get_config`` returns raises, naming the class and the fix."""
         from .._registry import resolve_config
+        if cls is Model and all(k in config for k in ("layers", "input_layers",
+                                                      "output_layers")):
+            from .functional import Functional  # Keras: a functional config revives one
+            return Functional.from_config(config, custom_objects)
         config = resolve_config(config, custom_objects, f"model {cls.__name__}")
         try:
             return cls(**config)
