@@ -193,16 +193,9 @@ class Metric(Configurable):
 
 
 class MetricVariable(Parameter):
-    """A metric's state (``Metric.add_variable``): Keras's ``assign_add`` / ``assign_sub``
-    and ``value`` on a Parameter."""
+    """A metric's state (``Metric.add_variable``): a Parameter with Keras's ``value``."""
 
     __slots__ = ()
-
-    def assign_add(self, delta):
-        self.assign(self.data + np.asarray(getattr(delta, "data", delta), self.data.dtype))
-
-    def assign_sub(self, delta):
-        self.assign(self.data - np.asarray(getattr(delta, "data", delta), self.data.dtype))
 
     @property
     def value(self):
