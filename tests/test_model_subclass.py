@@ -247,3 +247,28 @@ def test_clone_model_needs_no_registration_of_the_models_own_classes():
     assert seq_clone.get_layer("scale").w is not seq.get_layer("scale").w
     with pytest.raises(ValueError, match="'Scale'"):    # loading from text still needs it
         mg.models.model_from_json(seq.to_json())
+
+
+class CustomStep(Model):
+    """Keras's "customize what happens in fit" pattern, which minigrad's loop cannot honour."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.out = L.Dense(1)
+
+    def call(self, inputs):
+        return self.out(inputs)
+
+    def train_step(self, data):
+        raise AssertionError("never called")
+
+
+def test_an_overridden_train_step_is_refused_not_silently_skipped():
+    model = CustomStep()
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 2)), np.ones((4, 1))
+    for run in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                lambda: model.predict(x, verbose=0), lambda: model.train_on_batch(x, y)):
+        with pytest.raises(NotImplementedError, match=r"defines \['train_step'\]"):
+            run()
+    assert not model.built        # refused before any work

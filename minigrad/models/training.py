@@ -90,6 +90,7 @@ class Trainer:
         return ["loss"] + [key for key, *_ in self._metric_layout]
 
     def _require_compiled(self, where):
+        _no_custom_steps(self, where)
         if not self.compiled or self.loss is None:
             what = "has not been compiled" if not self.compiled else "was compiled without a loss"
             raise RuntimeError(
@@ -269,6 +270,7 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs on x (arrays, a generator or a PyDataset; ``steps`` batches at
         most) in inference mode (no graph): one ndarray, or a list/dict for several outputs."""
+        _no_custom_steps(self, "predict")
         batch_size = _check_batch_size(batch_size, "predict")
         verbose = _check_verbose(verbose, "predict")
         steps = _check_steps(steps, "predict", "steps")
@@ -311,6 +313,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """``predict`` on one batch, without callbacks."""
+        _no_custom_steps(self, "predict_on_batch")
         x = self._prepare_x(x, "predict_on_batch")
         with no_grad():
             return _values(self(x, training=False))
@@ -372,6 +375,21 @@ class Trainer:
 
 
 # ---- helpers ----------------------------------------------------------------------------
+_CUSTOM_STEPS = ("train_step", "test_step", "predict_step")
+
+
+def _no_custom_steps(model, where):
+    """Keras's fit calls an overridden ``train_step`` (test_step, predict_step); minigrad's
+    loop has no such hook, so one is refused rather than silently skipped."""
+    steps = [n for n in _CUSTOM_STEPS if getattr(type(model), n, None) is not None]
+    if steps:
+        raise NotImplementedError(
+            f"{where}: model {model.name!r} ({type(model).__name__}) defines {steps}, which "
+            f"minigrad's fit/evaluate/predict do not call (they would be skipped silently); "
+            f"put the computation in call(), the loss in compile(loss=...) or a "
+            f"losses.Loss, and extra terms in add_loss()")
+
+
 def _values(y_pred):
     """The arrays of a model's output: one array, or a list/dict for several outputs."""
     if isinstance(y_pred, Tensor):
