@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from .. import _threads
 from .. import random as mgrandom
 from ..grad_mode import no_grad
 from ..layers.symbolic import flatten
@@ -101,6 +102,7 @@ class Trainer:
         self.history = cbs.history
         self.stop_training = False
         logs = {}
+        threads_before = _threads.enter_fit(self, min(batch_size, len(x)))
         cbs.on_train_begin()
         # BackupAndRestore sets model.resume_epoch in on_train_begin (Keras's _initial_epoch)
         resume, self.resume_epoch = getattr(self, "resume_epoch", None), None
@@ -116,8 +118,10 @@ class Trainer:
                 if self.stop_training:
                     break
         except BaseException:
+            _threads.policy.restore(threads_before)
             cbs.on_train_abort(logs)
             raise
+        _threads.policy.restore(threads_before)
         cbs.on_train_end(logs)
         return self.history
 
@@ -227,6 +231,7 @@ class Trainer:
         self._require_compiled("train_on_batch")
         x, y = self._prepare_xy(x, y, "train_on_batch")
         self._reset_metrics()
+        _threads.set_for_step(self, len(x))
         loss = self._train_step(x, y, self.trainable_weights)
         return self._return_logs(self._logs(loss), return_dict)
 
