@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from . import config
+from . import _alloc, config
 
 _new = object.__new__
 # the number of in-place changes of any tensor so far: an op records it at forward, and its
@@ -388,7 +388,8 @@ def _run_backward(root, g, retain_graph):
         if ctx is None:
             if t.grad is not None:
                 t.grad += g
-            elif sys.getrefcount(g) == _SOLE and g.base is None and g.flags.writeable:
+            elif sys.getrefcount(g) == _SOLE and g.flags.writeable and (
+                    g.base is None or _alloc.owns(g)):   # owns: a staggered buffer's view
                 t.grad = g
             else:
                 t.grad = np.array(g, dtype=t.data.dtype)

@@ -26,7 +26,7 @@ import re
 
 import numpy as np
 
-from .. import config
+from .. import _alloc, config
 from .._registry import Registry
 from ..ops.shape import cast
 from ..probe import probe
@@ -356,7 +356,7 @@ class Layer:
         shape = _shape_tuple(() if shape is None else shape, f"layer {self.name!r}: add_weight")
         dtype = _float_dtype(dtype or self.dtype, f"layer {self.name!r}: add_weight")
         init = initializers.get("glorot_uniform" if initializer is None else initializer)
-        value = np.asarray(init(shape, dtype), dtype=dtype)
+        value = _alloc.place(np.asarray(init(shape, dtype), dtype=dtype))   # staggered
         if value.shape != shape:
             raise ValueError(f"layer {self.name!r}: initializer {init!r} returned shape "
                              f"{value.shape} for weight {name!r}, expected {shape}")

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .. import _alloc
 from .._kernel import kernel
 from ..function import Function
 from ..probe import probe
@@ -186,7 +187,7 @@ class Linear(Function):
         if self.tag is not None:
             probe(self.tag, "delta", dz if len(self.x_shape) == 2 else
                   dz.reshape(self.x_shape[:-1] + (w.shape[1],)))
-        dw = x2.T @ dz if needs[1] else None
+        dw = _alloc.matmul(x2.T, dz) if needs[1] else None   # staggered off the slots
         dx = None
         if needs[0]:
             dx = dz @ w.T

@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from .. import _checks
+from .. import _alloc, _checks
 from .._kernel import flat
 from .._registry import Registry
 from ..grad_mode import no_grad
@@ -191,7 +191,8 @@ class Optimizer:
         self._vars.append(var)
         self._shapes.append(var.data.shape)
         self._dtypes.append(var.data.dtype)
-        self._slots.append([np.full(var.data.size, init, dtype=var.data.dtype)
+        # staggered: the slots must not share cache sets with the weight and gradient
+        self._slots.append([_alloc.full(var.data.size, init, var.data.dtype)
                             for _, init in self._slot_specs()])
         self._decays.append(self._uses_weight_decay(var))
         if len(self._vars) == 1:
