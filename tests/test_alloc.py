@@ -7,7 +7,7 @@ from minigrad import _alloc
 from minigrad import layers as L
 from minigrad.ops.linear import linear
 
-BIG = (512, 512)   # 1 MiB of float32: above MIN_BYTES
+BIG = (1024, 1024)   # 4 MiB of float32: at MIN_BYTES
 
 
 def test_consecutive_large_buffers_differ_modulo_a_page_and_the_l2_window():
@@ -23,8 +23,8 @@ def test_consecutive_large_buffers_differ_modulo_a_page_and_the_l2_window():
 def test_values_shapes_and_small_arrays():
     z = _alloc.zeros(BIG, np.float64)
     assert z.shape == BIG and z.dtype == np.float64 and z.flags.c_contiguous and not z.any()
-    f = _alloc.full(300_000, 2.5, np.float32)
-    assert f.shape == (300_000,) and (f == 2.5).all()
+    f = _alloc.full(1_100_000, 2.5, np.float32)
+    assert f.shape == (1_100_000,) and (f == 2.5).all()
     small = _alloc.empty((4, 4), np.float32)
     assert small.base is None                                 # plain numpy below MIN_BYTES
     a = np.random.default_rng(0).random(BIG)
@@ -36,7 +36,7 @@ def test_values_shapes_and_small_arrays():
 
 def test_matmul_matches_numpy():
     r = np.random.default_rng(1)
-    a, b = r.random((256, 300)), r.random((300, 512))
+    a, b = r.random((512, 300)), r.random((300, 1024))
     out = _alloc.matmul(a, b)
     np.testing.assert_array_equal(out, a @ b)
     assert _alloc.owns(out)
@@ -56,7 +56,7 @@ def test_owns_only_when_nothing_else_refers_to_the_buffer():
 
 def test_backward_keeps_the_staggered_weight_gradient_without_aliasing():
     r = np.random.default_rng(2)
-    x = mg.Tensor(r.random((256, 512), dtype=np.float32))
+    x = mg.Tensor(r.random((256, 1024), dtype=np.float32))
     w = mg.tensor.Parameter(r.random(BIG, dtype=np.float32) - 0.5)
     y = linear(x, w, activation="relu")
     g = r.random(y.shape, dtype=np.float32)
@@ -70,12 +70,12 @@ def test_backward_keeps_the_staggered_weight_gradient_without_aliasing():
 
 
 def test_weights_and_adam_slots_of_a_large_dense_are_staggered():
-    model = mg.models.Sequential([L.Input((512,)), L.Dense(512)])
+    model = mg.models.Sequential([L.Input((1024,)), L.Dense(1024)])
     model.compile(optimizer="adam", loss="mse")
     r = np.random.default_rng(3)
-    model.train_on_batch(r.random((8, 512)), r.random((8, 512)))
+    model.train_on_batch(r.random((8, 1024)), r.random((8, 1024)))
     kernel = model.layers[0].kernel
     slots = model.optimizer._slots[0]
     offs = {_alloc.offset(kernel.data) % 4096} | {_alloc.offset(s) % 4096 for s in slots}
     assert len(offs) == 3
-    assert kernel.data.shape == (512, 512) and slots[0].shape == (512 * 512,)
+    assert kernel.data.shape == BIG and slots[0].shape == (BIG[0] * BIG[1],)
