@@ -13,7 +13,7 @@ import numpy as np
 from .. import _alloc
 from .._kernel import kernel
 from ..function import Function
-from ..probe import probe
+from ..probe import _listeners, probe
 from .activation import SELU_ALPHA, SELU_SCALE, _elu_post, _exp_cap, _number, _sigmoid_post
 
 # activation codes understood by the kernels (selu is elu with alpha and scale)
@@ -29,6 +29,11 @@ _NAMES = ("linear", "relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh")
 # the exact spellings with default alpha: one dict lookup per call (Dense calls this per step)
 _DEFAULTS = {name: _ACTIVATIONS[name.replace("_", "")] for name in _NAMES}
 _DEFAULTS[None] = _ACTIVATIONS["linear"]
+
+
+# dX = dz @ W^T copies W^T contiguous up to this many elements (`python -m minigrad bench
+# --micro`: faster at 64x64, 256x10 and 2048x10, slower from 256x256 on)
+_COPY_WT_MAX = 32768
 
 
 # ---- kernels ------------------------------------------------------------------------------
@@ -168,7 +173,7 @@ class Linear(Function):
         self.save(x2, w, None if act == _LINEAR else y)
         if x.ndim != 2:
             y = y.reshape(x.shape[:-1] + (w.shape[1],))
-        if tag is not None:
+        if tag is not None and _listeners:
             probe(tag, "output", y)
         return y
 
@@ -184,13 +189,15 @@ class Linear(Function):
             db = np.empty(w.shape[1] if has_db else 0, dtype=g.dtype)   # size 0: not summed
             dz = np.empty(g.shape, dtype=g.dtype)
             _linear_bwd(y, g, self.act, self.alpha, self.scale, dz, db)
-        if self.tag is not None:
+        if self.tag is not None and _listeners:
             probe(self.tag, "delta", dz if len(self.x_shape) == 2 else
                   dz.reshape(self.x_shape[:-1] + (w.shape[1],)))
         dw = _alloc.matmul(x2.T, dz) if needs[1] else None   # staggered off the slots
         dx = None
         if needs[0]:
-            dx = dz @ w.T
+            # a small kernel's transpose copied contiguous first: BLAS's transposed path
+            # costs more than the copy there (64x64: 5.4 us vs 3.0 + the copy)
+            dx = dz @ (np.ascontiguousarray(w.T) if w.size <= _COPY_WT_MAX else w.T)
             if len(self.x_shape) != 2:
                 dx = dx.reshape(self.x_shape)
         if len(needs) == 2:

@@ -81,10 +81,11 @@ def _log_softmax_bwd(g, e):
 
 
 @kernel
-def _sce_sparse(z, e, mx, labels, lo, hi, want_grad):
-    """Sum over rows of -log p_t, given e = exp(z - mx); with ``want_grad`` e becomes the
-    unit gradient. ``lo <= 0``: exact; else Keras's clip(p, lo, hi) with no gradient through
-    a clipped p_t (the whole row's gradient is then zero)."""
+def _sce_sparse(z, e, mx, labels, lo, hi, gscale):
+    """Sum over rows of -log p_t, given e = exp(z - mx); with ``gscale`` != 0 e becomes the
+    unit gradient times gscale (1/n: the batch mean's factor, folded in here to save a pass).
+    ``lo <= 0``: exact; else Keras's clip(p, lo, hi) with no gradient through a clipped p_t
+    (the whole row's gradient is then zero)."""
     n, k = z.shape
     total = 0.0
     for i in range(n):
@@ -99,18 +100,19 @@ def _sce_sparse(z, e, mx, labels, lo, hi, want_grad):
             p = e[i, t] / s
             total -= math.log(min(max(p, lo), hi))
             keep = 1.0 if lo <= p <= hi else 0.0
-        if want_grad:
-            c = keep / s
+        if gscale != 0.0:
+            c = keep * gscale / s
             for j in range(k):
                 e[i, j] *= c
-            e[i, t] -= keep
+            e[i, t] -= keep * gscale
     return total
 
 
 @kernel
-def _sce_dense(z, e, mx, y, lo, hi, want_grad):
+def _sce_dense(z, e, mx, y, lo, hi, gscale):
     """As ``_sce_sparse`` for (n, k) label rows y: loss -sum_j y_j log p_j, and the unit
-    gradient p * sum_j(y_j nc_j) - y * nc, nc_j = [p_j not clipped] (always 1 when exact)."""
+    gradient (p * sum_j(y_j nc_j) - y * nc) * gscale, nc_j = [p_j not clipped] (always 1
+    when exact)."""
     n, k = z.shape
     total = 0.0
     for i in range(n):
@@ -128,11 +130,11 @@ def _sce_dense(z, e, mx, y, lo, hi, want_grad):
                 total -= y[i, j] * math.log(min(max(p, lo), hi))
                 if lo <= p <= hi:
                     ysum += y[i, j]
-        if want_grad:
+        if gscale != 0.0:
             for j in range(k):
                 p = e[i, j] / s
                 keep = lo <= 0.0 or lo <= p <= hi
-                e[i, j] = p * ysum - (y[i, j] if keep else 0.0)
+                e[i, j] = (p * ysum - (y[i, j] if keep else 0.0)) * gscale
     return total
 
 
@@ -293,12 +295,15 @@ class SoftmaxCrossEntropy(Function):
         _row_max_sub(rows, e, mx)
         np.exp(e, out=e)
         kern = _sce_sparse if self.sparse else _sce_dense
-        return kern(rows, e, mx, lab, self.lo, self.hi, want), e
+        # the batch mean's 1/n is folded into the gradient the kernel writes
+        gscale = 1.0 / max(rows.shape[0], 1) if want else 0.0
+        return kern(rows, e, mx, lab, self.lo, self.hi, gscale), e
 
     def backward(self, g):
         dz = self.saved[0] if len(self.saved) == 1 else self._run(*self.saved, True)[1]
-        n = max(dz.shape[0], 1)
-        return (dz * (g / n).astype(dz.dtype)).reshape(self.shape)
+        if type(g) is not np.ndarray or g.ndim or g != 1.0:   # fit's seed is exactly 1
+            dz = dz * np.asarray(g, dtype=dz.dtype)
+        return dz.reshape(self.shape)
 
 
 def _clip_bounds(epsilon, dtype):
