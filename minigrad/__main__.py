@@ -39,6 +39,8 @@ def build_parser():
     p.set_defaults(func=demo)
     from minigrad.diagnostics.cli import add_parser as add_gradients_parser
     add_gradients_parser(sub)
+    from minigrad.bench import add_parser as add_bench_parser
+    add_bench_parser(sub)
     return parser
 
 
