@@ -134,7 +134,7 @@ def bench_by_hand(x, y, x_test, y_test, epochs, repeats):
     """The lecture step written out in numpy around minigrad's own kernels (fused bias+relu
     and its backward, the Adam update), with no graph, layers or checks: the floor that the
     GEMMs, the Adam pass and the batch gather set, under which fit's Python overhead sits."""
-    from minigrad.ops.linear import _RELU, _linear_bwd, _linear_fwd
+    from minigrad.ops.activation import _RELU, _linear_bwd, _linear_fwd
     from minigrad.optimizers.adam import _adam_update
     rng = np.random.default_rng(0)
     xf, xt = x.reshape(len(x), -1), x_test.reshape(len(x_test), -1)

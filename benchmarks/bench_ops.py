@@ -276,8 +276,7 @@ def _relu_only_kernels():
 
 
 def _kernel_case(n, m, relu_epilogue, sigmoid_scalar):
-    from minigrad.ops.activation import sigmoid_into
-    from minigrad.ops.linear import _RELU, _linear_fwd
+    from minigrad.ops.activation import _RELU, _linear_fwd, sigmoid_into
     rng = np.random.default_rng(0)
     z1, z2, x = (rng.standard_normal((n, m)).astype(np.float32) for _ in range(3))
     b = rng.standard_normal(m).astype(np.float32)
@@ -298,6 +297,65 @@ def bench_kernels():
     print("\n== kernel choices (float32; best / median) ==")
     for n, m in ((32, 128), (256, 2048)):
         _kernel_case(n, m, *kernels)
+
+
+# ---- fused linear + gelu / silu (the epilogue saves z) vs linear then the activation op ------
+def _fused_vs_unfused_step(x, w, b, g, act, fused):
+    from minigrad.activations import get
+    xt, wt, bt = (mg.Tensor(a, requires_grad=True) for a in (x, w, b))
+    fn = get(act)
+
+    def step():
+        xt.grad = wt.grad = bt.grad = None
+        y = linear(xt, wt, bt, act) if fused else fn(linear(xt, wt, bt))
+        y.backward(g)
+    return step
+
+
+def bench_fused_activations():
+    print("\n== linear + activation, forward + backward (float32): fused epilogue vs linear "
+          "then the activation's own op ==")
+    for shape in SHAPES:
+        data = _data(*shape)
+        for act in ("gelu", "silu", "mish", "softplus"):
+            number = _number(shape[0])
+            t_f = timeit(_fused_vs_unfused_step(*data, act, True), number)
+            t_u = timeit(_fused_vs_unfused_step(*data, act, False), number)
+            print(f"  {str(shape):>18} {act:<9} fused {us(t_f)}   unfused {us(t_u)}   "
+                  f"fused/unfused {t_f[0] / t_u[0]:.2f}x")
+
+
+# ---- activation kernels: the numba-or-numpy choice of ops/activation.py -----------------------
+def _activation_kernel_case(n, m):
+    from minigrad._kernel import flat
+    from minigrad.ops import activation as A
+    rng = np.random.default_rng(0)
+    x = (3 * rng.standard_normal((n, m))).astype(np.float32)
+    out = np.empty_like(x)
+    number = 2000 if n == 32 else 20
+    f32 = np.float32
+    rows = [
+        ("relu6", lambda: A._relu6_fwd(flat(x), out.reshape(-1)),
+         lambda: np.clip(x, 0, 6, out=out)),
+        ("hard_sigmoid", lambda: A._hard_sigmoid_fwd(flat(x), f32(1 / 6), f32(0.5),
+                                                     out.reshape(-1)),
+         lambda: np.clip(x / f32(6) + f32(0.5), 0, 1)),
+        ("sparse_plus", lambda: A._sparse_plus_fwd(flat(x), f32(0.25), f32(1), out.reshape(-1)),
+         lambda: np.where(x <= -1, f32(0), np.where(x >= 1, x, (x + 1) ** 2 / 4))),
+        ("softplus", lambda: A.softplus_into(x, out),
+         lambda: np.logaddexp(x, f32(0), out=out)),
+    ]
+    for name, chosen, alternative in rows:
+        t_c, t_a = timeit(chosen, number), timeit(alternative, number)
+        print(f"  {n}x{m} {name:<13} chosen {us(t_c)}   plain numpy {us(t_a)}   "
+              f"numpy/chosen {t_a[0] / t_c[0]:.1f}x")
+
+
+def bench_activation_kernels():
+    print("\n== activation kernels (float32 forward; chosen: numba pass, or numpy SIMD exp/log1p "
+          "+ numba for softplus) ==")
+    for n, m in ((32, 128), (256, 2048)):
+        _activation_kernel_case(n, m)
 
 
 # ---- import cost ------------------------------------------------------------------------------
@@ -339,6 +397,8 @@ def main():
     print(f"load average at start: {load:.2f} on {os.cpu_count()} cores")
     bench_linear(pt)
     bench_kernels()
+    bench_fused_activations()
+    bench_activation_kernels()
     bench_overhead(pt)
     bench_step_overhead()
     bench_import()

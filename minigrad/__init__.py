@@ -65,6 +65,7 @@ _LAZY = {
     "constraints": ".constraints", "activations": ".activations", "losses": ".losses",
     "metrics": ".metrics", "callbacks": ".callbacks", "datasets": ".datasets",
     "diagnostics": ".diagnostics", "saving": ".saving", "backend": ".backend",
+    "utils": ".utils",
 }
 # names re-exported from a submodule: name -> (module path, attribute)
 _LAZY_ATTRS = {

@@ -1,13 +1,18 @@
-"""Command line: ``python -m minigrad demo`` and ``python -m minigrad gradients``."""
+"""Command line: ``python -m minigrad`` (or the ``minigrad`` console script) with the
+subcommands ``demo``, ``gradients`` and ``sweep``."""
 import argparse
+import os
 import sys
 
 
 def demo(args):
     """Train a small MLP on the shipped digits with Sequential.fit and the progress bar."""
     import minigrad as keras
+    from minigrad._checks import integer
     from minigrad.datasets import digits
 
+    integer("demo", "--epochs", args.epochs, 1)
+    integer("demo", "--batch-size", args.batch_size, 1)
     keras.random.seed(args.seed)
     (x_train, y_train), (x_test, y_test) = digits.load_data()
     print(f"digits: {len(x_train)} training and {len(x_test)} test images of 8x8 pixels")
@@ -26,19 +31,30 @@ def demo(args):
     return 0
 
 
+def prog_name():
+    """``minigrad`` for the console script, ``python -m minigrad`` otherwise."""
+    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "minigrad" if script in ("minigrad", "minigrad.exe") else "python -m minigrad"
+
+
 def build_parser():
+    from minigrad import __version__
+    from minigrad.diagnostics.cli import add_parser as add_gradients_parser
+    from minigrad.diagnostics.cli import guarded
+    from minigrad.experiments.cli import add_parser as add_sweep_parser
     parser = argparse.ArgumentParser(
-        prog="python -m minigrad",
+        prog=prog_name(),
         description="minigrad: train deep feedforward networks and watch their gradients.")
+    parser.add_argument("--version", action="version", version=f"minigrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="train an MLP on the shipped digits (no download)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
-    p.set_defaults(func=demo)
-    from minigrad.diagnostics.cli import add_parser as add_gradients_parser
+    p.set_defaults(func=guarded(demo, "demo"))
     add_gradients_parser(sub)
+    add_sweep_parser(sub)
     from minigrad.bench import add_parser as add_bench_parser
     add_bench_parser(sub)
     return parser

@@ -95,8 +95,9 @@ def axis(owner, value, ndim, name="axis"):
 def callable_name(owner, fn, what="callable"):
     """The name under which a custom callable is saved; a lambda or nameless callable raises
     at save time (it could never be found again on load)."""
-    name = getattr(fn, "__name__", None) or getattr(type(fn), "__name__", None)
-    if not name or name == "<lambda>":
-        raise ValueError(f"{owner}: cannot save the {what} {fn!r}: it has no usable name; "
-                         "use a named function (def) and pass it to load via custom_objects")
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier():   # "<lambda>", a bare object
+        raise ValueError(f"{owner}: cannot save the {what} {fn!r}: it has no usable name, so "
+                         "it cannot be saved; use a named function (def) and pass it to load "
+                         "via custom_objects")
     return name

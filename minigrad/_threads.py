@@ -105,9 +105,20 @@ def plan(model, batch):
     return n
 
 
-def set_for_step(model, batch):
-    """Set the BLAS threads for one train_on_batch step (left in place afterwards)."""
-    policy.apply(plan(model, batch))
+def batch_len(x):
+    """The number of samples of a batch: an array, or a list/tuple/dict of arrays."""
+    if isinstance(x, dict):
+        x = next(iter(x.values()), None)
+    elif isinstance(x, (list, tuple)):
+        x = x[0] if x else None
+    shape = getattr(x, "shape", None)
+    return shape[0] if shape else 1
+
+
+def set_for_step(model, x):
+    """Set the BLAS threads for one train_on_batch step on the batch ``x`` (left in place
+    afterwards)."""
+    policy.apply(plan(model, batch_len(x)))
 
 
 def enter_fit(model, batch):

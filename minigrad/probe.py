@@ -37,14 +37,16 @@ def probe_listeners():
 
 
 class ProbeRecorder:
-    """A listener keeping the latest "output" and "delta" array per tag (``outputs``,
-    ``deltas``). It stores references, not copies: probed arrays are fresh for every call.
+    """A listener keeping the latest "output", "delta" and "preactivation" array per tag
+    (``outputs``, ``deltas``, ``preactivations``). It stores references, not copies: probed
+    arrays are fresh for every call.
     ``with ProbeRecorder() as rec:`` listens inside the block; ``record`` is the listener
     for ``add_probe_listener`` when the listening window is not a block."""
 
     def __init__(self):
-        self.outputs, self.deltas = {}, {}
-        self._by_kind = {"output": self.outputs, "delta": self.deltas}
+        self.outputs, self.deltas, self.preactivations = {}, {}, {}
+        self._by_kind = {"output": self.outputs, "delta": self.deltas,
+                         "preactivation": self.preactivations}
 
     def record(self, tag, kind, array):
         """The listener: keep ``array`` as the latest of its kind for ``tag``."""
@@ -56,6 +58,7 @@ class ProbeRecorder:
         """Forget everything recorded so far."""
         self.outputs.clear()
         self.deltas.clear()
+        self.preactivations.clear()
 
     def __enter__(self):
         add_probe_listener(self.record)

@@ -1,15 +1,12 @@
-"""Regularizers (values and graph gradients vs closed forms), constraints (vs numpy
-formulas, Keras's 1e-7 included) and the activations module (values, registry, saving)."""
-import math
+"""Regularizers (values and graph gradients vs closed forms) and constraints (vs numpy
+formulas, Keras's 1e-7 included). The activations module is tested in test_activations.py."""
 
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import activations as A
 from minigrad import constraints as C
 from minigrad import regularizers as R
-from minigrad.ops.softmax import Softmax
 
 W = np.array([[0.5, -1.5, 0.0], [2.0, 0.25, -3.0]])
 
@@ -149,83 +146,3 @@ def test_constraint_registry_and_round_trip():
     with pytest.raises(ValueError) as err:
         C.get("maxnorm2")
     assert "max_norm" in str(err.value)
-
-
-# ---- activations -------------------------------------------------------------------------------
-X = np.array([[-3.0, -0.5, 0.0, 0.7, 4.0], [1.5, -2.0, 0.3, -0.1, 2.5]])
-SELU_A, SELU_S = 1.6732632423543772, 1.0507009873554805
-
-
-def _softmax(x):
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-REFERENCE = {
-    "linear": lambda x: x,
-    "relu": lambda x: np.maximum(x, 0),
-    "leaky_relu": lambda x: np.where(x > 0, x, 0.2 * x),
-    "elu": lambda x: np.where(x > 0, x, np.expm1(x)),
-    "selu": lambda x: SELU_S * np.where(x > 0, x, SELU_A * np.expm1(x)),
-    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
-    "tanh": np.tanh,
-    "softmax": _softmax,
-}
-
-
-@pytest.mark.parametrize("name", list(REFERENCE))
-def test_activation_values(name):
-    fn = A.get(name)
-    y = fn(mg.Tensor(X))
-    assert np.allclose(np.asarray(y.data), REFERENCE[name](X), rtol=1e-12, atol=1e-15)
-    assert A.serialize(fn) == name
-    assert A.deserialize(name) is fn
-
-
-def test_activation_arguments_and_softmax_node():
-    x = mg.Tensor(X)
-    assert np.allclose(A.leaky_relu(x, negative_slope=0.5).data, np.where(X > 0, X, 0.5 * X))
-    assert np.allclose(A.elu(x, alpha=2.0).data, np.where(X > 0, X, 2 * np.expm1(X)))
-    logits = mg.Tensor(X, requires_grad=True)
-    assert isinstance(A.softmax(logits)._ctx, Softmax)          # losses find the logits here
-    assert A.softmax(logits)._ctx.inputs[0] is logits
-
-
-def test_activation_registry_errors_and_custom_functions():
-    assert A.get(None) is A.linear
-    assert A.get("ReLU") is A.relu                              # case and underscores ignored
-
-    def swishy(x):
-        return x * x.sigmoid()
-
-    assert A.get(swishy) is swishy
-    saved = A.serialize(swishy)
-    assert saved == {"__custom_object__": "swishy"}        # marked: never read as a built-in
-    assert A.deserialize(saved, custom_objects={"swishy": swishy}) is swishy
-    with pytest.raises(ValueError, match="swishy"):
-        A.deserialize(saved)
-    assert A.deserialize("swishy", custom_objects={"swishy": swishy}) is swishy
-
-    def relu(x):                                           # a custom function named like one
-        return x * 3
-
-    assert A.serialize(relu) == {"__custom_object__": "relu"}
-    with pytest.raises(ValueError, match="relu"):
-        A.deserialize(A.serialize(relu))
-    with pytest.raises(ValueError, match="custom_objects"):
-        A.deserialize("swishy")
-    with pytest.raises(ValueError, match="no usable name"):
-        A.serialize(lambda x: x)
-    with pytest.raises(ValueError) as err:
-        A.get("rellu")
-    for name in REFERENCE:
-        assert name in str(err.value)
-    with pytest.raises(TypeError):
-        A.get(3)
-
-
-def test_activation_gradient_through_the_module():
-    x = mg.Tensor(X, requires_grad=True)
-    A.get("tanh")(x).sum().backward()
-    assert np.allclose(x.grad, 1 - np.tanh(X) ** 2, rtol=1e-12)
-    assert math.isclose(A.get("sigmoid")(mg.Tensor(np.array(0.0))).item(), 0.5)

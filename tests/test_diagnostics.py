@@ -1,4 +1,5 @@
-"""Gradient diagnostics: vanishing/recovering gradients, probes, monitor, report, CLI, plot."""
+"""Gradient diagnostics: vanishing/recovering gradients, probes, monitor, report (the
+command line is tested in test_cli.py, the pictures in test_plot.py)."""
 import math
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import layers, models, optimizers
-from minigrad.diagnostics import GradientMonitor, gradient_report, plot_gradients
+from minigrad.diagnostics import GradientMonitor, gradient_report
 from minigrad.diagnostics.cli import build_model
 from minigrad.probe import probe_listeners
 
@@ -214,55 +215,6 @@ def test_errors():
     dense = models.Sequential([layers.Input((4,)), layers.Dense(2)])
     with pytest.raises(ValueError, match="loss="):
         gradient_report(dense, np.ones((2, 4)), np.ones((2, 2)))
-    report = gradient_report(dense, np.ones((2, 4)), np.ones((2, 2)), loss="mse")
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        plot_gradients(report, "/nonexistent-dir/x.png")
-
-
-def test_cli_table_and_errors(capsys, tmp_path):
-    from minigrad.__main__ import main
-    png = tmp_path / "g.png"
-    assert main(["gradients", "--depth", "3", "--epochs", "1", "--plot", str(png)]) == 0
-    out = capsys.readouterr().out
-    assert "at initialisation" in out and "sigmoid" in out and "validation accuracy" in out
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert main(["gradients", "--activation", "softsign"]) == 2
-    assert "valid: sigmoid" in capsys.readouterr().err
-    assert main(["gradients", "--init", "glorot_wide"]) == 2
-    assert "glorot_uniform" in capsys.readouterr().err
-    assert main(["gradients", "--plot", str(tmp_path / "missing" / "g.png")]) == 2
-    captured = capsys.readouterr()
-    assert "does not exist" in captured.err and "at initialisation" not in captured.out
-
-
-def test_cli_init_spec_compare_and_demo(capsys):
-    from minigrad.__main__ import main
-    from minigrad.diagnostics.cli import COMPARE_CASES, parse_init
-    mg.random.seed(0)
-    draw = parse_init("normal:0.3")((400, 500))
-    assert draw.std() == pytest.approx(0.3, rel=0.01) and abs(draw.mean()) < 0.005
-    assert main(["gradients", "--compare", "--epochs", "1", "--depth", "2"]) == 0
-    out = capsys.readouterr().out
-    assert all(label in out for label, *_ in COMPARE_CASES)
-    assert main(["gradients", "--depth", "2", "--epochs", "1", "--optimizer", "adam",
-                 "--lr", "0.01", "--clipnorm", "1", "--batch-norm", "--init", "normal:0.5"]) == 0
-    assert "batch" not in capsys.readouterr().err
-    assert main(["demo", "--epochs", "1", "--verbose", "0"]) == 0
-    out = capsys.readouterr().out
-    accuracy = float(out.rsplit("test accuracy", 1)[1].split()[0])
-    assert accuracy > 0.7          # one epoch of Adam on the digits
-
-
-def test_plot_is_a_valid_png(digits, tmp_path):
-    import matplotlib.image
-    x, y = digits
-    model = _compiled(build_model(64, 3, 8, "sigmoid", "glorot_uniform"))
-    monitor = GradientMonitor(every=2)
-    model.fit(x[:128], y[:128], epochs=1, verbose=0, callbacks=[monitor])
-    path = plot_gradients(monitor, str(tmp_path / "m.png"))
-    image = matplotlib.image.imread(path)
-    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
-    assert image.std() > 0   # not a blank canvas
 
 
 def test_nielsen_example_shows_gradients_shrinking_towards_the_input(capsys):

@@ -145,3 +145,27 @@ def test_monitor_table_with_a_record_index_out_of_range_is_one_clear_error():
         monitor.table(step=12345)
     with pytest.raises(TypeError, match="step must be an integer"):
         monitor.rows_at(step="last")
+
+
+def test_report_of_a_two_output_model_uses_the_compiled_per_output_losses(f64):
+    """loss = w1 * mse(y1, p1) + w2 * mse(y2, p2): the head gradients are each output's own."""
+    mg.random.seed(0)
+    inp = mg.Input((3,))
+    h = L.Dense(4, activation="tanh", name="h")(inp)
+    o1, o2 = L.Dense(1, name="o1")(h), L.Dense(2, name="o2")(h)
+    model = Model(inp, [o1, o2])
+    model.compile("sgd", loss=["mse", "mse"], loss_weights=[0.5, 2.0])
+    x = rng(1).normal(size=(5, 3))
+    y1, y2 = rng(2).normal(size=(5, 1)), rng(3).normal(size=(5, 2))
+    report = gradient_report(model, x, [y1, y2])
+    wh, bh, w1, b1, w2, b2 = model.get_weights()
+    a = np.tanh(x @ wh + bh)
+    g1 = 0.5 * 2 * (a @ w1 + b1 - y1) / y1.size
+    g2 = 2.0 * 2 * (a @ w2 + b2 - y2) / y2.size
+    np.testing.assert_allclose(report.layers["o1"]["kernel_grad_norm"],
+                               np.linalg.norm(a.T @ g1), rtol=1e-10)
+    np.testing.assert_allclose(report.layers["o2"]["kernel_grad_norm"],
+                               np.linalg.norm(a.T @ g2), rtol=1e-10)
+    d_h = (g1 @ w1.T + g2 @ w2.T) * (1 - a ** 2)
+    np.testing.assert_allclose(report.layers["h"]["kernel_grad_norm"],
+                               np.linalg.norm(x.T @ d_h), rtol=1e-10)

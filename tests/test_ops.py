@@ -8,6 +8,7 @@ random cotangent ``C`` (a plain ``.sum()`` would let a backward that ignores ``g
 ``test_every_function_has_a_row`` fails when a ``Function`` subclass has no row.
 """
 import importlib
+import math
 import pkgutil
 import zlib
 from collections.abc import Callable
@@ -417,6 +418,119 @@ TABLE = [
          case((2, 3, 3), axis1=1, axis2=2)]),
     Row("sort", shape.GetItem, lambda x, axis: ops.sort(x, axis), lambda x, axis: np.sort(x, axis),
         [case((3, 5), axis=-1), case((4, 3), axis=0)], (D(distinct=True),)),
+]
+
+# ---- Keras 3's other activations (issue 13): closed-form float64 references
+
+
+def np_softplus(x):
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def np_gelu(x, approximate=False):
+    if approximate:
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + np.vectorize(math.erf, otypes=[float])(x / np.sqrt(2)))
+
+
+def np_sparsemax(x, axis=-1):
+    """Row by row: sort, find the support size k, tau = (top-k sum - 1) / k."""
+    z = np.moveaxis(x, axis, -1)
+    out = np.empty_like(z)
+    for idx in np.ndindex(z.shape[:-1]):
+        s = np.sort(z[idx])[::-1]
+        k = max(j for j in range(1, s.size + 1) if 1 + j * s[j - 1] > s[:j].sum())
+        out[idx] = np.maximum(z[idx] - (s[:k].sum() - 1) / k, 0)
+    return np.moveaxis(out, -1, axis)
+
+
+def sparsemax_ok(x, axis=-1):
+    """Every element GAP away from the support boundary x = tau (the Jacobian's kinks)."""
+    z = np.moveaxis(x, axis, -1)
+    y = np.moveaxis(np_sparsemax(x, axis), axis, -1)
+    tau = (z - y)[y > 0]
+    taus = np.where(y > 0, z - y, np.nan)
+    tau_row = np.nanmax(taus, axis=-1, keepdims=True)
+    return tau.size > 0 and np.min(np.abs(z - tau_row)) > GAP
+
+
+def np_glu(x, axis=-1):
+    a, b = np.split(x, 2, axis=axis)
+    return a * np_sigmoid(b)
+
+
+ACT_MORE = {"relu6": lambda z, a: np.clip(z, 0, 6), "softplus": lambda z, a: np_softplus(z),
+            "gelu": lambda z, a: np_gelu(z), "silu": lambda z, a: z * np_sigmoid(z),
+            "mish": lambda z, a: z * np.tanh(np_softplus(z))}
+
+
+def linear_more_ref(x, w, b=None, act=None):
+    return ACT_MORE[act](x @ w + (0 if b is None else b), None)
+
+
+def linear_more_ok(x, w, b=None, **kw):
+    """x@W+b away from relu6's kinks at 0 and 6."""
+    z = x @ w + (0 if b is None else b)
+    return np.min(np.abs(z)) > GAP and np.min(np.abs(z - 6)) > GAP
+
+
+TABLE += [
+    Row("celu", activation.Celu, lambda x, **kw: activation.celu(x, **kw),
+        lambda x, alpha=1.0: np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0) / alpha),
+        UNARY + [case((3, 4), alpha=2.0), case((3, 4), alpha=-0.5)], (D(kinks=(0.0,)),)),
+    Row("gelu", activation.Gelu, lambda x, **kw: activation.gelu(x, **kw), np_gelu,
+        UNARY + [case((3, 4), approximate=True)], (D(-4, 4),)),
+    Row("glu", activation.Glu, lambda x, **kw: activation.glu(x, **kw), np_glu,
+        [case((3, 4)), case((2, 5), axis=0), case((2, 4, 3), axis=1), case((6,))], (D(-3, 3),)),
+    Row("hard_shrink", activation.Shrink, lambda x, **kw: activation.hard_shrink(x, **kw),
+        lambda x, threshold=0.5: np.where(np.abs(x) > threshold, x, 0.0),
+        UNARY + [case((3, 4), threshold=1.2)], (D(kinks=(-1.2, -0.5, 0.5, 1.2)),)),
+    Row("soft_shrink", activation.Shrink, lambda x, **kw: activation.soft_shrink(x, **kw),
+        lambda x, threshold=0.5: np.sign(x) * np.maximum(np.abs(x) - threshold, 0),
+        UNARY + [case((3, 4), threshold=1.2)], (D(kinks=(-1.2, -0.5, 0.5, 1.2)),)),
+    Row("hard_sigmoid", activation.HardSigmoid, activation.hard_sigmoid,
+        lambda x: np.clip(x / 6 + 0.5, 0, 1), UNARY, (D(-5, 5, kinks=(-3.0, 3.0)),)),
+    Row("hard_silu", activation.HardSilu, activation.hard_silu,
+        lambda x: x * np.clip(x / 6 + 0.5, 0, 1), UNARY, (D(-5, 5, kinks=(-3.0, 3.0)),)),
+    Row("hard_tanh", activation.HardTanh, activation.hard_tanh, lambda x: np.clip(x, -1, 1),
+        UNARY, (D(kinks=(-1.0, 1.0)),)),
+    Row("log_sigmoid", activation.LogSigmoid, activation.log_sigmoid,
+        lambda x: -np_softplus(-x), UNARY, (D(-30, 30),)),
+    Row("mish", activation.Mish, activation.mish, lambda x: x * np.tanh(np_softplus(x)), UNARY,
+        (D(-5, 5),)),
+    Row("relu6", activation.Relu6, activation.relu6, lambda x: np.clip(x, 0, 6), UNARY,
+        (D(-2, 8, kinks=(0.0, 6.0)),)),
+    Row("silu", activation.Silu, activation.silu, lambda x: x * np_sigmoid(x), UNARY,
+        (D(-6, 6),)),
+    Row("softplus", activation.Softplus, activation.softplus, np_softplus, UNARY, (D(-30, 30),)),
+    Row("softsign", activation.Softsign, activation.softsign, lambda x: x / (1 + np.abs(x)),
+        UNARY, (D(kinks=(0.0,)),)),
+    Row("sparse_plus", activation.SparsePlus, activation.sparse_plus,
+        lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, x, (x + 1) ** 2 / 4)), UNARY,
+        (D(-3, 3, kinks=(-1.0, 1.0)),)),
+    Row("sparse_sigmoid", activation.SparseSigmoid, activation.sparse_sigmoid,
+        lambda x: np.clip((x + 1) / 2, 0, 1), UNARY, (D(-3, 3, kinks=(-1.0, 1.0)),)),
+    Row("sparsemax", activation.Sparsemax, lambda x, **kw: activation.sparsemax(x, **kw),
+        np_sparsemax, [case((4, 5)), case((3, 4, 5), axis=1), case((6,), axis=0)],
+        (D(-2, 2, distinct=True),), ok=sparsemax_ok),
+    Row("squareplus", activation.Squareplus, lambda x, **kw: activation.squareplus(x, **kw),
+        lambda x, b=4: (x + np.sqrt(x * x + b)) / 2, UNARY + [case((3, 4), b=0.5)]),
+    Row("tanh_shrink", activation.TanhShrink, activation.tanh_shrink, lambda x: x - np.tanh(x),
+        UNARY, (D(-3, 3),)),
+    Row("threshold", activation.Threshold, lambda x, **kw: activation.threshold(x, **kw),
+        lambda x, threshold, default_value: np.where(x > threshold, x, default_value),
+        [case((3, 4), threshold=0.3, default_value=-2.0),
+         case((), threshold=-0.5, default_value=0.0)], (D(kinks=(-0.5, 0.3)),)),
+    # the fused linear with the epilogues added for issue 13 (y-derivable and z-saving)
+    Row("linear_more", linear.Linear,
+        lambda x, w, b=None, act=None: linear.linear(x, w, b, act), linear_more_ref,
+        [case((5, 4), (4, 3), (3,), act=a) for a in ACT_MORE]
+        + [case((2, 3, 4), (4, 3), (3,), act="gelu"), case((5, 4), (4, 3), act="silu")],
+        (D(-1.5, 1.5),), ok=linear_more_ok, tol32=(1e-5, 1e-5)),
 ]
 
 CASES = [pytest.param(row, i, id=f"{row.id}-{i}") for row in TABLE for i in range(len(row.cases))]

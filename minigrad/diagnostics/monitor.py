@@ -77,7 +77,8 @@ class GradientMonitor(Callback):
         probes = self._probes
         raw = np.empty((len(self._rows), RAW_SIZE))
         for i, (row, before) in enumerate(zip(self._rows, self._before)):
-            row_raw(row, probes.outputs, probes.deltas, before, raw[i])
+            row_raw(row, probes.outputs, probes.deltas, before, raw[i],
+                    probes.preactivations)
         self._records.append((self._rows, raw))
         self.steps.append(self._step)
         probes.clear()

@@ -30,12 +30,15 @@ class GradientReport:
 
 
 def _resolve_loss(model, loss):
+    """``loss=`` if given, else the compiled loss (per output for several outputs)."""
     from .. import losses
-    identifier = loss if loss is not None else getattr(model, "loss", None)
-    if identifier is None:
+    if loss is not None:
+        return losses.get(loss)
+    compiled = getattr(model, "_loss_fn", None)
+    if compiled is None:
         raise ValueError("gradient_report: the model is not compiled with a loss; pass loss= "
                          "(e.g. loss='sparse_categorical_crossentropy')")
-    return losses.get(identifier)
+    return compiled
 
 
 def gradient_report(model, x, y, loss=None):
@@ -61,7 +64,8 @@ def gradient_report(model, x, y, loss=None):
             model.compute_loss(y, y_pred, loss_fn).backward()
         layers = {}
         for row in rows:
-            values = row_metrics(row, probes.outputs, probes.deltas)
+            values = row_metrics(row, probes.outputs, probes.deltas,
+                                 preactivations=probes.preactivations)
             layers[row.name] = dict(values, shape=tuple(row.layer.kernel.shape),
                                     activation=row.activation)
     finally:

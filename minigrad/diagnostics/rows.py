@@ -1,25 +1,24 @@
 """Which layers make a row, how one row's metrics are computed, and the readable table.
 
 A row is a layer with a kernel; the activation-type layers that follow it (Dense then
-LeakyReLU()) belong to its row. Metric names are the same in the monitor, the report, the
-records and the plots (API.md §8).
+LeakyReLU()) belong to its row. What a row knows about its activation (name, saturation rule)
+comes from the activation's registry entry (``minigrad.activations``), which kernel and
+activation layers expose as ``activation_entry``. Metric names are the same in the monitor,
+the report, the records and the plots (API.md §8).
 """
 import math
 
 import numpy as np
 
+from .. import activations
 from .._kernel import kernel
 from .probes import layers_in_order
 
 METRICS = ("kernel_grad_norm", "kernel_grad_mean_abs", "bias_grad_norm", "delta_norm",
            "activation_mean", "activation_std", "saturation", "update_ratio")
 
-# activation-type layer classes and the activation name each one stands for
-_ACTIVATION_LAYERS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "PReLU": "prelu",
-                      "RReLU": "rrelu", "ELU": "elu", "Softmax": "softmax"}
-# saturation rule per activation: 1 sigmoid (<0.01 or >0.99), 2 tanh (|y|>0.99), 3 y <= 0
-_SATURATION_MODE = {"sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 3, "elu": 3,
-                    "selu": 3, "prelu": 3, "rrelu": 3}
+# |f'(z)| below this counts a unit as saturated (activations outside API §8's families)
+FLAT = 0.01
 
 
 # reassociation lets LLVM vectorise the sums (~10x here); nnan/ninf stay off so that a
@@ -71,28 +70,36 @@ def _row_stats(kg, bg, dz, y, w, w0, mode, out):
 class Row:
     """One kernel layer and the activation layer (if any) that follows it."""
 
-    __slots__ = ("layer", "name", "output_name", "activation", "mode", "empty")
+    __slots__ = ("layer", "name", "output_name", "activation", "saturation", "empty")
 
     def __init__(self, layer):
         self.layer = layer
         self.name = self.output_name = layer.name
         self.activation = getattr(layer, "activation_name", None) or "linear"
-        self.mode = _SATURATION_MODE.get(self.activation, 0)
+        self.saturation = _saturation(layer)
         self.empty = np.empty(0, dtype=layer.kernel.data.dtype)   # stands for "absent"
 
-    def adopt(self, layer, activation):
+    @property
+    def mode(self):
+        """The saturation mode (``activations.Saturation``) for ``raw_metrics``."""
+        return self.saturation.mode
+
+    def adopt(self, layer):
         self.output_name = layer.name
-        self.activation = activation
-        self.mode = _SATURATION_MODE.get(activation, 0)
+        self.activation = getattr(layer, "activation_name", None) or "activation"
+        self.saturation = _saturation(layer)
 
 
-def _activation_of(layer):
-    cls = type(layer).__name__
-    if cls in _ACTIVATION_LAYERS:
-        return _ACTIVATION_LAYERS[cls]
-    if cls == "Activation":
-        return getattr(layer, "activation_name", None) or "activation"
-    return None
+def _saturation(layer):
+    """The layer's activation's rule; undefined for a user's callable."""
+    entry = getattr(layer, "activation_entry", None)
+    return activations.UNDEFINED if entry is None else entry.saturation
+
+
+def _is_activation_layer(layer):
+    """Dense, Activation and the activation layers expose ``activation_entry`` (None for a
+    user's callable); a kernel-less layer that does is an activation layer."""
+    return hasattr(layer, "activation_entry")
 
 
 def kernel_rows(model):
@@ -103,10 +110,8 @@ def kernel_rows(model):
         if getattr(layer, "kernel", None) is not None:
             rows.append(Row(layer))
             rows[-1].name = key
-        elif rows:
-            act = _activation_of(layer)
-            if act is not None:
-                rows[-1].adopt(layer, act)
+        elif rows and _is_activation_layer(layer):
+            rows[-1].adopt(layer)
     if not rows:
         names = [type(layer).__name__ for _, layer in layers_in_order(model)]
         raise ValueError(f"gradient diagnostics: the model has no layer with a kernel (Dense); "
@@ -117,10 +122,11 @@ def kernel_rows(model):
 RAW_SIZE = 13
 
 
-def row_raw(row, outputs, deltas, w_before, out):
+def row_raw(row, outputs, deltas, w_before, out, preactivations=None):
     """Fill ``out`` (RAW_SIZE floats) with one row's sums: one kernel call, no Python math,
     so that the monitor can record every step cheaply and turn sums into metrics later.
-    ``reshape(-1)`` is a view of a contiguous array (a copy otherwise, which is correct)."""
+    ``reshape(-1)`` is a view of a contiguous array (a copy otherwise, which is correct).
+    A |f'(z)| saturation rule counts on the probed pre-activation (NaN without it)."""
     layer, empty = row.layer, row.empty
     kg = layer.kernel.grad
     bias = getattr(layer, "bias", None)
@@ -131,6 +137,10 @@ def row_raw(row, outputs, deltas, w_before, out):
                empty if dz is None else dz.reshape(-1), empty if y is None else y.reshape(-1),
                layer.kernel.data.reshape(-1),
                empty if w_before is None else w_before.reshape(-1), row.mode, out)
+    if row.saturation.needs_preactivation:
+        z = None if preactivations is None else preactivations.get(row.output_name)
+        out[6] = math.nan if z is None else np.count_nonzero(
+            np.abs(row.saturation.derivative(z)) < FLAT)
 
 
 def raw_metrics(raw, mode):
@@ -148,11 +158,11 @@ def raw_metrics(raw, mode):
             "update_ratio": math.sqrt(s_u2) / math.sqrt(s_w2) if s_w2 > 0 else nan}
 
 
-def row_metrics(row, outputs, deltas, w_before=None):
+def row_metrics(row, outputs, deltas, w_before=None, preactivations=None):
     """The metrics of one row from the layer's current ``.grad``, the probed arrays and,
     for ``update_ratio``, the kernel before the step (NaN without it)."""
     out = np.empty(RAW_SIZE)
-    row_raw(row, outputs, deltas, w_before, out)
+    row_raw(row, outputs, deltas, w_before, out, preactivations)
     return raw_metrics(out, row.mode)
 
 

@@ -1,7 +1,8 @@
-"""Activation layers: ReLU, LeakyReLU, PReLU, RReLU, ELU, Softmax (Keras 3 defaults)."""
-import math
+"""Activation layers: ReLU, LeakyReLU, PReLU, RReLU, ELU, Softmax (Keras 3 defaults).
 
-from .. import constraints, initializers, regularizers
+Each names the registry entry it stands for (``activation_entry``), which is how the gradient
+diagnostics read its name and saturation rule when it follows a kernel layer."""
+from .. import _checks, activations, constraints, initializers, regularizers
 from .. import random as _random
 from ..ops import activation as A
 from ..ops.shape import where
@@ -11,18 +12,25 @@ from .base import InputSpec, Layer, serialize_or_none
 
 
 def _number(layer, what, value, minimum=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{type(layer).__name__} {layer.name!r}: {what} must be a finite "
-                         f"number, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{type(layer).__name__} {layer.name!r}: {what} must be >= "
-                         f"{minimum}, got {value!r}")
-    return float(value)
+    """A finite float (>= minimum): TypeError for a non-number, ValueError out of range."""
+    return _checks.in_range(f"{type(layer).__name__} {layer.name!r}", what, value, minimum)
 
 
-class ReLU(Layer):
+class _ActivationLayer(Layer):
+    """An activation-type layer: ``activation_entry`` is its registry entry."""
+
+    activation_entry = None
+
+    @property
+    def activation_name(self):
+        return self.activation_entry.name
+
+
+class ReLU(_ActivationLayer):
     """Keras's ReLU: y = min(x, max_value) if x > threshold (x >= threshold when threshold is
     0: plain relu), else negative_slope * (x - threshold). With the defaults, max(x, 0)."""
+
+    activation_entry = activations.RELU
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -53,8 +61,10 @@ class ReLU(Layer):
         return cfg
 
 
-class LeakyReLU(Layer):
+class LeakyReLU(_ActivationLayer):
     """y = x if x > 0 else negative_slope * x (Keras layer default 0.3; ``alpha=`` alias)."""
+
+    activation_entry = activations.LEAKY_RELU
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
@@ -71,10 +81,12 @@ class LeakyReLU(Layer):
         return cfg
 
 
-class PReLU(Layer):
+class PReLU(_ActivationLayer):
     """y = x if x > 0 else alpha * x with a learned alpha of shape input_shape[1:], the
     ``shared_axes`` (axes of the input, 1-based as Keras) set to size 1. Alpha starts at 0, so
     a fresh PReLU is a ReLU."""
+
+    activation_entry = activations.PRELU
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
@@ -119,11 +131,13 @@ class PReLU(Layer):
         return cfg
 
 
-class RReLU(Layer):
+class RReLU(_ActivationLayer):
     """Randomized leaky ReLU (not in Keras): in training each negative element gets its own
     slope drawn from U[lower, upper]; at inference the slope is (lower + upper) / 2 (as torch).
     ``seed=k`` gives the layer its own generator; None draws from the global one at call
     time."""
+
+    activation_entry = activations.RRELU
 
     def __init__(self, lower=1 / 8, upper=1 / 3, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -144,8 +158,10 @@ class RReLU(Layer):
         return cfg
 
 
-class ELU(Layer):
+class ELU(_ActivationLayer):
     """y = x if x > 0 else alpha * (exp(x) - 1)."""
+
+    activation_entry = activations.ELU
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -160,14 +176,14 @@ class ELU(Layer):
         return cfg
 
 
-class Softmax(Layer):
+class Softmax(_ActivationLayer):
     """y = exp(x - max) / sum(exp(x - max)) along ``axis``."""
+
+    activation_entry = activations.SOFTMAX
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise TypeError(f"Softmax {self.name!r}: axis must be an integer, got {axis!r}")
-        self.axis = axis
+        self.axis = _checks.integer(f"Softmax {self.name!r}", "axis", axis)
 
     def call(self, x, training=False):
         return softmax(x, axis=self.axis)

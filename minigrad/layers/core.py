@@ -3,53 +3,21 @@ import math
 
 import numpy as np
 
-from .. import activations, constraints, initializers, regularizers
-from .._registry import canonical
-from ..ops.linear import linear
-from ..ops.softmax import softmax
+from .. import _checks, activations, constraints, initializers, regularizers
+from ..ops.linear import fused_linear
+from ..probe import probe, probe_listeners
 from .base import InputSpec, Layer, serialize_or_none
-
-# activations the fused linear kernel finishes in its epilogue
-FUSABLE = ("relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh")
 
 
 def activation_name(fn):
-    """The name of an activation: its registered name for a built-in one ("relu"), else the
+    """The name of an activation: its entry's Keras name for a built-in one ("relu"), else the
     callable's ``__name__`` (or a layer's ``name``); None for no activation or "linear"."""
-    if fn is None:
+    entry = activations.entry_of(fn)
+    if entry is activations.LINEAR:
         return None
-    try:
-        name = activations.serialize(fn)
-    except (TypeError, ValueError):
-        name = None
-    if not isinstance(name, str):
-        name = getattr(fn, "__name__", None) or getattr(fn, "name", None) or type(fn).__name__
-    return None if name == "linear" else name
-
-
-def activation_kind(fn):
-    """How Dense runs ``fn``: ("none", None) for no activation or minigrad's linear,
-    ("fused", name) for a built-in elementwise one the linear kernel finishes, ("softmax",
-    None) for minigrad's softmax, ("callable", None) otherwise. Only minigrad's own functions
-    are fused: a user function that happens to be called "relu" is applied as a callable."""
-    if fn is None:
-        return "none", None
-    name = activation_name(fn)
-    try:
-        builtin = activations.get(name or "linear") is fn
-    except (TypeError, ValueError):
-        builtin = False
-    if not builtin:
-        return "callable", None
-    if name is None:
-        return "none", None
-    key = canonical(name)
-    if key == "softmax":
-        return "softmax", None
-    for fused in FUSABLE:
-        if canonical(fused) == key:
-            return "fused", fused
-    return "callable", None
+    if entry is not None:
+        return entry.name
+    return getattr(fn, "__name__", None) or getattr(fn, "name", None) or type(fn).__name__
 
 
 def serialize_activation(fn):
@@ -58,26 +26,32 @@ def serialize_activation(fn):
     return activations.serialize(fn)
 
 
+def _probe_preactivation(tag, entry, z):
+    """Send the pre-activation while a listener waits and the saturation rule needs it."""
+    if entry is not None and entry.saturation.needs_preactivation and probe_listeners():
+        probe(tag, "preactivation", z)
+
+
 class Dense(Layer):
     """y = activation(x @ kernel + bias), kernel of shape (input_dim, units), applied to the
     last axis of an input of any rank >= 2.
 
-    Built-in elementwise activations run fused in ``functional.linear`` (probe tag = the layer
-    name); "softmax" computes the logits with ``linear``, then a softmax node (the losses read
-    the logits from it); any other callable is applied to ``linear``'s output."""
+    The activation's registry entry decides: one with an epilogue runs fused in ``linear``
+    (probe tag = the layer name); any other ("softmax": the logits, then a softmax node whose
+    logits the losses read; a user's callable) is applied to ``linear``'s output."""
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"Dense {self.name!r}: units must be a positive integer, "
-                             f"got {units!r}")
-        self.units = int(units)
+        self.units = _checks.integer(f"Dense {self.name!r}", "units", units, lo=1)
         self.activation = activations.get(activation)
+        self.activation_entry = activations.entry_of(self.activation)   # None: a user's callable
         self.activation_name = activation_name(self.activation)
-        self._kind, self._fused = activation_kind(self.activation)
+        entry = self.activation_entry
+        self._epilogue = None if entry is None else entry.fused
+        self._probe_z = entry is not None and entry.saturation.needs_preactivation
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -102,15 +76,18 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
 
     def call(self, x, training=False):
-        y = linear(x, self.kernel, self.bias, self._fused, tag=self.name)
-        if self._kind in ("none", "fused"):
-            return y
-        if self._kind == "softmax":
-            return softmax(y, axis=-1)
-        return self.activation(y)
+        ep = self._epilogue
+        if ep is not None:
+            return fused_linear(x, self.kernel, self.bias, ep, ep.alpha, tag=self.name,
+                                probe_z=self._probe_z)
+        z = fused_linear(x, self.kernel, self.bias, tag=self.name)
+        _probe_preactivation(self.name, self.activation_entry, z.data)
+        return self.activation(z)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+        shape = tuple(input_shape[:-1]) + (self.units,)
+        entry = self.activation_entry
+        return shape if entry is None else entry.shape_of(shape)
 
     def get_config(self):
         cfg = super().get_config()
@@ -168,10 +145,16 @@ class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
+        self.activation_entry = activations.entry_of(self.activation)   # None: a user's callable
         self.activation_name = activation_name(self.activation)
 
     def call(self, x, training=False):
-        return x if self.activation is None else self.activation(x)
+        _probe_preactivation(self.name, self.activation_entry, x.data)
+        return self.activation(x)
+
+    def compute_output_shape(self, input_shape):
+        entry = self.activation_entry
+        return tuple(input_shape) if entry is None else entry.shape_of(input_shape)
 
     def get_config(self):
         cfg = super().get_config()

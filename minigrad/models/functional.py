@@ -133,7 +133,7 @@ class Functional(Model):
         one = self._prepare_one_x
         names = list(self._input_struct) if isinstance(self._input_struct, dict) \
             else self.input_names
-        return structure.prepare_many(self, structure.unwrap(x), names,
+        return structure.prepare_many(self, x, names,
                                       [t.shape[1:] for t in self._flat_inputs], where, "input",
                                       lambda a, shape, label: one(a, shape, where, label))
 

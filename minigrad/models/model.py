@@ -13,7 +13,6 @@ The container API (``weights``, ``trainable``, ``get_weights``/``set_weights``, 
 from ..layers.base import Layer, _call_trace, to_snake_case, unique_name
 from ..layers.symbolic import spec_call
 from . import saving
-from .structure import Struct
 from .training import Trainer
 
 
@@ -37,11 +36,6 @@ class Model(Trainer, Layer):
         self._execution_order = None   # the layers in the order a call ran them
 
     # ---- forward ----------------------------------------------------------------------
-    def __call__(self, x, training=None):
-        if type(x) is Struct:         # several arrays batched together by fit
-            x = x.structure
-        return Layer.__call__(self, x, training)
-
     def call(self, inputs, training=None):
         raise NotImplementedError(
             f"model {self.name!r} ({type(self).__name__}) has no call(): a subclassed Model "

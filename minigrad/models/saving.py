@@ -103,10 +103,12 @@ def _compile_config(model):
     opt = model.optimizer
     loss = _serialize_ids(losses, model.loss)
     metric_ids = [_serialize_ids(metrics, m) for m in model._metric_ids]
+    weighted_ids = [_serialize_ids(metrics, m) for m in model._weighted_metric_ids]
     loss_weights = getattr(model, "loss_weights", None)
     return _jsonable({
         "optimizer": {"class_name": type(opt).__name__, "config": opt.get_config()},
-        "loss": loss, "metrics": metric_ids, "loss_weights": loss_weights}, "compile config")
+        "loss": loss, "metrics": metric_ids, "loss_weights": loss_weights,
+        "weighted_metrics": weighted_ids}, "compile config")
 
 
 def _serialize_ids(module, identifier):
@@ -409,8 +411,10 @@ def _compile_from(model, cfg, custom_objects, opt_state):
         loss = _from_identifier(losses, cfg.get("loss"), custom_objects)
         metric_ids = [_from_identifier(metrics, m, custom_objects)
                       for m in cfg.get("metrics") or []]
+        weighted_ids = [_from_identifier(metrics, m, custom_objects)
+                        for m in cfg.get("weighted_metrics") or []]
         model.compile(optimizer=optimizer, loss=loss, metrics=metric_ids,
-                      loss_weights=cfg.get("loss_weights"))
+                      loss_weights=cfg.get("loss_weights"), weighted_metrics=weighted_ids)
     except ValueError as e:
         raise ValueError(f"load: cannot restore the compile configuration: {e}. If it names "
                          f"a custom function or class, pass it in custom_objects (or load "

@@ -1,48 +1,17 @@
-"""Several inputs or outputs: arrays batched together, and their checks.
+"""Several inputs or outputs: the checks of lists and dicts of arrays, and their shapes.
 
-``Struct`` wraps a list or dict of arrays with the same number of samples so that the
-training loop slices it as one array (``len(s)``, ``s[a:b]``, ``s[index_array]``); a model
-called on it unwraps ``structure``.
+fit/evaluate/predict pass a model's several inputs (or targets) as a plain list (or dict) of
+arrays; ``data_adapters`` slices every array of the structure alike, and the model receives
+the structure as given.
 """
 import numpy as np
 
-from ..layers.symbolic import flatten
-
-
-class Struct:
-    """A list or dict of arrays sliced together along the sample axis."""
-
-    __slots__ = ("structure",)
-
-    def __init__(self, structure):
-        self.structure = structure
-
-    def __len__(self):
-        return len(flatten(self.structure)[0])
-
-    def __getitem__(self, index):
-        s = self.structure
-        if isinstance(s, dict):
-            return Struct({k: v[index] for k, v in s.items()})
-        return Struct([v[index] for v in s])
-
-    @property
-    def leaves(self):
-        return flatten(self.structure)
+from ..layers.symbolic import map_structure
 
 
 def batch_shape(x):
-    """The build shape of prepared data: (None, *per-sample) or a list/dict of them."""
-    x = unwrap(x)
-    if isinstance(x, dict):
-        return {k: (None,) + v.shape[1:] for k, v in x.items()}
-    if isinstance(x, list):
-        return [(None,) + v.shape[1:] for v in x]
-    return (None,) + x.shape[1:]
-
-
-def unwrap(x):
-    return x.structure if type(x) is Struct else x
+    """The build shape of prepared data: (None, *per-sample), or a list/dict of them."""
+    return map_structure(lambda a: (None,) + a.shape[1:], x)
 
 
 def as_list(value, names, what, owner):
@@ -67,7 +36,8 @@ def as_list(value, names, what, owner):
 
 def prepare_many(model, data, names, shapes, where, what, prepare_one):
     """Each array of a list/dict given for the model's several inputs (or outputs) checked by
-    ``prepare_one(array, shape, label)``; all must hold the same number of samples."""
+    ``prepare_one(array, shape, label)``, as a list in ``names`` order; all must hold the same
+    number of samples."""
     if isinstance(data, dict):
         missing = [n for n in names if n not in data]
         if missing:
@@ -88,7 +58,7 @@ def prepare_many(model, data, names, shapes, where, what, prepare_one):
     if len(sizes) > 1:
         raise ValueError(f"{where}: the {what} arrays differ in their number of samples "
                          f"({[len(a) for a in out]}); all must have the same")
-    return Struct(out)
+    return out
 
 
 def concat_outputs(batches):

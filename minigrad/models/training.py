@@ -2,80 +2,81 @@
 
 One training step (``_train_step``), the loop a reader follows in one sitting:
 
-    batch -> forward(training=True) -> loss = data loss (batch mean) + sum(model.losses)
+    batch (x, y, sample_weight) -> forward(training=True)
+          -> loss = compiled loss (per output, sample-weighted) + sum(model.losses)
           -> backward -> optimizer.apply_gradients -> metrics (on ndarrays) -> callbacks
 
-``fit`` converts x and y once to contiguous arrays (x in the model's dtype), cuts the
-validation rows (the LAST ``n - floor(n * (1 - split))``, before any shuffling), draws a fresh
-permutation from ``minigrad.random`` at each epoch start and keeps the last partial batch.
-The epoch ``loss`` is the sample-weighted mean of the batch losses (each on the pre-step
-weights); metrics accumulate over the epoch. Logs are ordered as Keras's: metrics, ``loss``,
-then ``val_`` metrics and ``val_loss``.
+The data (arrays, lists/dicts of arrays for several inputs or outputs, generators,
+``PyDataset``) reaches the loop through ``data_adapters`` (conversion, checks, shuffling,
+``steps_per_epoch``, class weights); the model's ``_prepare_x`` / ``_prepare_y`` hooks give
+each batch the model's structure (a functional model checks its inputs by name and shape).
+``compile_utils`` holds the compiled loss and metrics per output. The epoch ``loss`` is the
+batch-size-weighted mean of the batch losses (each on the pre-step weights); metrics
+accumulate over the epoch; sample weights (given or from ``class_weight``) weight the loss
+and the ``weighted_metrics``, never ``metrics``. Logs are ordered as Keras's: the
+``<output>_loss`` trackers, metrics, weighted metrics, ``loss``, then the same with ``val_``.
 """
-import math
-
 import numpy as np
 
 from .. import _threads
-from .. import random as mgrandom
 from ..grad_mode import no_grad
 from ..layers.symbolic import flatten
 from ..tensor import Tensor
-from .compile_utils import OutputLosses, output_names
-from .structure import batch_shape, concat_outputs, prepare_many, unwrap
+from . import compile_utils as cu
+from . import data_adapters as da
+from .structure import batch_shape, concat_outputs
 
 DEFAULT_BATCH_SIZE = 32
 
 
 class Trainer:
     """The training half of ``Model`` (a mixin: it needs ``__call__``, ``losses``,
-    ``trainable_weights``, ``dtype`` and ``_input_shape`` from the container). Several inputs
-    or outputs: ``structure`` batches the arrays together, ``compile_utils`` holds the
-    per-output losses and metrics."""
+    ``trainable_weights``, ``dtype`` and ``_input_shape`` from the container)."""
 
     def _init_training_state(self):
         self.optimizer = None
         self.loss = None               # the identifier given to compile (saved as given)
+        self.loss_weights = None
         self.compiled = False
         self.stop_training = False
         self.history = None
-        self._loss_fn = None
+        self._loss_fn = None           # compile_utils.OutputLosses
         self._metric_ids = []          # identifiers given to compile, in order
-        self.compiled_metrics = None   # metric objects, resolved at the first batch
+        self._weighted_metric_ids = []
+        self._metric_layout = []       # (log key, identifier, output, weighted)
+        self.compiled_metrics = None   # CompiledMetric entries, resolved at the first batch
 
     # ---- compile ----------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None):
         """Resolve the optimizer, loss and metrics (unknown names raise ValueError listing the
         valid ones). ``"accuracy"`` is resolved at the first batch from the shapes. Several
-        outputs: ``loss``, ``loss_weights`` and ``metrics`` per output (lists or dicts)."""
-        from .. import losses, optimizers
-        from .. import metrics as metrics_mod
-        from .compile_utils import OutputLosses, needs_output_losses
-        if isinstance(metrics, (str, dict)) or callable(metrics):
-            metrics = [metrics]
-        metric_ids = list(metrics or [])
-        for m in flatten_ids(metric_ids):   # check names now, as Keras does at compile
-            if isinstance(m, str) and _canonical(m) not in ("accuracy", "acc"):
-                metrics_mod.get(m)
+        outputs: ``loss``, ``loss_weights``, ``metrics`` and ``weighted_metrics`` per output
+        (lists or dicts). Sample weights apply to the loss and to ``weighted_metrics``;
+        ``metrics`` stay unweighted."""
+        from .. import optimizers
+        metric_ids = cu.metric_list(metrics)
+        weighted_ids = cu.metric_list(weighted_metrics)
         self.optimizer = optimizers.get(optimizer)
-        if loss is not None and needs_output_losses(self, loss, loss_weights):
-            self._loss_fn = OutputLosses(self, loss, loss_weights)
-        else:
-            self._loss_fn = None if loss is None else losses.get(loss)
+        self._loss_fn = None if loss is None else cu.OutputLosses(self, loss, loss_weights)
+        self._metric_layout = [] if loss is None else \
+            cu.metric_layout(self._loss_fn, metric_ids, weighted_ids)
         self.loss = loss
         self.loss_weights = loss_weights
         self._metric_ids = metric_ids
+        self._weighted_metric_ids = weighted_ids
         self.compiled_metrics = None
         self.compiled = True
 
     @property
     def metrics(self):
         """The compiled metric objects (empty until the first batch resolves them)."""
-        return list(self.compiled_metrics or [])
+        return [e.metric for e in self.compiled_metrics or ()]
 
     @property
     def metrics_names(self):
-        return ["loss"] + [_metric_name(m) for m in self._metric_ids]
+        """``loss``, then the metric names as logged."""
+        return ["loss"] + [key for key, *_ in self._metric_layout]
 
     def _require_compiled(self, where):
         if not self.compiled or self._loss_fn is None:
@@ -87,22 +88,41 @@ class Trainer:
 
     # ---- fit ----------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
-        """Train for ``epochs`` epochs; returns the ``History`` (also ``model.history``)."""
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs; returns the ``History`` (also ``model.history``).
+        ``x``: arrays (a list/dict for several inputs), a generator/iterator yielding
+        ``(x, y[, sample_weight])`` or a ``PyDataset``; see ``data_adapters``."""
         self._require_compiled("fit")
         batch_size = _check_batch_size(batch_size, "fit")
+        val_batch_size = _check_batch_size(validation_batch_size, "fit (validation)",
+                                           default=batch_size)
         epochs, initial_epoch = _check_epochs(epochs, initial_epoch)
+        steps_per_epoch = _check_steps(steps_per_epoch, "fit", "steps_per_epoch")
+        validation_steps = _check_steps(validation_steps, "fit", "validation_steps")
+        da.should_validate(0, validation_freq)                  # checks its type and value
         verbose = _check_verbose(verbose, "fit")
-        x, y = self._prepare_xy(x, y, "fit")
+        train, val = self._fit_data(x, y, sample_weight, validation_split, validation_data)
+        adapter = da.get_adapter(self, *train, batch_size=batch_size, shuffle=shuffle,
+                                 class_weight=class_weight, where="fit")
         if not self.built:       # as Keras, built before the callbacks see the model
-            self.build(batch_shape(x))
-        (x, y), val = _validation(x, y, validation_split, validation_data, self)
-        steps = -(-len(x) // batch_size)
-        cbs = self._callback_list(callbacks, verbose, epochs=epochs, steps=steps)
+            first = adapter.first_x()
+            if first is not None:
+                self.build(batch_shape(first))
+        epoch_iter = da.EpochIterator(adapter, steps_per_epoch)
+        val_iter = None
+        if val is not None:
+            val_adapter = da.get_adapter(self, *val, batch_size=val_batch_size,
+                                         where="fit (validation_data)")
+            val_iter = da.EpochIterator(val_adapter, validation_steps)
+        cbs = self._callback_list(callbacks, verbose, epochs=epochs,
+                                  steps=epoch_iter.num_batches)
         self.history = cbs.history
         self.stop_training = False
         logs = {}
-        threads_before = _threads.enter_fit(self, min(batch_size, len(x)))
+        n = getattr(adapter, "n", None)      # arrays: the sample count; generators: unknown
+        threads_before = _threads.enter_fit(self, batch_size if n is None else min(batch_size, n))
         cbs.on_train_begin()
         # BackupAndRestore sets model.resume_epoch in on_train_begin (Keras's _initial_epoch)
         resume, self.resume_epoch = getattr(self, "resume_epoch", None), None
@@ -110,12 +130,15 @@ class Trainer:
         try:
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch)
-                logs = self._fit_epoch(x, y, batch_size, shuffle, cbs)
-                if val is not None:
-                    val_logs = self._test_loop(val[0], val[1], batch_size, cbs)
+                epoch_logs = self._fit_epoch(epoch_iter, cbs)
+                if epoch_logs is None:           # a used-up generator: nothing to log
+                    break
+                logs = epoch_logs
+                if val_iter is not None and da.should_validate(epoch, validation_freq):
+                    val_logs = self._test_loop(val_iter, cbs, "fit (validation_data)")
                     logs.update({"val_" + k: v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, logs)
-                if self.stop_training:
+                if self.stop_training or epoch_iter.ran_out:
                     break
         except BaseException:
             _threads.policy.restore(threads_before)
@@ -125,123 +148,157 @@ class Trainer:
         cbs.on_train_end(logs)
         return self.history
 
-    def _fit_epoch(self, x, y, batch_size, shuffle, cbs):
-        """One pass over the data; returns the epoch logs: the sample-weighted mean loss and
-        the metrics accumulated over the epoch."""
-        n = len(x)
-        order = mgrandom.generator().permutation(n) if shuffle else None
+    def _fit_data(self, x, y, sample_weight, validation_split, validation_data):
+        """((x, y, w) to train on, (x, y, w) to validate on or None)."""
+        if isinstance(validation_split, bool) or not isinstance(
+                validation_split, (int, float, np.number)) or not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"fit: validation_split must be a float in [0, 1), got "
+                             f"{validation_split!r}")
+        if validation_data is not None:
+            return (x, y, sample_weight), da.unpack_validation(validation_data)
+        if validation_split == 0:
+            return (x, y, sample_weight), None
+        if da.is_stream(x):
+            raise ValueError("fit: validation_split needs arrays; with a generator or a "
+                             "PyDataset pass validation_data instead")
+        x, y = self._prepare_xy(x, y, "fit")
+        n = da.num_samples(x)
+        sample_weight = da.prepare_sample_weight(self, sample_weight, n, "fit")
+        return da.split_validation(x, y, sample_weight, validation_split)
+
+    def _fit_epoch(self, epoch_iter, cbs):
+        """One epoch of training steps; returns the epoch logs (the batch-size-weighted mean
+        loss and the metrics accumulated over the epoch), or None when the data had no batch
+        left for it."""
         self._reset_metrics()
         variables = self.trainable_weights
         seen, loss_sum = 0, 0.0
-        for step, start in enumerate(range(0, n, batch_size)):
+        for step, (xb, yb, wb) in epoch_iter:
             cbs.on_train_batch_begin(step)
-            if order is None:
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            else:
-                idx = order[start:start + batch_size]
-                xb, yb = x[idx], y[idx]
-            loss = self._train_step(xb, yb, variables)
-            seen += len(xb)
-            loss_sum += loss * len(xb)
+            loss = self._train_step(xb, yb, variables, wb)
+            n = da.num_samples(xb)
+            seen += n
+            loss_sum += loss * n
             cbs.on_train_batch_end(step, self._logs(loss_sum / seen))
             if self.stop_training:
                 break
+        if seen == 0:
+            return None
         return self._logs(loss_sum / seen)
 
-    def compute_loss(self, y, y_pred, loss_fn=None):
-        """The loss that fit minimises and every report shows: ``loss_fn(y, y_pred)`` (the
-        compiled loss by default; batch mean) + ``sum(self.losses)`` (the penalties)."""
-        loss = (loss_fn or self._loss_fn)(y, y_pred)
+    def compute_loss(self, y, y_pred, loss_fn=None, sample_weight=None):
+        """The loss that fit minimises and every report shows: the compiled loss (or
+        ``loss_fn``, for every output) of ``(y, y_pred, sample_weight)``, each output's loss
+        reduced as its Loss says (the batch mean by default) and weighted by
+        ``loss_weights``, + ``sum(self.losses)`` (the penalties)."""
+        fn = self._loss_fn if loss_fn is None else loss_fn
+        if not isinstance(fn, cu.OutputLosses):
+            fn = cu.OutputLosses(self, fn)
+        loss = fn(y, y_pred, sample_weight)
         for term in self.losses:
             loss = loss + term
         return loss
 
-    def _train_step(self, xb, yb, variables):
+    def _train_step(self, xb, yb, variables, sample_weight=None):
         """Forward, loss + penalties, backward, optimizer step, metrics; returns the loss
-        (data loss batch mean + sum(model.losses)) on the pre-step weights."""
+        (data loss + sum(model.losses)) on the pre-step weights."""
         y_pred = self(xb, training=True)
-        loss = self.compute_loss(yb, y_pred)
+        loss = self.compute_loss(yb, y_pred, sample_weight=sample_weight)
         for w in variables:
             w.grad = None
         if loss.requires_grad:
             loss.backward()
             self.optimizer.apply_gradients([(w.grad, w) for w in variables])
-        self._update_metrics(yb, _values(y_pred))
+        self._update_metrics(yb, _values(y_pred), sample_weight)
         return float(loss.data)
 
     # ---- evaluation -------------------------------------------------------------------
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False,
-                 callbacks=None):
-        """Loss (data loss + penalties, inference mode) and metrics over all of x, y: a float
-        without metrics, else ``[loss, *metrics]``; a dict with ``return_dict=True``."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss (data loss + penalties, inference mode) and metrics over all of x, y (or
+        ``steps`` batches): a float without metrics, else ``[loss, *metrics]``; a dict with
+        ``return_dict=True``."""
         self._require_compiled("evaluate")
         batch_size = _check_batch_size(batch_size, "evaluate")
         verbose = _check_verbose(verbose, "evaluate")
-        x, y = self._prepare_xy(x, y, "evaluate")
-        steps = -(-len(x) // batch_size)
-        cbs = self._callback_list(callbacks, verbose, epochs=1, steps=steps, history=False)
-        logs = self._test_loop(x, y, batch_size, cbs)
+        steps = _check_steps(steps, "evaluate", "steps")
+        adapter = da.get_adapter(self, x, y, sample_weight, batch_size=batch_size,
+                                 where="evaluate")
+        epoch_iter = da.EpochIterator(adapter, steps)
+        cbs = self._callback_list(callbacks, verbose, epochs=1, steps=epoch_iter.num_batches,
+                                  history=False)
+        logs = self._test_loop(epoch_iter, cbs, "evaluate")
         return self._return_logs(logs, return_dict)
 
-    def _test_loop(self, x, y, batch_size, cbs):
+    def _test_loop(self, epoch_iter, cbs, where):
         """Batched inference-mode loss and metrics; also validation inside ``fit``."""
         self._reset_metrics()
         cbs.on_test_begin()
         seen, loss_sum = 0, 0.0
         with no_grad():
-            for step, start in enumerate(range(0, len(x), batch_size)):
+            for step, (xb, yb, wb) in epoch_iter:
                 cbs.on_test_batch_begin(step)
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                loss = self._test_step(xb, yb)
-                seen += len(xb)
-                loss_sum += loss * len(xb)
+                loss = self._test_step(xb, yb, wb)
+                n = da.num_samples(xb)
+                seen += n
+                loss_sum += loss * n
                 cbs.on_test_batch_end(step, self._logs(loss_sum / seen))
+        if seen == 0:
+            raise ValueError(f"{where}: the data gave no batch (a generator used up by an "
+                             f"earlier pass?); pass an infinite generator with steps / "
+                             f"validation_steps, or a PyDataset")
         logs = self._logs(loss_sum / seen)
         cbs.on_test_end(logs)
         return logs
 
-    def _test_step(self, xb, yb):
+    def _test_step(self, xb, yb, sample_weight=None):
         y_pred = self(xb, training=False)
-        loss = self.compute_loss(yb, y_pred)
-        self._update_metrics(yb, _values(y_pred))
+        loss = self.compute_loss(yb, y_pred, sample_weight=sample_weight)
+        self._update_metrics(yb, _values(y_pred), sample_weight)
         return float(loss.data)
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
-        """The model's outputs on x in inference mode (no graph), as one ndarray."""
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs on x (arrays, a generator or a PyDataset; ``steps`` batches at
+        most) in inference mode (no graph): one ndarray, or a list/dict for several outputs."""
         batch_size = _check_batch_size(batch_size, "predict")
         verbose = _check_verbose(verbose, "predict")
-        x = self._prepare_x(x, "predict")
-        steps = -(-len(x) // batch_size)
-        cbs = self._callback_list(callbacks, verbose, epochs=1, steps=steps, history=False)
+        steps = _check_steps(steps, "predict", "steps")
+        adapter = da.get_adapter(self, x, batch_size=batch_size, where="predict",
+                                 predict=True)
+        epoch_iter = da.EpochIterator(adapter, steps)
+        cbs = self._callback_list(callbacks, verbose, epochs=1, steps=epoch_iter.num_batches,
+                                  history=False)
         cbs.on_predict_begin()
         outputs = []
         with no_grad():
-            for step, start in enumerate(range(0, len(x), batch_size)):
+            for step, (xb, _, _) in epoch_iter:
                 cbs.on_predict_batch_begin(step)
-                out = _values(self(x[start:start + batch_size], training=False))
+                out = _values(self(xb, training=False))
                 outputs.append(out)
                 cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("predict: the data gave no batch")
         return concat_outputs(outputs)
 
     # ---- single batches ---------------------------------------------------------------
-    def train_on_batch(self, x, y, return_dict=False):
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on (x, y); no callbacks, no printing. Returns the loss (and
         metrics of this batch) on the weights before the step."""
         self._require_compiled("train_on_batch")
-        x, y = self._prepare_xy(x, y, "train_on_batch")
+        x, y, w = self._single_batch(x, y, sample_weight, class_weight, "train_on_batch")
         self._reset_metrics()
-        _threads.set_for_step(self, len(x))
-        loss = self._train_step(x, y, self.trainable_weights)
+        _threads.set_for_step(self, x)
+        loss = self._train_step(x, y, self.trainable_weights, w)
         return self._return_logs(self._logs(loss), return_dict)
 
-    def test_on_batch(self, x, y, return_dict=False):
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """Loss (and metrics) of one batch in inference mode; nothing is updated."""
         self._require_compiled("test_on_batch")
-        x, y = self._prepare_xy(x, y, "test_on_batch")
+        x, y, w = self._single_batch(x, y, sample_weight, None, "test_on_batch")
         self._reset_metrics()
         with no_grad():
-            loss = self._test_step(x, y)
+            loss = self._test_step(x, y, w)
         return self._return_logs(self._logs(loss), return_dict)
 
     def predict_on_batch(self, x):
@@ -250,17 +307,17 @@ class Trainer:
         with no_grad():
             return _values(self(x, training=False))
 
+    def _single_batch(self, x, y, sample_weight, class_weight, where):
+        adapter = da.get_adapter(self, x, y, sample_weight, batch_size=1,
+                                 class_weight=class_weight, where=where, all_classes=False)
+        return adapter.x, adapter.y, adapter.sample_weight
+
     # ---- metrics and logs -------------------------------------------------------------
-    def _update_metrics(self, y_true, y_pred):
+    def _update_metrics(self, y_true, y_pred, sample_weight=None):
         if self.compiled_metrics is None:
-            if isinstance(self._loss_fn, OutputLosses):
-                self.compiled_metrics = self._loss_fn.build_metrics(self._metric_ids, y_true,
-                                                                    y_pred)
-            else:
-                self.compiled_metrics = [_resolve_metric(m, y_true, y_pred)
-                                         for m in self._metric_ids]
-        for m in self.compiled_metrics:
-            m.update_state(y_true, y_pred)
+            self.compiled_metrics = cu.build_metrics(self._loss_fn, self._metric_layout,
+                                                     y_true, y_pred)
+        cu.update_metrics(self._loss_fn, self.compiled_metrics, y_true, y_pred, sample_weight)
 
     def _reset_metrics(self):
         for m in self.compiled_metrics or ():
@@ -269,17 +326,18 @@ class Trainer:
     reset_metrics = _reset_metrics
 
     def _logs(self, loss):
-        """Keras's key order: the metrics (by the name given to compile), then ``loss``."""
-        logs = {m.name: float(m.result()) for m in self.compiled_metrics or ()}
+        """Keras's key order: the metrics (by their log keys, see ``compile_utils``), then
+        ``loss``."""
+        logs = {m.name: _scalar(m.result()) for m in self.compiled_metrics or ()}
         logs["loss"] = loss
         return logs
 
     def _return_logs(self, logs, return_dict):
         if return_dict:
             return logs
-        if not self.compiled_metrics:
+        if len(logs) == 1:
             return logs["loss"]
-        return [logs["loss"]] + [logs[m.name] for m in self.compiled_metrics]
+        return [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
 
     def _callback_list(self, callbacks, verbose, epochs, steps, history=True):
         from ..callbacks import CallbackList
@@ -289,73 +347,25 @@ class Trainer:
                             add_progbar=verbose != 0, verbose=verbose, epochs=epochs,
                             steps=steps)
 
-    # ---- input checks -----------------------------------------------------------------
+    # ---- data conversion hooks (a functional model refines _prepare_x; the rules are in
+    # data_adapters) ---------------------------------------------------------------------
     def _prepare_x(self, x, where):
-        """x as a C-contiguous array of the model's dtype, non-empty, finite, of the model's
-        per-sample shape (when known)."""
-        return self._prepare_one_x(x, self._input_shape, where, "x")
+        return da.prepare_x(self, x, where)
 
     def _prepare_one_x(self, x, expected, where, label):
-        """One input array checked against its per-sample shape ``expected`` (None: any)."""
-        if x is None:
-            raise ValueError(f"{where}: {label} is None; pass the input data as an array")
-        x = np.asarray(x.data if isinstance(x, Tensor) else x)
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"{where}: x must be numeric, got an array of dtype {x.dtype}")
-        if x.ndim == 0 or len(x) == 0:
-            raise ValueError(f"{where}: x is empty (shape {x.shape}); expected at least one "
-                             f"sample along the first axis")
-        x = np.ascontiguousarray(x, dtype=self.dtype)
-        _check_finite(x, label, where)
-        if expected is not None and (len(expected) != x.ndim - 1 or any(
-                e is not None and e != d for e, d in zip(expected, x.shape[1:]))):
-            raise ValueError(
-                f"{where}: the model expects inputs of shape {(None,) + tuple(expected)} "
-                f"(per sample {tuple(expected)}), got {label} of shape {x.shape}")
-        return x
+        return da.x_leaf(x, self.dtype, where, label, expected)
 
     def _prepare_y(self, y, n, where):
-        names = output_names(self)
-        if len(names) > 1:
-            one = self._prepare_one_y
-            return prepare_many(self, unwrap(y), names, [None] * len(names), where, "output",
-                                lambda a, _shape, label: one(a, n, where, f"y for {label}"))
-        y = unwrap(y)
-        if isinstance(y, dict):
-            if set(y) != set(names):
-                raise ValueError(f"{where}: y is a dict with keys {sorted(y)}, but the model's "
-                                 f"output is named {names}")
-            y = y[names[0]]
-        elif isinstance(y, (list, tuple)) and len(y) == 1 and not np.isscalar(y[0]) and \
-                np.ndim(y[0]) >= 1 and len(y[0]) == n and n != 1:
-            y = y[0]
-        return self._prepare_one_y(y, n, where, "y")
-
-    def _prepare_one_y(self, y, n, where, label):
-        if y is None:
-            raise ValueError(f"{where}: y is None; pass the targets (labels) as an array")
-        y = np.asarray(y.data if isinstance(y, Tensor) else y)
-        if y.dtype.kind == "f":
-            y = np.ascontiguousarray(y, dtype=self.dtype)
-        elif y.dtype.kind in "iub":
-            y = np.ascontiguousarray(y, dtype=np.int64 if y.dtype.kind != "b" else y.dtype)
-        else:
-            raise TypeError(f"{where}: y must be numeric, got an array of dtype {y.dtype}")
-        if y.ndim == 0 or len(y) != n:
-            got = "a scalar" if y.ndim == 0 else f"{len(y)} samples (shape {y.shape})"
-            raise ValueError(f"{where}: x and {label} must have the same number of samples: x "
-                             f"has {n}, {label} has {got}")
-        _check_finite(y, label, where)
-        return y
+        return da.prepare_y(self, y, n, where)
 
     def _prepare_xy(self, x, y, where):
         x = self._prepare_x(x, where)
-        return x, self._prepare_y(y, len(x), where)
+        return x, self._prepare_y(y, da.num_samples(x), where)
 
 
 # ---- helpers ----------------------------------------------------------------------------
 def _values(y_pred):
-    """The arrays of a model's output: one array, or a list for several outputs."""
+    """The arrays of a model's output: one array, or a list/dict for several outputs."""
     if isinstance(y_pred, Tensor):
         return y_pred.data
     if isinstance(y_pred, dict):
@@ -363,49 +373,30 @@ def _values(y_pred):
     return [t.data for t in flatten(y_pred)]
 
 
-def flatten_ids(metric_ids):
-    """Every metric identifier of a compile(metrics=...) list, also inside per-output lists
-    and dicts."""
-    out = []
-    for m in metric_ids:
-        if isinstance(m, dict) and "class_name" not in m:
-            out += flatten_ids(list(m.values()))
-        elif isinstance(m, (list, tuple)):
-            out += flatten_ids(list(m))
-        elif m is not None:
-            out.append(m)
-    return out
+def _scalar(value):
+    """A metric result for the logs: a float, or the array (per class or threshold)."""
+    arr = np.asarray(value)
+    return float(arr) if arr.ndim == 0 else arr
 
 
-def _canonical(name):
-    return name.replace("_", "").lower()
-
-
-def _metric_name(identifier):
-    if isinstance(identifier, str):
-        return identifier
-    return getattr(identifier, "name", None) or getattr(identifier, "__name__", "metric")
-
-
-def _resolve_metric(identifier, y_true, y_pred):
-    """A stateful metric object (``update_state``/``result``/``reset_state``/``name``)."""
-    from .. import metrics as metrics_mod
-    if isinstance(identifier, str):
-        return metrics_mod.get(identifier, y_true=y_true, y_pred=y_pred)
-    m = metrics_mod.get(identifier)
-    if hasattr(m, "update_state"):
-        return m
-    return metrics_mod.MeanMetricWrapper(m, name=_metric_name(m))
-
-
-def _check_batch_size(batch_size, where):
+def _check_batch_size(batch_size, where, default=DEFAULT_BATCH_SIZE):
     if batch_size is None:
-        return DEFAULT_BATCH_SIZE
+        return default
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
             or batch_size <= 0:
         raise ValueError(f"{where}: batch_size must be a positive integer (or None for "
-                         f"{DEFAULT_BATCH_SIZE}), got {batch_size!r}")
+                         f"{default}), got {batch_size!r}")
     return int(batch_size)
+
+
+def _check_steps(steps, where, name):
+    if steps is None:
+        return None
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be a positive integer or None, got {steps!r}")
+    if steps <= 0:
+        raise ValueError(f"{where}: {name} must be a positive integer or None, got {steps!r}")
+    return int(steps)
 
 
 def _check_epochs(epochs, initial_epoch):
@@ -421,38 +412,3 @@ def _check_verbose(verbose, where):
     if verbose not in (0, 1, 2) or isinstance(verbose, bool):
         raise ValueError(f"{where}: verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
     return int(verbose)
-
-
-def _check_finite(a, name, where):
-    """Raise naming the first rows that hold NaN or inf (float data only)."""
-    if a.dtype.kind != "f" or np.isfinite(a).all():
-        return
-    rows = np.flatnonzero(~np.isfinite(a.reshape(len(a), -1)).all(axis=1))
-    first = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
-    raise ValueError(f"{where}: {name} contains NaN or inf in {len(rows)} of {len(a)} rows "
-                     f"(rows {first}); remove or impute them before training")
-
-
-def _validation(x, y, split, validation_data, model):
-    """((x_train, y_train), (x_val, y_val) or None): ``validation_data`` wins over
-    ``validation_split``, which takes the LAST rows before any shuffling (Keras)."""
-    if isinstance(split, bool) or not isinstance(split, (int, float, np.number)) \
-            or not 0.0 <= split < 1.0:
-        raise ValueError(f"fit: validation_split must be a float in [0, 1), got {split!r}")
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            got = type(validation_data).__name__
-            if isinstance(validation_data, (tuple, list)):
-                got += f" of {len(validation_data)} items (sample weights are not supported)"
-            raise ValueError(f"fit: validation_data must be a tuple (x_val, y_val), got {got}")
-        val = model._prepare_xy(validation_data[0], validation_data[1], "fit (validation_data)")
-        return (x, y), val
-    if split == 0:
-        return (x, y), None
-    n = len(x)
-    cut = math.floor(n * (1.0 - split))
-    if cut == 0 or cut == n:
-        raise ValueError(f"fit: {n} samples are not enough to split into a training and a "
-                         f"validation set with validation_split={split} ({cut} would train, "
-                         f"{n - cut} validate); provide more data or change validation_split")
-    return (x[:cut], y[:cut]), (x[cut:], y[cut:])

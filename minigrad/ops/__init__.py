@@ -714,3 +714,12 @@ def __dir__():
 __all__ = sorted(name for name, value in globals().items()
                  if not name.startswith("_") and callable(value) and not isinstance(value, type)
                  and getattr(value, "__module__", "").startswith("minigrad."))
+
+# Keras 3's other `keras.ops` activations (issue 13), and `gelu` with ops' default
+# approximate=True (keras.activations.gelu, minigrad.activations.gelu: False)
+gelu = _activation.ops_gelu
+hard_shrink = _activation.hard_shrink
+sparse_sigmoid = _activation.sparse_sigmoid
+sparsemax = _activation.sparsemax
+threshold = _activation.threshold
+__all__ = sorted({*__all__, "gelu", "hard_shrink", "sparse_sigmoid", "sparsemax", "threshold"})

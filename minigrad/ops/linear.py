@@ -1,150 +1,18 @@
 """Fused dense layer: y = act(x @ W + b), one BLAS GEMM plus a fused in-place epilogue.
 
-The pre-activation z = x @ W + b is never materialised: the GEMM output is finished in place
-(bias and relu / leaky_relu in one numba pass; sigmoid, tanh, elu and selu add numpy's SIMD
-exp / tanh / expm1 pass) and backward recovers act'(z) from the saved output y in one numba
-pass that also sums db. The gradient at z (Nielsen's delta) is reported through
-``probe(tag, "delta", dz)``.
+The activation's ``Epilogue`` (``ops.activation``, carried by its registry entry in
+``minigrad.activations``) finishes the GEMM output in place. For activations whose derivative
+is a function of the output (relu family, sigmoid, tanh, softplus) the pre-activation
+z = x @ W + b is never kept: backward recovers act'(z) from the saved y in one pass that
+also sums db. gelu, silu and mish save z instead. The gradient at z (Nielsen's delta) is
+reported through ``probe(tag, "delta", dz)``; with ``probe_z`` and a listener registered,
+forward also sends ``probe(tag, "preactivation", z)`` (the diagnostics' |f'(z)| rule).
 """
-import math
-
 import numpy as np
 
-from .. import _alloc
-from .._kernel import kernel
+from .. import _alloc, _checks
 from ..function import Function
-from ..probe import _listeners, probe
-from .activation import SELU_ALPHA, SELU_SCALE, _elu_post, _exp_cap, _number, _sigmoid_post
-
-# activation codes understood by the kernels (selu is elu with alpha and scale)
-_LINEAR, _RELU, _LEAKY, _ELU, _SIGMOID, _TANH = range(6)
-# name (lowercase, no underscores) -> (code, default alpha, scale)
-_ACTIVATIONS = {
-    "linear": (_LINEAR, 0.0, 1.0), "relu": (_RELU, 0.0, 1.0),
-    "leakyrelu": (_LEAKY, 0.2, 1.0), "elu": (_ELU, 1.0, 1.0),
-    "selu": (_ELU, SELU_ALPHA, SELU_SCALE), "sigmoid": (_SIGMOID, 0.0, 1.0),
-    "tanh": (_TANH, 0.0, 1.0),
-}
-_NAMES = ("linear", "relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh")
-# the exact spellings with default alpha: one dict lookup per call (Dense calls this per step)
-_DEFAULTS = {name: _ACTIVATIONS[name.replace("_", "")] for name in _NAMES}
-_DEFAULTS[None] = _ACTIVATIONS["linear"]
-
-
-# dX = dz @ W^T copies W^T contiguous up to this many elements (`python -m minigrad bench
-# --micro`: faster at 64x64, 256x10 and 2048x10, slower from 256x256 on)
-_COPY_WT_MAX = 32768
-
-
-# ---- kernels ------------------------------------------------------------------------------
-# One kernel per direction, the activation chosen by an integer code outside the inner loops:
-# one compile per dtype instead of one per activation, and as fast as a relu-only kernel
-# (benchmarks/bench_ops.py: within 0.2 us at 32x128, within noise at 256x2048). Each row is
-# finished while it sits in cache. exp, expm1 and tanh are left to numpy's SIMD ufuncs
-# (numba's scalar libm calls are 4-20x slower), so sigmoid, tanh and elu/selu take a numba
-# pass, a numpy pass and (sigmoid, elu) a second numba pass.
-@kernel
-def _linear_fwd(z, b, act, alpha, scale, cap, t):
-    """z (n, m) in place. relu/leaky_relu/linear: z = act(z + b) complete; sigmoid: z = -(z + b)
-    or +inf past cap (exp then yields inf, 1/(1+inf) = 0, no overflow); tanh: z += b;
-    elu: z += b and t = min(z, 0) (t unused otherwise)."""
-    n, m = z.shape
-    for r in range(n):
-        if act == _RELU:
-            for j in range(m):
-                v = z[r, j] + b[j]
-                z[r, j] = 0.0 if v <= 0.0 else v  # noqa: FURB136 (not max: NaN propagates)
-        elif act == _LEAKY:
-            for j in range(m):
-                v = z[r, j] + b[j]
-                z[r, j] = v if v > 0.0 else alpha * v
-        elif act == _SIGMOID:
-            for j in range(m):
-                v = -(z[r, j] + b[j])
-                z[r, j] = math.inf if v >= cap else v
-        elif act == _ELU:
-            for j in range(m):
-                v = z[r, j] + b[j]
-                z[r, j] = v
-                t[r, j] = 0.0 if v >= 0.0 else v  # noqa: FURB136 (not min: NaN propagates)
-        else:
-            for j in range(m):
-                z[r, j] += b[j]
-
-
-def _epilogue(z, b, act, alpha, scale):
-    """Finish y = act(z + b) in place on the GEMM output z (2-D, C-contiguous)."""
-    if act in (_LINEAR, _TANH):
-        if b is not None:
-            z += b
-        if act == _TANH:
-            np.tanh(z, out=z)
-        return
-    if b is None:
-        b = np.zeros(z.shape[1], dtype=z.dtype)
-    t = np.empty_like(z) if act == _ELU else z
-    cap = _exp_cap(z.dtype) if act == _SIGMOID else 0.0   # np.finfo costs ~0.5 us a call
-    _linear_fwd(z, b, act, alpha, scale, cap, t)
-    if act == _SIGMOID:
-        fz = z.reshape(-1)
-        np.exp(fz, out=fz)
-        _sigmoid_post(fz, z.dtype.type(1.0))
-    elif act == _ELU:
-        np.expm1(t, out=t)
-        fz = z.reshape(-1)
-        _elu_post(fz, t.reshape(-1), alpha, scale, fz)
-
-
-@kernel
-def _linear_bwd(y, g, act, alpha, scale, dz, db):
-    """dz = g * act'(z) read from y = act(z); db = column sums of dz (db of size 0: skip)."""
-    n, m = y.shape
-    for j in range(db.size):
-        db[j] = 0.0
-    for r in range(n):
-        if act == _RELU:
-            for j in range(m):
-                dz[r, j] = 0.0 if y[r, j] <= 0.0 else g[r, j]
-        elif act == _LEAKY:
-            for j in range(m):
-                dz[r, j] = g[r, j] if y[r, j] > 0.0 else alpha * g[r, j]
-        elif act == _ELU:
-            for j in range(m):
-                v = y[r, j]
-                dz[r, j] = scale * g[r, j] if v > 0.0 else g[r, j] * (v + scale * alpha)
-        elif act == _SIGMOID:
-            for j in range(m):
-                dz[r, j] = g[r, j] * y[r, j] * (1.0 - y[r, j])
-        elif act == _TANH:
-            for j in range(m):
-                dz[r, j] = g[r, j] * (1.0 - y[r, j] * y[r, j])
-        if db.size:
-            for j in range(m):
-                db[j] += dz[r, j]
-
-
-# ---- Function class -------------------------------------------------------------------------
-def _activation(activation, alpha):
-    """(code, alpha, scale) for an activation name; ValueError listing the valid names."""
-    if activation is None:
-        return _DEFAULTS[None]
-    if alpha is None and type(activation) is str:
-        hit = _DEFAULTS.get(activation)
-        if hit is not None:
-            return hit
-    key = activation.lower().replace("_", "") if isinstance(activation, str) else None
-    if key not in _ACTIVATIONS:
-        raise ValueError(f"linear: unknown activation {activation!r}; expected None or one of "
-                         f"{', '.join(_NAMES)} (apply other activations after linear)")
-    code, default, scale = _ACTIVATIONS[key]
-    if alpha is None or code not in (_LEAKY, _ELU) or scale != 1.0:
-        return code, default, scale
-    alpha = _number("linear", "alpha", alpha)
-    if alpha < 0.0:
-        # backward tells the branch from the sign of y, which needs alpha >= 0
-        raise ValueError(f"linear: alpha={alpha} for {activation!r}; the fused epilogue needs "
-                         f"alpha >= 0 (apply the activation after linear instead)")
-    return code, alpha, scale
+from ..probe import _listeners, probe, probe_listeners
 
 
 def _check_shapes(x, w, b):
@@ -156,40 +24,58 @@ def _check_shapes(x, w, b):
                          f"expected bias ({w.shape[1]},)")
 
 
+# dX = dz @ W^T copies W^T contiguous up to this many elements (`python -m minigrad bench
+# --micro`: faster at 64x64, 256x10 and 2048x10, slower from 256x256 on)
+_COPY_WT_MAX = 32768
+
+
 class Linear(Function):
     """y = act(x @ W + b) for x (batch, in) (leading axes flattened), W (in, units), b (units,).
 
-    VJP: dz = g * act'(z), taken from y (relu: y > 0; leaky: 1 or alpha; elu/selu: scale or
-    y + scale*alpha; sigmoid: y (1 - y); tanh: 1 - y**2); db = sum over rows of dz;
+    VJP: dz = g * act'(z), from the saved y (relu: y > 0; leaky: 1 or alpha; elu/selu: scale
+    or y + scale*alpha; sigmoid: y (1 - y); tanh: 1 - y**2; relu6: 0 < y < 6; softplus:
+    1 - exp(-y)) or from the saved z (gelu, silu, mish); db = sum over rows of dz;
     dW = x^T dz; dx = dz W^T (computed only when x needs a gradient)."""
 
-    def forward(self, x, w, b=None, act=_LINEAR, alpha=0.0, scale=1.0, tag=None):
+    def forward(self, x, w, b=None, epilogue=None, alpha=None, tag=None, probe_z=False):
         _check_shapes(x, w, b)
-        self.act, self.alpha, self.scale, self.tag = act, alpha, scale, tag
+        ep = None if epilogue is None or epilogue.saves == "none" else epilogue
+        self.ep, self.alpha, self.tag = ep, alpha, tag
         self.x_shape = x.shape
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        y = x2 @ w
-        _epilogue(y, b, act, alpha, scale)
-        self.save(x2, w, None if act == _LINEAR else y)
-        if x.ndim != 2:
-            y = y.reshape(x.shape[:-1] + (w.shape[1],))
-        if tag is not None and _listeners:
-            probe(tag, "output", y)
-        return y
+        z = x2 @ w
+        out_shape = x.shape[:-1] + (w.shape[1],)
+        if ep is None:
+            if b is not None:
+                z += b
+            y, kept = z, None
+        else:
+            if probe_z and tag is not None and probe_listeners():
+                if b is not None:
+                    z += b
+                    b = None
+                # the y-derivable epilogues overwrite z: the listener gets a copy
+                probe(tag, "preactivation", (z.copy() if ep.saves == "y" else z)
+                      .reshape(out_shape))
+            y = z if ep.saves == "y" else np.empty_like(z)
+            ep.forward(z, b, alpha, y)
+            kept = y if ep.saves == "y" else z
+        self.save(x2, w, kept)
+        return y if x.ndim == 2 else y.reshape(out_shape)
 
     def backward(self, g):
-        x2, w, y = self.saved
+        x2, w, kept = self.saved
         needs = self.needs_input_grad
         g = np.ascontiguousarray(g).reshape(x2.shape[0], w.shape[1])
         has_db = len(needs) == 3 and needs[2]
-        if self.act == _LINEAR:
+        if self.ep is None:
             dz = g
             db = np.add.reduce(g, axis=0) if has_db else None   # = g.sum(0), one call less
         else:
             db = np.empty(w.shape[1] if has_db else 0, dtype=g.dtype)   # size 0: not summed
             dz = np.empty(g.shape, dtype=g.dtype)
-            _linear_bwd(y, g, self.act, self.alpha, self.scale, dz, db)
-        if self.tag is not None and _listeners:
+            self.ep.backward(kept, g, self.alpha, dz, db)
+        if self.tag is not None and _listeners:   # tested first: most steps have none
             probe(self.tag, "delta", dz if len(self.x_shape) == 2 else
                   dz.reshape(self.x_shape[:-1] + (w.shape[1],)))
         dw = _alloc.matmul(x2.T, dz) if needs[1] else None   # staggered off the slots
@@ -205,13 +91,63 @@ class Linear(Function):
         return dx, dw, (db if has_db else None)
 
 
+def fused_linear(x, kernel, bias=None, epilogue=None, alpha=None, *, tag=None, probe_z=False):
+    """act(x @ kernel + bias) with an activation's ``Epilogue`` (None: no activation) and its
+    parameter ``alpha`` as given (Dense's path: no name lookup, no "output" probe, which the
+    layer sends itself once it has applied its activation). ``probe_z``: send the
+    pre-activation to a listener (the activation's saturation rule needs it)."""
+    if bias is None:
+        return Linear.apply(x, kernel, epilogue=epilogue, alpha=alpha, tag=tag, probe_z=probe_z)
+    return Linear.apply(x, kernel, bias, epilogue=epilogue, alpha=alpha, tag=tag,
+                        probe_z=probe_z)
+
+
+def _entry(activation):
+    """The registry entry of a fusable ``activation`` (None, a name, or a built-in function);
+    ValueError listing the fusable names."""
+    from .. import activations  # the registry imports the ops: resolved at call time
+    if activation is None:
+        return activations.LINEAR
+    try:
+        entry = (activations.entry(activation) if isinstance(activation, str)
+                 else activations.entry_of(activation))
+    except ValueError:
+        entry = None
+    if entry is None or entry.fused is None:
+        fusable = [e.name for e in activations.entries() if e.fused is not None]
+        raise ValueError(f"linear: cannot fuse the activation {activation!r}; expected None or "
+                         f"one of {', '.join(fusable)} (apply other activations after linear)")
+    return entry
+
+
+def _epilogue(entry, alpha):
+    """(epilogue, alpha) of a fusable entry, ``alpha`` checked against it."""
+    ep = entry.fused
+    if alpha is None:
+        return ep, ep.alpha
+    if ep.alpha is None:
+        raise ValueError(f"linear: the activation {entry.name!r} takes no alpha, got "
+                         f"alpha={alpha!r}")
+    alpha = _checks.number("linear", "alpha", alpha)
+    if alpha < 0.0:
+        # backward tells the branch from the sign of y, which needs alpha >= 0
+        raise ValueError(f"linear: alpha={alpha} for {entry.name!r}; the fused epilogue needs "
+                         f"alpha >= 0 (apply the activation after linear instead)")
+    return ep, alpha
+
+
 def linear(x, kernel, bias=None, activation=None, *, tag=None, alpha=None):
     """Dense layer act(x @ kernel + bias) with the bias and a deterministic elementwise
-    activation (None/"linear", "relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh") fused
-    into one pass after the BLAS GEMM. ``alpha``: leaky_relu's slope (0.2) or elu's alpha (1.0).
-    ``tag`` names the probes: forward sends ``(tag, "output", y)``, backward
-    ``(tag, "delta", dz)`` with dz the gradient at the pre-activation."""
-    act, alpha, scale = _activation(activation, alpha)
-    if bias is None:
-        return Linear.apply(x, kernel, act=act, alpha=alpha, scale=scale, tag=tag)
-    return Linear.apply(x, kernel, bias, act=act, alpha=alpha, scale=scale, tag=tag)
+    activation fused after the BLAS GEMM (None/"linear", the relu family, sigmoid, tanh,
+    softplus, gelu, silu, mish: every entry of ``minigrad.activations`` with an epilogue).
+    ``alpha``: leaky_relu's slope (0.2) or elu's alpha (1.0). ``tag`` names the probes:
+    forward sends ``(tag, "output", y)``, backward ``(tag, "delta", dz)`` with dz the
+    gradient at the pre-activation, and while a listener waits ``(tag, "preactivation", z)``
+    when the activation's saturation rule reads z."""
+    entry = _entry(activation)
+    ep, alpha = _epilogue(entry, alpha)
+    y = fused_linear(x, kernel, bias, ep, alpha, tag=tag,
+                     probe_z=entry.saturation.needs_preactivation)
+    if tag is not None:
+        probe(tag, "output", y.data)
+    return y

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .._kernel import kernel
+from .._labels import class_ids
 from ..function import Function
 from ..tensor import Tensor
 
@@ -244,17 +245,7 @@ def _labels(z, labels):
             f"softmax_cross_entropy: labels of shape {lab.shape} (dtype {lab.dtype}) do not "
             f"fit logits of shape {z.shape}: expected integer class ids of shape {batch} or "
             f"one-hot/probabilities of shape {z.shape}")
-    bad = (lab != np.round(lab)) | ~np.isfinite(lab) if lab.dtype.kind == "f" else None
-    if bad is not None and bad.any():
-        raise ValueError(
-            f"softmax_cross_entropy: sparse labels of shape {lab.shape} must be integer "
-            f"class ids; got non-integer values such as {lab[bad][:3]}")
-    ids = lab.astype(np.int64, copy=False).reshape(-1)
-    # one reduction finds both kinds of bad id: negative ones wrap to huge unsigned values
-    if ids.size and np.maximum.reduce(ids.view(np.uint64), axis=None) >= k:
-        bad = np.unique(ids[(ids < 0) | (ids >= k)])[:5]
-        raise ValueError(f"softmax_cross_entropy: labels {bad.tolist()} are outside "
-                         f"[0, {k}) for logits with {k} classes")
+    ids = class_ids("softmax_cross_entropy", lab, k).reshape(-1)
     return ids, True
 
 

@@ -383,14 +383,9 @@ class Optimizer:
             return lr
         if isinstance(lr, _schedules.LearningRateSchedule):
             return _schedules.serialize(lr)
-        name = getattr(lr, "__name__", None)
-        if not name or not name.isidentifier():
-            raise ValueError(
-                f"{type(self).__name__}.get_config: the learning rate {lr!r} is a callable "
-                f"without a usable name, so it cannot be saved; use a schedule from "
-                f"minigrad.optimizers.schedules or a named function (restored through "
-                f"custom_objects)")
-        return name
+        return _checks.callable_name(f"{type(self).__name__}.get_config", lr,
+                                     "learning-rate callable (or use a schedule from "
+                                     "minigrad.optimizers.schedules)")
 
     def get_config(self):
         """The constructor arguments (a schedule as ``{"class_name", "config"}``, a named

@@ -1,6 +1,8 @@
-"""Activations and the fused Linear: op-level VJPs (forward then backward(g) on the Function
-classes, against float64 numpy references), graph gradients, probes and argument checks."""
+"""The activation ops (ops/activation.py): op-level VJPs (forward then backward(g) on the
+Function classes, against float64 numpy references), numerical edge cases and argument checks.
+Value and gradcheck rows of every op are in the op table (test_ops.py)."""
 import math
+from math import erf
 
 import numpy as np
 import pytest
@@ -8,7 +10,6 @@ import pytest
 import minigrad as mg
 from minigrad import functional as F
 from minigrad.ops import activation as A
-from minigrad.ops.linear import Linear, _activation, linear
 
 SA, SS = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
@@ -48,6 +49,71 @@ ELEMENTWISE = {
     "rrelu_eval": (A.Rrelu, {"lower": 0.1, "upper": 0.3},
                    lambda x: np.where(x > 0, x, 0.2 * x), lambda x: np.where(x > 0, 1.0, 0.2)),
 }
+
+
+def _phi(x):
+    return np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
+
+
+def _Phi(x):
+    return 0.5 * (1 + np.vectorize(erf)(x / np.sqrt(2)))
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def _gelu_tanh_d(x):
+    t = np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * x * x)
+
+
+def _softplus64(x):
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+# Keras 3's other elementwise activations (closed forms; derivatives by hand)
+ELEMENTWISE.update({
+    "celu": (A.Celu, {"alpha": 1.0}, lambda x: np.where(x > 0, x, np.expm1(x)),
+             lambda x: np.where(x > 0, 1.0, np.exp(x))),
+    "celu_a2": (A.Celu, {"alpha": 2.0}, lambda x: np.where(x > 0, x, 2 * np.expm1(x / 2)),
+                lambda x: np.where(x > 0, 1.0, np.exp(x / 2))),
+    "celu_neg": (A.Celu, {"alpha": -1.5}, lambda x: np.where(x > 0, x, -1.5 * np.expm1(-x / 1.5)),
+                 lambda x: np.where(x > 0, 1.0, np.exp(-x / 1.5))),
+    "gelu": (A.Gelu, {}, lambda x: x * _Phi(x), lambda x: _Phi(x) + x * _phi(x)),
+    "gelu_tanh": (A.Gelu, {"approximate": True}, _gelu_tanh, _gelu_tanh_d),
+    "hard_shrink": (A.Shrink, {"threshold": 0.5}, lambda x: np.where(np.abs(x) > 0.5, x, 0.0),
+                    lambda x: (np.abs(x) > 0.5) * 1.0),
+    "soft_shrink": (A.Shrink, {"threshold": 0.7, "soft": True},
+                    lambda x: np.where(x > 0.7, x - 0.7, np.where(x < -0.7, x + 0.7, 0.0)),
+                    lambda x: (np.abs(x) > 0.7) * 1.0),
+    "hard_sigmoid": (A.HardSigmoid, {}, lambda x: np.clip(x / 6 + 0.5, 0, 1),
+                     lambda x: (np.abs(x) < 3) / 6.0),
+    "hard_silu": (A.HardSilu, {}, lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
+                  lambda x: np.where(x < -3, 0.0, np.where(x > 3, 1.0, x / 3 + 0.5))),
+    "hard_tanh": (A.HardTanh, {}, lambda x: np.clip(x, -1, 1), lambda x: (np.abs(x) < 1) * 1.0),
+    "log_sigmoid": (A.LogSigmoid, {}, lambda x: -_softplus64(-x), lambda x: _sigmoid64(-x)),
+    "mish": (A.Mish, {}, lambda x: x * np.tanh(_softplus64(x)),
+             lambda x: np.tanh(_softplus64(x))
+             + x * _sigmoid64(x) * (1 - np.tanh(_softplus64(x)) ** 2)),
+    "relu6": (A.Relu6, {}, lambda x: np.clip(x, 0, 6), lambda x: ((x > 0) & (x < 6)) * 1.0),
+    "silu": (A.Silu, {}, lambda x: x * _sigmoid64(x),
+             lambda x: _sigmoid64(x) * (1 + x * (1 - _sigmoid64(x)))),
+    "softplus": (A.Softplus, {}, _softplus64, _sigmoid64),
+    "softsign": (A.Softsign, {}, lambda x: x / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2),
+    "sparse_plus": (A.SparsePlus, {},
+                    lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+                    lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, 1.0, (x + 1) / 2))),
+    "sparse_sigmoid": (A.SparseSigmoid, {}, lambda x: np.clip((x + 1) / 2, 0, 1),
+                       lambda x: (np.abs(x) < 1) / 2.0),
+    "squareplus": (A.Squareplus, {"b": 4.0}, lambda x: (x + np.sqrt(x * x + 4)) / 2,
+                   lambda x: (1 + x / np.sqrt(x * x + 4)) / 2),
+    "squareplus_b0.5": (A.Squareplus, {"b": 0.5}, lambda x: (x + np.sqrt(x * x + 0.5)) / 2,
+                        lambda x: (1 + x / np.sqrt(x * x + 0.5)) / 2),
+    "tanh_shrink": (A.TanhShrink, {}, lambda x: x - np.tanh(x), lambda x: np.tanh(x) ** 2),
+    "threshold": (A.Threshold, {"threshold": 0.3, "default_value": -2.0},
+                  lambda x: np.where(x > 0.3, x, -2.0), lambda x: (x > 0.3) * 1.0),
+})
 
 
 @pytest.mark.parametrize("name", sorted(ELEMENTWISE))
@@ -201,191 +267,96 @@ def test_tensor_methods_use_these_ops():
     assert type(x.tanh()._ctx) is A.Tanh
 
 
-# ---- linear ---------------------------------------------------------------------------------
-def _act64(name, alpha=None):
-    """float64 numpy reference activation and its derivative in terms of z."""
-    if name in (None, "linear"):
-        return (lambda z: z), (lambda z: np.ones_like(z))
-    fwd = {"relu": ELEMENTWISE["relu"], "sigmoid": ELEMENTWISE["sigmoid"],
-           "tanh": ELEMENTWISE["tanh"], "selu": ELEMENTWISE["selu"]}
-    if name in fwd:
-        return fwd[name][2], fwd[name][3]
-    s = (0.2 if name == "leaky_relu" else 1.0) if alpha is None else alpha
-    if name == "leaky_relu":
-        return (lambda z: np.where(z > 0, z, s * z)), (lambda z: np.where(z > 0, 1.0, s))
-    return (lambda z: np.where(z > 0, z, s * np.expm1(z))), (
-        lambda z: np.where(z > 0, 1.0, s * np.exp(z)))
+# ---- Keras 3's other activations: row ops, edge cases, checks --------------------------------
+def _sparsemax64(z):
+    """Sparsemax of each row by the definition: the simplex point nearest to z (sorting)."""
+    out = np.empty_like(z)
+    for i, row in enumerate(z):
+        s = np.sort(row)[::-1]
+        k = max(j for j in range(1, row.size + 1) if 1 + j * s[j - 1] > s[:j].sum())
+        tau = (s[:k].sum() - 1) / k
+        out[i] = np.maximum(row - tau, 0)
+    return out
 
 
-LIN_CASES = [(None, None), ("linear", None), ("relu", None), ("leaky_relu", None),
-             ("leaky_relu", 0.05), ("elu", None), ("elu", 0.7), ("selu", None),
-             ("sigmoid", None), ("tanh", None)]
-
-
-def _lin_data(dtype, xshape=(9, 5), units=4, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(xshape).astype(dtype)
-    w = rng.standard_normal((xshape[-1], units)).astype(dtype)
-    b = rng.standard_normal(units).astype(dtype)
-    g = rng.standard_normal(xshape[:-1] + (units,)).astype(dtype)
-    return x, w, b, g
-
-
-@pytest.mark.parametrize("act, alpha", LIN_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("with_bias", [True, False])
-def test_linear_op_level_vjp(act, alpha, dtype, with_bias):
-    x, w, b, g = _lin_data(dtype)
-    f, df = _act64(act, alpha)
-    code_act = _activation(act, alpha)
-    fn = Linear()
-    fn.needs_input_grad = (True, True, True) if with_bias else (True, True)
-    args = (x, w, b) if with_bias else (x, w)
-    y = fn.forward(*args, act=code_act[0], alpha=code_act[1], scale=code_act[2])
-    grads = fn.backward(g)
-    x64, w64, b64, g64 = (a.astype(np.float64) for a in (x, w, b, g))
-    z = x64 @ w64 + (b64 if with_bias else 0.0)
-    dz = g64 * df(z)
-    tol = {"rtol": 1e-10, "atol": 1e-10} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-4}
-    assert y.dtype == dtype and all(d.dtype == dtype for d in grads)
-    np.testing.assert_allclose(y, f(z), **tol)
-    np.testing.assert_allclose(grads[0], dz @ w64.T, **tol)
-    np.testing.assert_allclose(grads[1], x64.T @ dz, **tol)
-    if with_bias:
-        np.testing.assert_allclose(grads[2], dz.sum(0), **tol)
-    else:
-        assert len(grads) == 2
+def test_sparsemax_and_glu_forward_and_vjp(dtype):
+    x = _x((4, 6), dtype=dtype)
+    g = _x((4, 6), seed=1, dtype=dtype)
+    tol = {"rtol": 1e-12, "atol": 1e-12} if dtype == np.float64 else {"rtol": 2e-6, "atol": 2e-6}
+    x64, g64 = x.astype(np.float64), g.astype(np.float64)
+    fn = A.Sparsemax()
+    fn.needs_input_grad = (True,)
+    y = fn.forward(x)
+    ref = _sparsemax64(x64)
+    np.testing.assert_allclose(y, ref, **tol)
+    np.testing.assert_allclose(y.sum(-1), 1.0, rtol=1e-6)
+    s = ref > 0                                   # Jacobian on the support: I - 1 1^T / |S|
+    mean = (g64 * s).sum(-1, keepdims=True) / s.sum(-1, keepdims=True)
+    np.testing.assert_allclose(fn.backward(g), np.where(s, g64 - mean, 0.0), **tol)
+    fn = A.Glu()
+    fn.needs_input_grad = (True,)
+    y = fn.forward(x, axis=1)
+    a, b = x64[:, :3], x64[:, 3:]
+    np.testing.assert_allclose(y, a * _sigmoid64(b), **tol)
+    dx = fn.backward(g[:, :3])
+    sb = _sigmoid64(b)
+    np.testing.assert_allclose(dx, np.concatenate([g64[:, :3] * sb,
+                                                   g64[:, :3] * a * sb * (1 - sb)], 1), **tol)
+    assert y.dtype == dx.dtype == dtype
 
 
-def test_linear_skips_gradients_nobody_needs():
-    x, w, b, g = _lin_data(np.float64)
-    fn = Linear()
-    fn.needs_input_grad = (False, True, False)
-    fn.forward(x, w, b, act=1)
-    dx, dw, db = fn.backward(g)
-    assert dx is None and db is None and dw.shape == w.shape
+def test_sparsemax_along_another_axis_and_ties():
+    x = _x((3, 5, 2))
+    y = A.sparsemax(mg.Tensor(x), axis=1).data
+    np.testing.assert_allclose(y, np.moveaxis(_sparsemax64(np.moveaxis(x, 1, -1).reshape(-1, 5))
+                                              .reshape(3, 2, 5), -1, 1), rtol=1e-12)
+    np.testing.assert_allclose(A.sparsemax(mg.Tensor(np.zeros((2, 4)))).data, 0.25)
 
 
-UNFUSED = {None: lambda t: t, "linear": lambda t: t, "relu": F.relu, "sigmoid": F.sigmoid,
-           "tanh": F.tanh, "selu": F.selu}
-
-
-def _unfused(act, alpha):
-    if act in UNFUSED:
-        return UNFUSED[act]
-    if act == "leaky_relu":
-        return lambda t: F.leaky_relu(t, 0.2 if alpha is None else alpha)
-    return lambda t: F.elu(t, 1.0 if alpha is None else alpha)
-
-
-@pytest.mark.parametrize("act, alpha", LIN_CASES)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("xshape", [(6, 5), (2, 3, 5)], ids=["2d", "3d"])
-def test_linear_matches_unfused_graph_and_probe_delta_is_the_preactivation_gradient(
-        act, alpha, dtype, xshape):
-    x, w, b, g = _lin_data(dtype, xshape=xshape)           # N-D input: leading axes flattened
-    leaves = [mg.Tensor(a, requires_grad=True) for a in (x, w, b)]
-    twins = [mg.Tensor(a, requires_grad=True) for a in (x, w, b)]
-    seen = []
-    listener = mg.add_probe_listener(lambda tag, kind, arr: seen.append((tag, kind,
-                                                                          np.array(arr))))
-    try:
-        y = F.linear(*leaves, activation=act, alpha=alpha, tag="dense_7")
-        y.backward(g)
-    finally:
-        mg.remove_probe_listener(listener)
-    z = twins[0] @ twins[1] + twins[2]
-    hooked = []
-    z.register_hook(lambda grad: hooked.append(grad.copy()))
-    y2 = _unfused(act, alpha)(z)
-    y2.backward(g)
-    tol = {"rtol": 1e-12, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-5, "atol": 1e-5}
-    assert y.shape == xshape[:-1] + (4,) and y.dtype == dtype
-    np.testing.assert_allclose(y.data, y2.data, **tol)
-    for fused, plain in zip(leaves, twins):
-        assert fused.grad.dtype == dtype
-        np.testing.assert_allclose(fused.grad, plain.grad, **tol)
-    assert [(t, k) for t, k, _ in seen] == [("dense_7", "output"), ("dense_7", "delta")]
-    np.testing.assert_array_equal(seen[0][2], y.data)
-    assert seen[1][2].shape == xshape[:-1] + (4,)
-    np.testing.assert_allclose(seen[1][2], hooked[0], **tol)
-
-
-def test_linear_without_tag_sends_no_probe():
-    x, w, b, g = _lin_data(np.float32)
-    seen = []
-    listener = mg.add_probe_listener(lambda *a: seen.append(a))
-    wt = mg.Tensor(w, requires_grad=True)
-    try:
-        F.linear(mg.Tensor(x), wt, b, "relu").backward(g)
-    finally:
-        mg.remove_probe_listener(listener)
-    assert seen == [] and wt.grad is not None        # the backward ran, silently
-
-
-@pytest.mark.parametrize("act, alpha", LIN_CASES)
-def test_linear_gradcheck(act, alpha):
-    x, w, b, _ = _lin_data(np.float64, xshape=(3, 4), units=3, seed=2)
-    c = np.random.default_rng(8).standard_normal((3, 3))
-    ts = [mg.Tensor(a, requires_grad=True) for a in (x, w, b)]
-    assert mg.gradcheck(lambda *t: F.linear(*t, activation=act, alpha=alpha) * c, *ts)
-
-
-def test_linear_one_dimensional_input_and_frozen_kernel():
-    x, w, b, _ = _lin_data(np.float64, xshape=(5,))
-    xt = mg.Tensor(x, requires_grad=True)
-    wt = mg.Tensor(w)                                     # frozen: no dW
-    y = F.linear(xt, wt, b, "tanh")
-    np.testing.assert_allclose(y.data, np.tanh(x @ w + b), rtol=1e-14)
-    y.backward(np.ones(4))
-    np.testing.assert_allclose(xt.grad, (1 - np.tanh(x @ w + b) ** 2) @ w.T, rtol=1e-12)
-    assert wt.grad is None
-
-
-def test_linear_sigmoid_saturates_without_overflow():
-    x = np.array([[1e3], [-1e3]], dtype=np.float32)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softplus_family_is_stable_for_large_inputs(dtype):
+    x = np.array([-1e4, -800.0, -100.0, -20.0, 0.0, 20.0, 100.0, 800.0, 1e4], dtype=dtype)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        y = F.linear(mg.Tensor(x), np.ones((1, 2), np.float32), activation="sigmoid").data
-    np.testing.assert_array_equal(y, [[1, 1], [0, 0]])
+        outs = {f.__name__: f(mg.Tensor(x, requires_grad=True)) for f in
+                (A.softplus, A.log_sigmoid, A.silu, A.mish, A.gelu)}
+        for y in outs.values():
+            y.backward(np.ones_like(x))
+    x64 = x.astype(np.float64)
+    tiny = 1e3 * np.finfo(dtype).tiny           # subnormal results: absolute accuracy only
+    np.testing.assert_allclose(outs["softplus"].data, _softplus64(x64), rtol=1e-6, atol=tiny)
+    np.testing.assert_allclose(outs["log_sigmoid"].data, -_softplus64(-x64), rtol=1e-6,
+                               atol=tiny)
+    for name, y in outs.items():
+        assert np.isfinite(y.data).all(), name
+    assert outs["silu"].data[0] == 0.0 and outs["silu"].data[-1] == x[-1]
+    assert outs["gelu"].data[0] == 0.0 and outs["gelu"].data[-1] == x[-1]
 
 
-def test_linear_errors_name_the_op_and_shapes():
-    x, w, b, _ = _lin_data(np.float32)
-    with pytest.raises(ValueError, match=r"linear: input of shape \(9, 3\) and kernel of shape "
-                                         r"\(5, 4\).*\(batch, in\) @ kernel \(in, units\)"):
-        F.linear(x[:, :3], w)
-    with pytest.raises(ValueError, match=r"linear: bias of shape \(3,\).*expected bias \(4,\)"):
-        F.linear(x, w, b[:3])
-    with pytest.raises(ValueError, match=r"linear:.*kernel of shape \(5,\)"):
-        F.linear(x, w[:, 0])
-    with pytest.raises(ValueError, match=r"linear: unknown activation 'softmax'.*relu"):
-        F.linear(x, w, b, "softmax")
-    with pytest.raises(ValueError, match=r"linear: alpha=-0.1"):
-        F.linear(x, w, b, "leaky_relu", alpha=-0.1)
-    with pytest.raises(TypeError, match="Linear: mixed float dtypes"):
-        F.linear(x, w.astype(np.float64))
-
-
-def test_linear_activation_names_ignore_case_and_underscores():
-    x, w, b, _ = _lin_data(np.float64)
-    a = F.linear(x, w, b, "LeakyReLU").data
-    np.testing.assert_allclose(a, np.where(x @ w + b > 0, x @ w + b, 0.2 * (x @ w + b)))
-
-
-def test_functional_exports_the_api_names():
-    names = ["relu", "leaky_relu", "elu", "selu", "prelu", "rrelu", "sigmoid", "tanh",
-             "softmax", "log_softmax", "dropout", "linear", "batch_norm",
-             "softmax_cross_entropy"]
-    assert mg.F is mg.functional is F
-    for n in names:
-        assert callable(getattr(F, n)), n
-    assert F.linear is linear and F.relu is A.relu
-
-
-def test_nan_stays_visible():
+def test_new_activations_keep_nan_visible():
     x = np.array([[np.nan, 1.0, -1.0]])
-    for f in (F.relu, F.leaky_relu, F.elu, F.selu, F.sigmoid, F.tanh, F.rrelu):
-        assert np.isnan(f(mg.Tensor(x)).data[0, 0]), f.__name__
-    for act in ("relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh"):
-        y = F.linear(x.T, np.ones((1, 1)), np.zeros(1), act).data     # rows nan, 1, -1
-        assert np.isnan(y[0, 0]) and not np.isnan(y[1:]).any(), act
+    with np.errstate(invalid="ignore"):        # numpy's logaddexp flags a NaN input
+        for f in (A.celu, A.gelu, A.hard_shrink, A.hard_sigmoid, A.hard_silu, A.hard_tanh,
+                  A.log_sigmoid, A.mish, A.relu6, A.silu, A.soft_shrink, A.softplus,
+                  A.softsign, A.sparse_plus, A.sparse_sigmoid, A.squareplus, A.tanh_shrink,
+                  lambda t: A.threshold(t, 0.0, 5.0)):
+            y = f(mg.Tensor(x)).data
+            assert np.isnan(y[0, 0]) and not np.isnan(y[0, 1:]).any(), f
+
+
+def test_new_activation_argument_errors_name_the_op():
+    x = mg.Tensor(_x((2, 4)))
+    with pytest.raises(ValueError, match="celu: alpha must be nonzero"):
+        A.celu(x, alpha=0.0)
+    with pytest.raises(TypeError, match="gelu: approximate must be True or False"):
+        A.gelu(x, approximate="yes")
+    with pytest.raises(ValueError, match=r"squareplus: b must be in \[0.0, inf\), got -1"):
+        A.squareplus(x, b=-1)
+    with pytest.raises(TypeError, match="hard_shrink: threshold must be a real number"):
+        A.hard_shrink(x, threshold="a")
+    with pytest.raises(ValueError, match=r"glu: the size of axis 0 must be even.*\(3, 4\)"):
+        A.glu(mg.Tensor(_x((3, 4))), axis=0)
+    with pytest.raises(TypeError, match="glu: axis must be an integer"):
+        A.glu(x, axis=1.0)
+    with pytest.raises(TypeError, match="threshold"):          # no defaults, as Keras
+        A.threshold(x)
