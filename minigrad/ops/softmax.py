@@ -230,12 +230,14 @@ class LogSoftmax(Function):
         return _unrows(dx, shape, self.axis)
 
 
-def _labels(z, labels):
+def _labels(z, labels, ids_checked=False):
     """(labels as rows, is_sparse): float (n, k) rows, or int64 (n,) class ids."""
     if labels is None:
         raise ValueError("softmax_cross_entropy: labels are required")
     lab = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     batch, k = z.shape[:-1], z.shape[-1]
+    if ids_checked and lab.dtype == np.int64 and lab.shape == batch:
+        return lab.reshape(-1), True   # the caller ran class_ids on them already
     if lab.shape == z.shape:
         return np.ascontiguousarray(lab, dtype=z.dtype).reshape(-1, k), False
     if lab.shape == batch + (1,) and z.shape[-1] != 1:
@@ -260,13 +262,13 @@ class SoftmaxCrossEntropy(Function):
     Labels are config, never differentiated: integer ids (n,) or floats (n, k); logits of
     shape (..., k) are read as rows, with labels of shape (...) or (..., k)."""
 
-    def forward(self, z, labels=None, epsilon=None):
+    def forward(self, z, labels=None, epsilon=None, ids_checked=False):
         if z.ndim < 2 or z.shape[-1] == 0:
             raise ValueError(f"softmax_cross_entropy: logits must have shape (n, k) (or "
                              f"(..., k)) with k >= 1, got {z.shape}")
         self.shape = z.shape
         rows = np.ascontiguousarray(z).reshape(-1, z.shape[-1])
-        lab, self.sparse = _labels(z, labels)
+        lab, self.sparse = _labels(z, labels, ids_checked)
         self.lo, self.hi = _clip_bounds(epsilon, z.dtype)
         # the unit gradient is one more write while the row is in cache, so make it now when
         # a backward will follow (apply sets needs_input_grad all False outside a recorded
@@ -324,10 +326,13 @@ def log_softmax(x, axis=-1):
     return LogSoftmax.apply(x, axis=axis)
 
 
-def softmax_cross_entropy(logits, labels, *, epsilon=None):
+def softmax_cross_entropy(logits, labels, *, epsilon=None, ids_checked=False):
     """Fused, stable batch-mean cross-entropy of softmax(logits) (see SoftmaxCrossEntropy).
 
     ``labels``: integer class ids of shape (n,) or one-hot/probabilities of shape (n, k).
     ``epsilon=None`` is the exact log-softmax form; ``epsilon=1e-7`` reproduces Keras's
-    from_logits=False loss (probabilities clipped to [eps, 1-eps], zero gradient there)."""
-    return SoftmaxCrossEntropy.apply(logits, labels=labels, epsilon=epsilon)
+    from_logits=False loss (probabilities clipped to [eps, 1-eps], zero gradient there).
+    ``ids_checked=True``: int64 class ids the caller already checked with ``_labels.class_ids``
+    (the sparse losses), so they are not scanned again."""
+    return SoftmaxCrossEntropy.apply(logits, labels=labels, epsilon=epsilon,
+                                     ids_checked=ids_checked)
