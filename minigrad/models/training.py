@@ -202,6 +202,10 @@ class Trainer:
     def _train_step(self, xb, yb, variables, sample_weight=None):
         """Forward, loss + penalties, backward, optimizer step, metrics; returns the loss
         (data loss + sum(model.losses)) on the pre-step weights."""
+        if len(getattr(self.optimizer, "_vars", variables)) < len(variables):
+            # built before the forward: the weights move into the optimizer's flat buffers
+            # (minigrad._flat) before any graph saves them, so backward writes into them
+            self.optimizer.build(variables)
         y_pred = self(xb, training=True)
         loss = self.compute_loss(yb, y_pred, sample_weight=sample_weight)
         for w in variables:
