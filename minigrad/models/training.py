@@ -22,6 +22,7 @@ from .. import _threads
 from ..grad_mode import no_grad
 from ..layers.symbolic import flatten
 from ..tensor import Tensor
+from . import capture
 from . import compile_utils as cu
 from . import data_adapters as da
 from .structure import batch_shape, concat_outputs
@@ -48,13 +49,17 @@ class Trainer:
 
     # ---- compile ----------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                weighted_metrics=None):
+                weighted_metrics=None, jit_compile="auto"):
         """Resolve the optimizer, loss and metrics (unknown names raise ValueError listing the
         valid ones). ``"accuracy"`` is resolved at the first batch from the shapes. Several
         outputs: ``loss``, ``loss_weights``, ``metrics`` and ``weighted_metrics`` per output
         (lists or dicts). Sample weights apply to the loss and to ``weighted_metrics``;
-        ``metrics`` stay unweighted."""
+        ``metrics`` stay unweighted. ``jit_compile``: "auto" replays a captured training step
+        for the proven model kinds (``models/capture.py``), True captures or raises, False is
+        always eager."""
         from .. import optimizers
+        self.__dict__["_jit_compile"] = capture.check_flag(jit_compile)
+        self.__dict__.pop("_captured", None)      # plans of the previous compile
         metric_ids = cu.metric_list(metrics)
         weighted_ids = cu.metric_list(weighted_metrics)
         self.optimizer = optimizers.get(optimizer)
@@ -206,6 +211,9 @@ class Trainer:
             # built before the forward: the weights move into the optimizer's flat buffers
             # (minigrad._flat) before any graph saves them, so backward writes into them
             self.optimizer.build(variables)
+        loss = capture.step(self, xb, yb, variables, sample_weight)
+        if loss is not None:
+            return loss
         y_pred = self(xb, training=True)
         loss = self.compute_loss(yb, y_pred, sample_weight=sample_weight)
         for w in variables:
