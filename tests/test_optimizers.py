@@ -4,13 +4,11 @@ the formulas in KERAS_SEMANTICS.md and docs/keras_semantics.md; Keras itself is 
 oracle at the end. Schedule values are tested in test_schedules.py."""
 import json
 import math
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from keras_oracle import run_keras
 
 import minigrad as mg
 from minigrad.optimizers import (
@@ -944,12 +942,6 @@ def test_nadam_u_product_is_saved_and_restored_as_a_variable():
 # 12 steps of _problem (float32, no None gradient) for each configuration below and returns
 # the final weights and the default configs.
 _KERAS_CHILD = """
-import json, sys
-import numpy as np
-try:
-    import keras
-except ImportError:
-    sys.exit(3)
 assert keras.backend.backend() == "torch", keras.backend.backend()
 data = np.load(sys.argv[1])
 runs = json.loads(sys.argv[2])
@@ -1013,20 +1005,13 @@ KERAS_RUNS = {  # case id in CASES: (Keras class, Keras config, var_names exclud
 
 @pytest.fixture(scope="module")
 def keras_results(tmp_path_factory):
-    pytest.importorskip("torch")
     w0s, seq = _problem(np.float32, none_at=None)
     work = tmp_path_factory.mktemp("keras_optimizers")
     arrays = {f"w{j}": w for j, w in enumerate(w0s)}
     arrays.update({f"g{k}_{j}": g for k, grads in enumerate(seq) for j, g in enumerate(grads)})
     np.savez(work / "problem.npz", n_steps=len(seq), n_vars=len(w0s), **arrays)
-    child = subprocess.run(
-        [sys.executable, "-c", _KERAS_CHILD, str(work / "problem.npz"), json.dumps(KERAS_RUNS)],
-        env={**os.environ, "KERAS_BACKEND": "torch"}, capture_output=True, text=True,
-        check=False, timeout=600)
-    if child.returncode == 3:           # the child could not import keras:
-        pytest.importorskip("keras")    # skip if it is absent here too
-    assert child.returncode == 0, child.stderr
-    return json.loads(child.stdout.strip().splitlines()[-1])
+    stdout = run_keras(_KERAS_CHILD, str(work / "problem.npz"), json.dumps(KERAS_RUNS))
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("case_id", list(KERAS_RUNS))

@@ -3,12 +3,10 @@ References: hand-computed values and independent step-by-step loops (restart per
 one by one, never through the closed form's logarithm)."""
 import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from keras_oracle import run_keras
 
 from minigrad.optimizers import schedules as S
 
@@ -178,12 +176,6 @@ def test_bad_arguments(make, error, match):
 # Keras runs in a child process with KERAS_BACKEND=torch (neither the caller's environment nor
 # a keras imported earlier decides the backend). It computes in float32.
 _KERAS_CHILD = """
-import json, sys
-import numpy as np
-try:
-    import keras
-except ImportError:
-    sys.exit(3)
 assert keras.backend.backend() == "torch", keras.backend.backend()
 out = {}
 for key, (name, cfg, steps) in json.loads(sys.argv[1]).items():
@@ -216,14 +208,8 @@ ORACLE = {  # key: (class name, config, steps)
 
 @pytest.fixture(scope="module")
 def keras_values():
-    pytest.importorskip("torch")
-    child = subprocess.run([sys.executable, "-c", _KERAS_CHILD, json.dumps(ORACLE)],
-                           env={**os.environ, "KERAS_BACKEND": "torch"}, capture_output=True,
-                           text=True, check=False, timeout=600)
-    if child.returncode == 3:           # the child could not import keras:
-        pytest.importorskip("keras")    # skip if it is absent here too
-    assert child.returncode == 0, child.stderr
-    return json.loads(child.stdout.strip().splitlines()[-1])
+    stdout = run_keras(_KERAS_CHILD, json.dumps(ORACLE))
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("key", list(ORACLE))

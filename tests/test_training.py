@@ -5,12 +5,10 @@ computed independently here in numpy float64, and the lecture's listings on real
 stated accuracy thresholds.
 """
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from keras_oracle import run_keras
 
 import minigrad as mg
 from minigrad import layers
@@ -693,13 +691,6 @@ def test_fit_accepts_the_keras_arguments_of_issue_12():
 
 # ---- optional oracle: the same fits in Keras 3 on the torch backend ---------------------------
 _KERAS_FITS = """
-import sys, json
-import numpy as np
-try:
-    import keras
-except ImportError:
-    sys.exit(3)
-assert keras.backend.backend() == "torch"
 d = np.load(sys.argv[1])
 x, y, w, lab, k, b = (d[n] for n in ("x", "y", "w", "lab", "k", "b"))
 def fit(loss, target, act=None, **kw):
@@ -720,7 +711,6 @@ def test_keras_oracle_custom_loss_sample_and_class_weights(tmp_path):
     """The issue's cases run in Keras 3.15 and here from the same weights: a custom per-element
     loss with y (n,) against (n, 1), sample weights with metrics and weighted_metrics, and
     class weights; every History value must agree."""
-    pytest.importorskip("torch")
     x, y = regression_data(n=20, d=3)
     rng = np.random.default_rng(1)
     w = rng.random(20).astype(np.float32)
@@ -728,13 +718,7 @@ def test_keras_oracle_custom_loss_sample_and_class_weights(tmp_path):
     k = rng.normal(size=(3, 1)).astype(np.float32) * 0.3
     b = np.zeros(1, np.float32)
     np.savez(tmp_path / "in.npz", x=x, y=y, w=w, lab=lab, k=k, b=b)
-    child = subprocess.run([sys.executable, "-c", _KERAS_FITS, str(tmp_path / "in.npz"),
-                            str(tmp_path / "out.json")],
-                           env={**os.environ, "KERAS_BACKEND": "torch"}, capture_output=True,
-                           text=True, check=False, timeout=600)
-    if child.returncode == 3:
-        pytest.importorskip("keras")
-    assert child.returncode == 0, child.stderr
+    run_keras(_KERAS_FITS, str(tmp_path / "in.npz"), str(tmp_path / "out.json"))
     ref = json.loads((tmp_path / "out.json").read_text())
 
     def fit(loss, target, act=None, **kw):
@@ -955,12 +939,6 @@ def test_subclassed_model_is_built_from_the_first_generator_batch_before_callbac
 
 
 _KERAS_TWO_OUTPUTS = """
-import sys, json
-import numpy as np
-try:
-    import keras
-except ImportError:
-    sys.exit(3)
 d = np.load(sys.argv[1])
 inp = keras.Input((4,), name="x")
 m = keras.Model(inp, [keras.layers.Dense(2, name="a")(inp),
@@ -979,18 +957,11 @@ def test_keras_oracle_two_outputs_with_sample_weight_loss_weights_and_weighted_m
         tmp_path):
     """The same two-output fit in Keras 3.15 (torch backend) and here from the same weights:
     every History key and value agrees."""
-    pytest.importorskip("torch")
     x, ya, yb, w = two_output_data(n=17, seed=9)
     model = two_output_model(seed=4)
     ka, ba, kb, bb = model.get_weights()
     np.savez(tmp_path / "in.npz", x=x, ya=ya, yb=yb, w=w, ka=ka, ba=ba, kb=kb, bb=bb)
-    child = subprocess.run([sys.executable, "-c", _KERAS_TWO_OUTPUTS, str(tmp_path / "in.npz"),
-                            str(tmp_path / "out.json")],
-                           env={**os.environ, "KERAS_BACKEND": "torch"}, capture_output=True,
-                           text=True, check=False, timeout=600)
-    if child.returncode == 3:
-        pytest.importorskip("keras")
-    assert child.returncode == 0, child.stderr
+    run_keras(_KERAS_TWO_OUTPUTS, str(tmp_path / "in.npz"), str(tmp_path / "out.json"))
     ref = json.loads((tmp_path / "out.json").read_text())
     compile_two_output(model, lr=0.1)
     hist = model.fit(x, [ya, yb], sample_weight=w, batch_size=5, epochs=3, shuffle=False,
