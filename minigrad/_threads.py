@@ -91,10 +91,11 @@ def threads_for(macs, available=2):
     return available if macs >= TWO_THREADS_MIN_MACS else 1
 
 
-def plan(model, batch):
+def plan(model, batch, weights=None):
     """The thread count for ``model``'s training step at this batch size, cached on the model
     by signature (batch, the shapes of its trainable weights)."""
-    weights = model.trainable_weights
+    if weights is None:
+        weights = model.trainable_weights
     key = (batch, len(weights))
     cached = model.__dict__.get("_blas_plan")
     if cached is not None and cached[0] == key:
@@ -115,10 +116,10 @@ def batch_len(x):
     return shape[0] if shape else 1
 
 
-def set_for_step(model, x):
+def set_for_step(model, x, weights=None):
     """Set the BLAS threads for one train_on_batch step on the batch ``x`` (left in place
-    afterwards)."""
-    policy.apply(plan(model, batch_len(x)))
+    afterwards); ``weights``: the model's trainable weights when the caller has them."""
+    policy.apply(plan(model, batch_len(x), weights))
 
 
 def enter_fit(model, batch):

@@ -300,8 +300,9 @@ class Trainer:
         self._require_compiled("train_on_batch")
         x, y, w = self._single_batch(x, y, sample_weight, class_weight, "train_on_batch")
         self._reset_metrics()
-        _threads.set_for_step(self, x)
-        loss = self._train_step(x, y, self.trainable_weights, w)
+        variables = self.trainable_weights
+        _threads.set_for_step(self, x, variables)
+        loss = self._train_step(x, y, variables, w)
         return self._return_logs(self._logs(loss), return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
