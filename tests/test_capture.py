@@ -88,8 +88,18 @@ def _assert_same(auto, eager, logs):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_each_optimizer_replays_bit_for_bit(name, dtype, monkeypatch):
+    fast = []
+    real = mg.optimizers.Optimizer._apply_captured
+
+    def counting(self, variables):
+        done = real(self, variables)
+        fast.append(done)
+        return done
+    monkeypatch.setattr(mg.optimizers.Optimizer, "_apply_captured", counting)
     auto, eager, runs, logs = _both(dtype, opt=OPTIMIZERS[name], monkeypatch=monkeypatch)
     assert runs == STEPS - 1                         # all but the first, eager step
+    # the optimizer's short path unless clipping asks for apply_gradients
+    assert fast == [not name.startswith(("clip", "global"))] * (STEPS - 1)
     _assert_same(auto, eager, logs)
 
 

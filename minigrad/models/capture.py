@@ -231,7 +231,9 @@ class Plan:
                 p.bias.grad = kb
         for p in self.layers:
             p.x = None
-        model.optimizer.apply_gradients([(w.grad, w) for w in self.variables])
+        opt = model.optimizer
+        if not opt._apply_captured(self.variables):
+            opt.apply_gradients([(w.grad, w) for w in self.variables])
         if y_pred is not None:
             model._update_metrics(yb, y_pred, None)
         return float(loss)

@@ -392,6 +392,39 @@ class Optimizer:
             self._update(pack.params, pack.grads, pack.slots, hp)
         return [by_index[entry[0]] for entry in todo if entry[0] in by_index]
 
+    def _apply_captured(self, variables):
+        """The optimizer step of a captured training step (``models/capture.py``), when every
+        gradient already sits in its pack's view: ``_apply`` without its per-variable checks
+        (the capture's signature fixed the shapes and dtypes), the same kernels and
+        hyper-parameters in the same order. Returns False, changing nothing, unless the packs
+        cover exactly ``variables`` and no clipping, constraint or mixed weight decay is in
+        play (the caller then runs ``apply_gradients``)."""
+        if self.clipnorm is not None or self.clipvalue is not None or \
+                self.global_clipnorm is not None or len(self._vars) != len(variables):
+            return False
+        decays, packs = self._decays, self._packs
+        if sum(len(m) for _, m in packs) != len(variables):
+            return False
+        for _pack, members in packs:
+            first = decays[members[0]]
+            if any(decays[i] != first for i in members):
+                return False
+        for var in variables:
+            if var.constraint is not None:
+                return False
+        lr = self._current_lr()
+        hyper = self._hyper(lr, self.iterations + 1)
+        wd_lr = 0.0 if self.weight_decay is None else self.weight_decay * lr
+        all_vars = self._vars
+        for pack, members in packs:
+            decay = decays[members[0]]
+            hp = np.array((wd_lr if decay else 0.0, *hyper), dtype=pack.params.dtype)
+            for i in members:
+                all_vars[i].bump_version()
+            self._update(pack.params, pack.grads, pack.slots, hp)
+        self.iterations += 1
+        return True
+
     def _as_array(self, g, var, k):
         if isinstance(g, Tensor):
             return g.data
