@@ -9,7 +9,7 @@ a 2-thread GEMM took 94 us instead of 40) and from every other process on the ma
 largest GEMM has at least ``TWO_THREADS_MIN_MACS`` multiply-adds
 (``python -m minigrad bench`` prints the crossover measured on the machine it runs on).
 
-The decision is made once per step signature (batch size and the model's 2-D kernels) and set
+The decision is made once per step signature (batch size and the model's layers) and set
 through threadpoolctl's library controllers (a ctypes call, ~1 us), never per GEMM. A limit
 set by someone else (a user's ``threadpool_limits``, a sweep trial's pin, the
 ``OPENBLAS_NUM_THREADS`` the process started with) caps it: the count found in the library
@@ -91,17 +91,16 @@ def threads_for(macs, available=2):
     return available if macs >= TWO_THREADS_MIN_MACS else 1
 
 
-def plan(model, batch, weights=None):
+def plan(model, batch):
     """The thread count for ``model``'s training step at this batch size, cached on the model
-    by signature (batch, the shapes of its trainable weights)."""
-    if weights is None:
-        weights = model.trainable_weights
-    key = (batch, len(weights))
+    by signature (batch, its layers); every 2-D weight counts (a frozen layer's forward GEMM
+    runs too)."""
+    key = (batch, tuple(map(id, model.layers)))
     cached = model.__dict__.get("_blas_plan")
     if cached is not None and cached[0] == key:
         return cached[1]
     import os
-    n = threads_for(step_macs(weights, batch), os.cpu_count() or 1)
+    n = threads_for(step_macs(model.weights, batch), os.cpu_count() or 1)
     model.__dict__["_blas_plan"] = (key, n)
     return n
 
@@ -116,10 +115,10 @@ def batch_len(x):
     return shape[0] if shape else 1
 
 
-def set_for_step(model, x, weights=None):
+def set_for_step(model, x):
     """Set the BLAS threads for one train_on_batch step on the batch ``x`` (left in place
-    afterwards); ``weights``: the model's trainable weights when the caller has them."""
-    policy.apply(plan(model, batch_len(x), weights))
+    afterwards)."""
+    policy.apply(plan(model, batch_len(x)))
 
 
 def enter_fit(model, batch):

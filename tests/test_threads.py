@@ -104,14 +104,16 @@ def test_fit_restores_after_an_exception(fake):
     assert fake.n == 2
 
 
-def test_plan_is_cached_per_signature_and_follows_trainability():
+def test_plan_is_cached_per_signature_and_counts_frozen_layers():
     model = _mlp([512, 512], 512)
     assert _threads.plan(model, 256) == _threads.threads_for(256 * 512 * 512,
                                                             os.cpu_count())
     assert _threads.plan(model, 2) == 1
     model.layers[0].trainable = False
     model.layers[1].trainable = False
-    assert _threads.plan(model, 256) == 1    # no trainable kernel left: nothing to split
+    # a frozen layer's forward GEMM still runs: the same plan
+    assert _threads.plan(model, 256) == _threads.threads_for(256 * 512 * 512,
+                                                            os.cpu_count())
 
 
 def test_real_blas_respects_a_user_limit():

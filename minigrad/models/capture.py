@@ -92,9 +92,10 @@ def _why_not(model):
     return None
 
 
-def signature(model, xb, yb, variables):
+def signature(model, xb, yb):
+    """The batch's shapes and dtypes, the layers, optimizer, loss and metrics objects (the
+    weights' identity and trainable flags are checked by ``Plan.ready``)."""
     return (xb.shape, xb.dtype, yb.shape, yb.dtype, tuple(map(id, model.layers)),
-            tuple(map(id, variables)), tuple(w.requires_grad for w in variables),
             id(model.optimizer), id(model._loss_fn), id(model.compiled_metrics))
 
 
@@ -107,7 +108,7 @@ class _Layer:
 class Plan:
     """A captured step for one signature (see the module docstring)."""
 
-    def __init__(self, model, xb, yb, variables):
+    def __init__(self, model, xb, yb):
         from ..layers.core import Dense
         from ..losses import SparseCategoricalCrossentropy
         from ..ops.linear import _COPY_WT_MAX
@@ -134,6 +135,7 @@ class Plan:
             p.kw = p.kb = None
             p.x = None
             self.layers.append(p)
+        variables = model.trainable_weights
         trainable = {id(w) for w in variables}
         for p in self.layers:
             for t in (p.kernel, p.bias):
@@ -165,7 +167,8 @@ class Plan:
         if _listeners:
             return False
         for t, data, pack, j in self.weights:
-            if t.data is not data or t._hooks:   # a gradient hook runs in the eager walk
+            # frozen since: eager; a gradient hook runs in the eager walk
+            if t.data is not data or t._hooks or not t.requires_grad:
                 return False
             t.grad = None
             if not view_free(pack, j):
@@ -243,7 +246,7 @@ class _NotCapturable(Exception):
     pass
 
 
-def step(model, xb, yb, variables, sample_weight):
+def step(model, xb, yb, sample_weight):
     """The captured step's loss, or None when this step runs eagerly (the caller runs it).
     The first step of a model runs eagerly (it resolves the metrics and builds the
     optimizer); a new signature after that is recorded and replayed at once."""
@@ -255,7 +258,7 @@ def step(model, xb, yb, variables, sample_weight):
             raise ValueError("jit_compile=True: cannot capture the training step: sample or "
                              "class weights, or inputs that are not one array")
         return None
-    sig = signature(model, xb, yb, variables)
+    sig = signature(model, xb, yb)
     cache = model.__dict__.setdefault("_captured", {})
     if sig in cache:
         plan = cache[sig]
@@ -267,7 +270,7 @@ def step(model, xb, yb, variables, sample_weight):
         return None                # the eager first step resolves metrics, builds the packs
     if why is None:
         try:
-            cache[sig] = Plan(model, xb, yb, variables)
+            cache[sig] = Plan(model, xb, yb)
         except _NotCapturable as e:
             why = str(e)
     if why is not None:

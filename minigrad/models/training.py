@@ -204,16 +204,17 @@ class Trainer:
             loss = loss + term
         return loss
 
-    def _train_step(self, xb, yb, variables, sample_weight=None):
+    def _train_step(self, xb, yb, variables, sample_weight=None, try_capture=True):
         """Forward, loss + penalties, backward, optimizer step, metrics; returns the loss
         (data loss + sum(model.losses)) on the pre-step weights."""
         if len(getattr(self.optimizer, "_vars", variables)) < len(variables):
             # built before the forward: the weights move into the optimizer's flat buffers
             # (minigrad._flat) before any graph saves them, so backward writes into them
             self.optimizer.build(variables)
-        loss = capture.step(self, xb, yb, variables, sample_weight)
-        if loss is not None:
-            return loss
+        if try_capture:
+            loss = capture.step(self, xb, yb, sample_weight)
+            if loss is not None:
+                return loss
         y_pred = self(xb, training=True)
         loss = self.compute_loss(yb, y_pred, sample_weight=sample_weight)
         for w in variables:
@@ -300,9 +301,10 @@ class Trainer:
         self._require_compiled("train_on_batch")
         x, y, w = self._single_batch(x, y, sample_weight, class_weight, "train_on_batch")
         self._reset_metrics()
-        variables = self.trainable_weights
-        _threads.set_for_step(self, x, variables)
-        loss = self._train_step(x, y, variables, w)
+        _threads.set_for_step(self, x)
+        loss = capture.step(self, x, y, w)   # a replayed step needs no trainable_weights walk
+        if loss is None:
+            loss = self._train_step(x, y, self.trainable_weights, w, try_capture=False)
         return self._return_logs(self._logs(loss), return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
