@@ -94,11 +94,11 @@ def _block(fn, steps, start):
     return (time.perf_counter() - t0) / steps
 
 
-def _calibrate(fn, seconds):
+def _calibrate(fn, seconds, warmup=3):
     """Warm up (numba compiles, slots, caches), then the steps that fill ``seconds``."""
-    for i in range(3):
+    for i in range(warmup):
         fn(i)
-    t = _block(fn, 2, 3)
+    t = _block(fn, 1, warmup)
     return max(1, min(100_000, int(seconds / max(t, 1e-7))))
 
 
@@ -121,7 +121,7 @@ def time_workload(w, frameworks, rounds, seconds, out):
     steps, position = {}, {}
     for name, fn in runners.items():
         with threadpool_limits(threads, user_api="blas") if name == "numpy" else _null():
-            steps[name] = _calibrate(fn, seconds)
+            steps[name] = _calibrate(fn, seconds, 1 if w.fit else 3)   # fit: whole epochs
         position[name] = 5
         results[name] = []
     for _ in range(rounds):
