@@ -1,22 +1,24 @@
 """Lecture listing "Max-Norm Regularization": after every step each unit's incoming weight
 vector is clipped to norm <= 1 (``max_norm(1.)``, axis 0 of the Dense kernel).
 
-Data: the shipped digits at 28x28 (``digits.load_data(image_size=28)``).
+Data: Fashion-MNIST when installed (55,000 training and 5,000 validation
+images), else the shipped digits at 28x28 (``minigrad.datasets.lecture``; ``--dataset``).
 
-    python examples/max_norm.py
+    python examples/max_norm.py [--dataset fashion_mnist|digits] [--epochs N]
 """
-import os
-
 import numpy as np
 
 import minigrad as keras
+from minigrad.datasets import lecture
 
-EPOCHS = int(os.environ.get("MINIGRAD_EXAMPLE_EPOCHS", "10"))
+BOOK_EPOCHS = 2      # on Fashion-MNIST
+DIGITS_EPOCHS = 10    # the short run on the shipped digits
 
 
-def main(epochs=None, verbose=1):
+def main(epochs=None, verbose=1, dataset=None):
     keras.random.seed(0)
-    (x_train, y_train), (x_test, y_test) = keras.datasets.digits.load_data(image_size=28)
+    data = lecture.load(dataset)
+    (x_train, y_train), (x_test, y_test) = data.train, data.held
 
     hidden = keras.layers.Dense(100, activation="relu",
                                 kernel_constraint=keras.constraints.max_norm(1.))
@@ -27,14 +29,16 @@ def main(epochs=None, verbose=1):
     ])
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
                   metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=epochs or EPOCHS, verbose=verbose)
+    model.fit(x_train, y_train, epochs=epochs or data.epochs(BOOK_EPOCHS, DIGITS_EPOCHS),
+              verbose=verbose)
 
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    norms = np.linalg.norm(hidden.kernel.data, axis=0)
+    norms = np.linalg.norm(np.asarray(hidden.kernel), axis=0)
     print(f"max-norm: largest unit norm {norms.max():.4f} (limit 1); "
-          f"test loss {loss:.4f}, accuracy {accuracy:.4f}")
+          f"{data.held_name} loss {loss:.4f}, accuracy {accuracy:.4f}")
     return accuracy
 
 
 if __name__ == "__main__":
-    main()
+    args = lecture.parse_args(__doc__.split("\n\n")[0])
+    main(epochs=args.epochs, dataset=args.dataset)

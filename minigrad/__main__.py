@@ -9,10 +9,14 @@ def demo(args):
     """Train a small MLP on the shipped digits with Sequential.fit and the progress bar."""
     import minigrad as keras
     from minigrad._checks import integer
-    from minigrad.datasets import digits
+    from minigrad.datasets import digits, lecture
 
-    integer("demo", "--epochs", args.epochs, 1)
+    if args.epochs is not None:
+        integer("demo", "--epochs", args.epochs, 1)
     integer("demo", "--batch-size", args.batch_size, 1)
+    if args.dataset == "fashion_mnist":  # the book's model on its dataset (datasets/lecture.py)
+        lecture.book_demo(args.epochs, args.batch_size, args.seed, args.verbose)
+        return 0
     keras.random.seed(args.seed)
     (x_train, y_train), (x_test, y_test) = digits.load_data()
     print(f"digits: {len(x_train)} training and {len(x_test)} test images of 8x8 pixels")
@@ -24,8 +28,8 @@ def demo(args):
     model.summary()
     model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(0.005),
                   metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-              validation_split=0.1, verbose=args.verbose)
+    model.fit(x_train, y_train, epochs=10 if args.epochs is None else args.epochs,
+              batch_size=args.batch_size, validation_split=0.1, verbose=args.verbose)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
     return 0
@@ -48,8 +52,11 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"minigrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="train an MLP on the shipped digits (no download)")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="default: 10 on digits, the book's 30 on fashion_mnist")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--dataset", choices=("digits", "fashion_mnist"), default="digits",
+                   help="fashion_mnist: the book's 300-100-10 SGD model on Fashion-MNIST")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     p.set_defaults(func=guarded(demo, "demo"))

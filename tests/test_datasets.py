@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from minigrad import random as mgrandom
-from minigrad.datasets import _idx, digits, fashion_mnist, mnist, synthetic
+from minigrad.datasets import _idx, digits, fashion_mnist, lecture, mnist, synthetic
+
+FASHION = pytest.mark.skipif(not lecture.installed(),
+                             reason=f"Fashion-MNIST not installed: {_idx.INSTALL_LINE}")
 
 # ----------------------------------------------------------------------------- digits
 
@@ -70,7 +73,9 @@ def test_digits_28_is_3x_nearest_upscale_with_2_pixel_border():
 
 @pytest.mark.parametrize("bad", [0, 7, 16, 32, "8", None, True])
 def test_digits_bad_image_size(bad):
-    with pytest.raises(ValueError, match=r"digits\.load_data.*image_size.*\(8, 28\)"):
+    # minigrad._checks: a value of another type is a TypeError, a wrong integer a ValueError
+    exc = TypeError if bad is None or isinstance(bad, str) else ValueError
+    with pytest.raises(exc, match=r"digits\.load_data: image_size must be one of \[8, 28\]"):
         digits.load_data(image_size=bad)
 
 
@@ -137,7 +142,14 @@ def test_idx_missing_file_lists_the_four_names(tmp_path):
     assert all(name in str(e.value) for name in _idx.FILES)
 
 
-def test_idx_env_var_and_default_dir(tmp_path, monkeypatch):
+@pytest.fixture
+def no_system_dir(tmp_path, monkeypatch):
+    """Point the system dataset directory at an empty folder (the host may have the package)."""
+    monkeypatch.setattr(_idx, "SYSTEM_DIR", tmp_path / "usr-share-datasets")
+    return tmp_path / "usr-share-datasets"
+
+
+def test_idx_env_var_and_default_dir(tmp_path, monkeypatch, no_system_dir):
     arrays = _write_set(tmp_path / "fashion_mnist", seed=1)
     monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path))
     _check(fashion_mnist.load_data(), arrays)
@@ -203,6 +215,117 @@ def test_idx_count_mismatch_shape_and_labels(tmp_path):
     (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx_bytes(np.zeros((3, 8, 8)), 2051))
     with pytest.raises(ValueError, match=r"shape \(8, 8\), expected \(28, 28\)"):
         mnist.load_data(tmp_path)
+
+
+def test_idx_search_order_ends_in_the_system_dir(tmp_path, monkeypatch, no_system_dir):
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    env_dir = tmp_path / "env" / "fashion_mnist"
+    user_dir = tmp_path / "home" / ".minigrad" / "datasets" / "fashion_mnist"
+    system = no_system_dir / "fashion-mnist"        # Debian's name: a hyphen
+    assert _idx.search_dirs("fashion_mnist") == [env_dir, user_dir, system]
+    assert _idx.search_dirs("mnist")[-1] == no_system_dir / "mnist"
+    assert _idx.search_dirs("mnist", path=tmp_path / "p") == [tmp_path / "p"]
+    with pytest.raises(FileNotFoundError) as e:
+        fashion_mnist.load_data()
+    msg = str(e.value)
+    for place in (env_dir, user_dir, system):
+        assert f"{place} (the directory does not exist)" in msg
+    assert "apt-get install dataset-fashion-mnist" in msg
+    assert all(name in msg for name in _idx.FILES)
+    with pytest.raises(FileNotFoundError, match=r"Debian ships no mnist package.*apt-get "
+                                                r"install dataset-fashion-mnist"):
+        mnist.load_data()
+    # the system copy is found last; each earlier directory, once filled, wins over it
+    monkeypatch.setattr(_idx, "KNOWN", {"fashion_mnist": (5, 3, None)})
+    found = []
+    for seed, directory in enumerate((system, user_dir, env_dir)):
+        found.append(_write_set(directory, gz=True, seed=seed))
+        _check(fashion_mnist.load_data(), found[-1])
+    assert not lecture.installed("mnist") and lecture.installed("fashion_mnist")
+
+
+def test_idx_partial_directory_is_an_error_not_skipped(tmp_path, monkeypatch, no_system_dir):
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path))
+    _write_set(no_system_dir / "fashion-mnist")
+    _write_set(tmp_path / "fashion_mnist")
+    (tmp_path / "fashion_mnist" / "train-labels-idx1-ubyte").unlink()
+    with pytest.raises(FileNotFoundError, match=r"missing train-labels-idx1-ubyte in "
+                                                + str(tmp_path / "fashion_mnist")):
+        fashion_mnist.load_data()
+
+
+def test_idx_system_copy_checked_against_the_published_counts(monkeypatch, no_system_dir):
+    system = no_system_dir / "fashion-mnist"
+    _write_set(system, n_train=20, n_test=3)
+    monkeypatch.setattr(_idx, "KNOWN", {"fashion_mnist": (20, 4, None)})
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte holds 3 images, expected 4"):
+        fashion_mnist.load_data()
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 2)
+    labels[0] = 1                                   # class 0 one short, class 1 one over
+    (system / "train-labels-idx1-ubyte").write_bytes(_idx_bytes(labels, 2049))
+    monkeypatch.setattr(_idx, "KNOWN", {"fashion_mnist": (20, 3, 2)})
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte has class counts "
+                                         r"\[1, 3, 2, 2, 2, 2, 2, 2, 2, 2\], expected 2 per"):
+        fashion_mnist.load_data()
+    labels[0] = 0
+    (system / "train-labels-idx1-ubyte").write_bytes(_idx_bytes(labels, 2049))
+    (x, y), (xt, _) = fashion_mnist.load_data()
+    assert len(x) == 20 and len(xt) == 3 and np.array_equal(y, labels)
+
+
+@FASHION
+def test_fashion_mnist_system_copy():
+    """load_data() with no arguments finds the installed package: the published set."""
+    (x, y), (xt, yt) = fashion_mnist.load_data()
+    assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28)
+    assert y.shape == (60000,) and yt.shape == (10000,)
+    assert x.dtype == xt.dtype == y.dtype == yt.dtype == np.uint8
+    assert np.bincount(y, minlength=10).tolist() == [6000] * 10
+    assert np.bincount(yt, minlength=10).tolist() == [1000] * 10
+    assert x.max() == 255 and x.min() == 0
+    # trousers (1) are tall and narrow, bags (8) wide: a real-content check on class means
+    trouser, bag = x[y == 1].mean(0), x[y == 8].mean(0)
+    assert trouser[:, 10:18].mean() > 2 * trouser[:, :5].mean()
+    assert bag[:, :5].mean() > trouser[:, :5].mean()
+
+
+@FASHION
+def test_lecture_split_and_the_book_model_after_one_epoch():
+    data = lecture.load("fashion_mnist", announce=False)
+    (x, y), (xv, yv) = data.train, data.held
+    assert x.shape == (55000, 28, 28) and xv.shape == (5000, 28, 28)
+    assert x.dtype == np.float32 and x.max() == 1.0 and data.held_name == "validation"
+    (full, labels), _ = fashion_mnist.load_data()
+    np.testing.assert_array_equal(xv * 255, full[:5000])
+    np.testing.assert_array_equal(y, labels[5000:])
+    model = lecture.book_model(seed=0)
+    assert [w.shape for w in model.get_weights()] == [(784, 300), (300,), (300, 100), (100,),
+                                                      (100, 10), (10,)]
+    history = model.fit(x, y, epochs=1, validation_data=(xv, yv), verbose=0)
+    assert history.history["val_accuracy"][-1] >= 0.80
+
+
+def test_lecture_default_and_choice(monkeypatch, capsys, no_system_dir, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+    assert lecture.default() == "digits"
+    data = lecture.load()
+    out = capsys.readouterr().out
+    assert "dataset: digits (the default: Fashion-MNIST is not installed; `apt-get install " \
+           "dataset-fashion-mnist`): 1500 training and 297 test images" in out
+    assert data.name == "digits" and data.held_name == "test" and data.train[0].shape[1:] == (
+        28, 28)
+    assert data.epochs(30, 5) == 5
+    monkeypatch.setenv("MINIGRAD_EXAMPLE_EPOCHS", "3")
+    assert data.epochs(30, 5) == 3
+    with pytest.raises(ValueError, match=r"lecture.load: dataset must be one of"):
+        lecture.load("mnist")
+    args = lecture.parse_args("x", ["--dataset", "digits", "--epochs", "4"])
+    assert (args.dataset, args.epochs) == ("digits", 4)
+    assert lecture.parse_args("x", []).dataset is None
+    with pytest.raises(SystemExit):
+        lecture.parse_args("x", ["--epochs", "0"])
 
 # ----------------------------------------------------------------------------- synthetic
 
@@ -277,23 +400,49 @@ def test_moons_and_spirals_geometry():
     np.testing.assert_allclose(np.unwrap(theta), 4.0 * r[1:30], atol=1e-5)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: synthetic.make_blobs(0), r"make_blobs: n_samples must be an integer >= 1, got 0"),
-    (lambda: synthetic.make_blobs(2.5), r"make_blobs: n_samples .* got 2\.5"),
-    (lambda: synthetic.make_blobs(True), r"make_blobs: n_samples"),
-    (lambda: synthetic.make_blobs(10, centers=0), r"make_blobs: centers"),
-    (lambda: synthetic.make_blobs(10, n_features=0), r"make_blobs: n_features"),
-    (lambda: synthetic.make_blobs(10, cluster_std=-1.0), r"make_blobs: cluster_std"),
-    (lambda: synthetic.make_blobs(10, cluster_std=[1.0, 2.0]), r"cluster_std must be .* 3 "),
-    (lambda: synthetic.make_blobs(10, center_box=(1.0, 1.0)), r"make_blobs: center_box"),
-    (lambda: synthetic.make_blobs(10, centers=[1.0, 2.0]), r"make_blobs: centers must be"),
-    (lambda: synthetic.make_moons(-5), r"make_moons: n_samples .* got -5"),
-    (lambda: synthetic.make_moons(10, noise=-0.1), r"make_moons: noise"),
-    (lambda: synthetic.make_moons(10, noise=float("nan")), r"make_moons: noise"),
-    (lambda: synthetic.make_spirals(0), r"make_spirals: n_samples"),
-    (lambda: synthetic.make_spirals(10, n_classes=0), r"make_spirals: n_classes"),
-    (lambda: synthetic.make_spirals(10, noise="a"), r"make_spirals: noise"),
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: synthetic.make_blobs(0), ValueError,
+     r"make_blobs: n_samples must be an integer in \[1, inf\], got 0"),
+    (lambda: synthetic.make_blobs(2.5), TypeError, r"make_blobs: n_samples .* got 2\.5"),
+    (lambda: synthetic.make_blobs(True), TypeError, r"make_blobs: n_samples"),
+    (lambda: synthetic.make_blobs(10, centers=0), ValueError, r"make_blobs: centers"),
+    (lambda: synthetic.make_blobs(10, n_features=0), ValueError, r"make_blobs: n_features"),
+    (lambda: synthetic.make_blobs(10, cluster_std=-1.0), ValueError, r"make_blobs: cluster_std"),
+    (lambda: synthetic.make_blobs(10, cluster_std=[1.0, 2.0]), ValueError,
+     r"cluster_std must be .* 3 "),
+    (lambda: synthetic.make_blobs(10, cluster_std="a"), TypeError, r"make_blobs: cluster_std"),
+    (lambda: synthetic.make_blobs(10, center_box=(1.0, 1.0)), ValueError,
+     r"make_blobs: center_box"),
+    (lambda: synthetic.make_blobs(10, centers=[1.0, 2.0]), ValueError,
+     r"make_blobs: centers must be"),
+    (lambda: synthetic.make_moons(-5), ValueError, r"make_moons: n_samples .* got -5"),
+    (lambda: synthetic.make_moons(10, noise=-0.1), ValueError, r"make_moons: noise"),
+    (lambda: synthetic.make_moons(10, noise=float("nan")), ValueError, r"make_moons: noise"),
+    (lambda: synthetic.make_spirals(0), ValueError, r"make_spirals: n_samples"),
+    (lambda: synthetic.make_spirals(10, n_classes=0), ValueError, r"make_spirals: n_classes"),
+    (lambda: synthetic.make_spirals(10, noise="a"), TypeError, r"make_spirals: noise"),
 ])
-def test_synthetic_argument_errors(call, match):
-    with pytest.raises(ValueError, match=match):
+def test_synthetic_argument_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
         call()
+
+
+@FASHION
+def test_demo_runs_the_book_model_on_fashion_mnist():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-m", "minigrad", "demo", "--dataset",
+                           "fashion_mnist", "--epochs", "1", "--verbose", "0"],
+                          capture_output=True, text=True, env=env, cwd=root, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.startswith("dataset: fashion_mnist: 55000 training and 5000 validation")
+    assert "266,610" in out or "266610" in out           # 784*300+300 + 300*100+100 + 1010
+    accuracy = float(out.strip().splitlines()[-1].split("test accuracy ")[1])
+    assert accuracy >= 0.78

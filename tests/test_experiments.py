@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from minigrad import experiments as ex
+from minigrad.datasets import lecture
 from minigrad.experiments import run as run_module
 from minigrad.experiments import trial
 from minigrad.experiments.config import DEFAULTS, make_initializer
@@ -515,3 +516,15 @@ def test_skips_keep_a_deep_sigmoid_nets_first_layer_learning():
                           / rows["hidden_10"]["kernel_grad_norm"])
     by_case = {row["case"]: row for row in results.summary(metric=hidden_ratio)}
     assert by_case["residual=True"]["median"] > -1.0
+
+
+@pytest.mark.skipif(not lecture.installed(),
+                    reason="Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist")
+def test_a_trial_on_the_system_fashion_mnist():
+    """dataset="fashion_mnist" (API §11) reads the system copy: 784 inputs, 10 classes."""
+    record = ex.run_trial(ex.Grid(dataset="fashion_mnist", depth=2, width=16, epochs=0,
+                                  seed=0).configs()[0])
+    assert record["error"] is None, record["error"]
+    assert list(record["grad_init"]) == ["hidden_1", "hidden_2", "output"]
+    assert all(math.isfinite(m["kernel_grad_norm"]) for m in record["grad_init"].values())
+    assert record["history"] == {} or all(v == [] for v in record["history"].values())

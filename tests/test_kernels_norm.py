@@ -1,16 +1,17 @@
 """Op-level tests of ops/softmax.py, ops/norm.py and ops/dropout.py.
 
+The op-level home of dropout's statistics and of batch norm's in-place moving-statistics
+update (the layers' tests check what the layers add: seeds, noise_shape, k steps).
+
 References are independent float64 numpy code (explicit Jacobians, the textbook batch-norm
-backward, a numpy loop for the moving statistics); gradients are also checked against
+backward, one Keras update of the moving statistics); gradients are also checked against
 central finite differences with a random cotangent C (``fn(x) * C``), so a backward that
 ignores its incoming gradient fails.
 """
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from keras_oracle import run_keras
 
 import minigrad as mg
 from minigrad.ops.dropout import Dropout, dropout
@@ -342,21 +343,20 @@ def test_batch_norm_training_values(dtype, shape, axis):
     np.testing.assert_allclose(mv, 0.99 + 0.01 * var, **tol)
 
 
-def test_batch_norm_moving_statistics_after_k_steps():
+def test_batch_norm_updates_moving_statistics_in_place():
+    """The op's promise: one Keras update, in place, on a Parameter or a Tensor (the k-step
+    agreement with a numpy loop is the layer's, in tests/test_layers.py)."""
     r = rng(21)
     c, momentum = 4, 0.9
     mm_p = mg.Parameter(np.zeros(c), trainable=False)
     mv_t = mg.Tensor(np.ones(c))
-    mm_ref, mv_ref = np.zeros(c), np.ones(c)
     data_ids = (id(mm_p.data), id(mv_t.data))
-    for _ in range(5):
-        x = r.standard_normal((10, c)) * 3 + 1
-        batch_norm(x, None, None, mm_p, mv_t, training=True, momentum=momentum)
-        mm_ref = mm_ref * momentum + x.mean(0) * (1 - momentum)
-        mv_ref = mv_ref * momentum + x.var(0) * (1 - momentum)   # biased, as Keras
+    x = r.standard_normal((10, c)) * 3 + 1
+    batch_norm(x, None, None, mm_p, mv_t, training=True, momentum=momentum)
     assert (id(mm_p.data), id(mv_t.data)) == data_ids     # updated in place
-    np.testing.assert_allclose(mm_p.data, mm_ref, rtol=1e-12)
-    np.testing.assert_allclose(mv_t.data, mv_ref, rtol=1e-12)
+    np.testing.assert_allclose(mm_p.data, x.mean(0) * (1 - momentum), rtol=1e-12)
+    np.testing.assert_allclose(mv_t.data, momentum + x.var(0) * (1 - momentum),
+                               rtol=1e-12)                 # biased variance, as Keras
 
 
 def test_batch_norm_inference_uses_moving_stats_and_leaves_them():
@@ -451,6 +451,7 @@ def test_dropout_identity_outside_training_or_rate_zero():
     assert dropout(x, 0.5) is x
     assert dropout(x, 0.5, training=None) is x
     assert dropout(x, 0.0, training=True) is x
+    assert dropout(x, 0.5, training=True) is not x
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -522,18 +523,9 @@ def test_dropout_rate_errors(rate):
         dropout(np.ones(3), rate, training=True)
 
 
-# ---- optional oracle: Keras 3 on the torch backend -------------------------------------------
-# Keras runs in a child process with KERAS_BACKEND=torch: neither the caller's environment nor
-# a keras imported earlier decides the backend, and nothing leaks into later tests.
+# ---- optional oracle: Keras 3 on the torch backend (tests/keras_oracle.py's child process) ----
 _KERAS_CHILD = """
-import sys
-import numpy as np
-try:
-    import keras
-except ImportError:
-    sys.exit(3)
 import torch
-assert keras.backend.backend() == "torch", keras.backend.backend()
 inputs = np.load(sys.argv[1])
 zt = torch.tensor(inputs["z"], requires_grad=True)
 loss = keras.losses.sparse_categorical_crossentropy(torch.tensor(inputs["ids"]),
@@ -541,8 +533,24 @@ loss = keras.losses.sparse_categorical_crossentropy(torch.tensor(inputs["ids"]),
 loss.backward()
 layer = keras.layers.BatchNormalization()
 y = layer(inputs["x"], training=True)
-np.savez(sys.argv[2], ce=loss.item(), ce_grad=zt.grad.numpy(), bn=np.asarray(y.detach().cpu()),
-         moving_mean=layer.moving_mean.numpy(), moving_variance=layer.moving_variance.numpy())
+out = dict(ce=loss.item(), ce_grad=zt.grad.numpy(), bn=np.asarray(y.detach().cpu()),
+           moving_mean=layer.moving_mean.numpy(), moving_variance=layer.moving_variance.numpy())
+# LayerNormalization over axes (1, 2) with set gamma/beta: output and VJP for a cotangent
+ln = keras.layers.LayerNormalization(axis=[1, 2], epsilon=0.01)
+ln.build(inputs["ln_x"].shape)
+ln.set_weights([inputs["ln_gamma"], inputs["ln_beta"]])
+xt = torch.tensor(inputs["ln_x"], requires_grad=True)
+y = ln(xt)
+(y * torch.tensor(inputs["ln_c"])).sum().backward()
+out.update(ln=y.detach().numpy(), ln_dx=xt.grad.numpy(), ln_dgamma=ln.gamma.value.grad.numpy(),
+           ln_dbeta=ln.beta.value.grad.numpy(),
+           unit=np.asarray(keras.layers.UnitNormalization(axis=1)(inputs["ln_x"]).cpu()))
+norm = keras.layers.Normalization(axis=-1)
+norm.adapt(inputs["x"])      # Keras's batch-iterable path needs tensorflow's tf.data
+out.update(norm_mean=np.asarray(norm.adapt_mean.numpy()),
+           norm_var=np.asarray(norm.adapt_variance.numpy()),
+           norm_y=np.asarray(norm(inputs["x"]).cpu()))
+np.savez(sys.argv[2], **out)
 """
 
 
@@ -551,21 +559,19 @@ def _keras_inputs():
     z[0, 1] += 40.0                     # a clipped row
     ids = np.array([1, 0, 2, 3, 1, 0])
     x = (rng(41).standard_normal((16, 3)) * 2 + 1).astype(np.float32)
-    return {"z": z, "ids": ids, "x": x}
+    r = rng(42)
+    ln = {"ln_x": (r.standard_normal((5, 3, 4)) * 3 + 2).astype(np.float32),
+          "ln_gamma": r.uniform(0.5, 1.5, (3, 4)).astype(np.float32),
+          "ln_beta": r.standard_normal((3, 4)).astype(np.float32),
+          "ln_c": r.standard_normal((5, 3, 4)).astype(np.float32)}
+    return {"z": z, "ids": ids, "x": x, **ln}
 
 
 @pytest.fixture(scope="module")
 def keras_reference(tmp_path_factory):
-    pytest.importorskip("torch")
     work = tmp_path_factory.mktemp("keras")
     np.savez(work / "inputs.npz", **_keras_inputs())
-    child = subprocess.run(
-        [sys.executable, "-c", _KERAS_CHILD, str(work / "inputs.npz"), str(work / "ref.npz")],
-        env={**os.environ, "KERAS_BACKEND": "torch"}, capture_output=True, text=True,
-        check=False, timeout=600)
-    if child.returncode == 3:           # the child could not import keras:
-        pytest.importorskip("keras")    # skip if it is absent here too
-    assert child.returncode == 0, child.stderr
+    run_keras(_KERAS_CHILD, work / "inputs.npz", work / "ref.npz")
     with np.load(work / "ref.npz") as ref:
         return dict(ref)
 
@@ -586,3 +592,27 @@ def test_keras_oracle_batch_normalization_training_step(keras_reference):
     np.testing.assert_allclose(y.data, keras_reference["bn"], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(mm, keras_reference["moving_mean"], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(mv, keras_reference["moving_variance"], rtol=1e-5, atol=1e-7)
+
+
+def test_keras_oracle_layer_unit_and_normalization_layers(keras_reference):
+    inputs = _keras_inputs()
+    layer = mg.layers.LayerNormalization(axis=[1, 2], epsilon=0.01)
+    layer.build((None, 3, 4))
+    layer.set_weights([inputs["ln_gamma"], inputs["ln_beta"]])
+    xt = mg.Tensor(inputs["ln_x"], requires_grad=True)
+    y = layer(xt)
+    (y * inputs["ln_c"]).sum().backward()
+    np.testing.assert_allclose(y.data, keras_reference["ln"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(xt.grad, keras_reference["ln_dx"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(layer.gamma.grad, keras_reference["ln_dgamma"], rtol=1e-4,
+                               atol=1e-5)
+    np.testing.assert_allclose(layer.beta.grad, keras_reference["ln_dbeta"], rtol=1e-5,
+                               atol=1e-5)
+    unit = mg.layers.UnitNormalization(axis=1)(inputs["ln_x"])
+    np.testing.assert_allclose(unit.data, keras_reference["unit"], rtol=1e-5, atol=1e-6)
+    norm = mg.layers.Normalization(axis=-1)
+    norm.adapt(np.split(inputs["x"], [5, 6]))
+    np.testing.assert_allclose(norm.mean.data, keras_reference["norm_mean"], rtol=1e-5)
+    np.testing.assert_allclose(norm.variance.data, keras_reference["norm_var"], rtol=1e-5)
+    np.testing.assert_allclose(norm(inputs["x"]).data, keras_reference["norm_y"], rtol=1e-5,
+                               atol=1e-5)

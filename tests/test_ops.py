@@ -145,6 +145,23 @@ def bn_ref(x, *p, has="gb", mm=None, mv=None, training=False, epsilon=1e-3, axis
     return y + p.pop(0) if "b" in has else y
 
 
+def ln(x, *p, has="gb", **kw):
+    it = iter(p)
+    gamma = next(it) if "g" in has else None
+    beta = next(it) if "b" in has else None
+    return norm.layer_norm(x, gamma, beta, **kw)
+
+
+def ln_ref(x, *p, has="gb", axis=-1, epsilon=1e-3):
+    axes = tuple(sorted(a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)))
+    col = [x.shape[i] if i in axes else 1 for i in range(x.ndim)]
+    y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True)
+                                                         + epsilon)
+    p = [a.reshape(col) for a in p]
+    y = y * p.pop(0) if "g" in has else y
+    return y + p.pop(0) if "b" in has else y
+
+
 def rrelu_train(x, lower=1 / 8, upper=1 / 3, glob=False):
     """Fixed slopes in every forward: a private generator, or the global one reseeded."""
     if glob:
@@ -531,6 +548,16 @@ TABLE += [
         [case((5, 4), (4, 3), (3,), act=a) for a in ACT_MORE]
         + [case((2, 3, 4), (4, 3), (3,), act="gelu"), case((5, 4), (4, 3), act="silu")],
         (D(-1.5, 1.5),), ok=linear_more_ok, tol32=(1e-5, 1e-5)),
+    # ---- layer norm (per-sample statistics over the feature axes) and unit (L2) norm
+    Row("layer_norm", norm.LayerNorm, lambda x, *p, **kw: ln(x, *p, **kw), ln_ref,
+        [case((5, 4), (4,), (4,)), case((5, 4), has=""), case((5, 4), (4,), has="g"),
+         case((2, 3, 4), (3, 4), (3, 4), axis=(1, 2)), case((3, 4, 2), (4,), has="b", axis=1),
+         case((2, 3, 4), (2, 4), (2, 4), axis=(0, 2), epsilon=0.5)],
+        (D(), D(0.5, 1.5), D(-1, 1)), tol32=(1e-4, 1e-5)),
+    Row("unit_norm", norm.UnitNorm, lambda x, **kw: norm.unit_norm(x, **kw),
+        lambda x, axis=-1: x / np.sqrt(np.sum(x * x, axis=axis, keepdims=True)),
+        [case((4, 5)), case((2, 3, 4), axis=1), case((2, 3, 4), axis=(0, 2)), case((6,))],
+        (D(0.2, 2),)),
 ]
 
 CASES = [pytest.param(row, i, id=f"{row.id}-{i}") for row in TABLE for i in range(len(row.cases))]
@@ -695,8 +722,15 @@ def _large_batch_norm(rng):
     return (lambda *a: norm.batch_norm(*a, mm, mv, training=True) * c), (x, gamma, beta)
 
 
+def _large_layer_norm(rng):
+    x, gamma, beta = _leaves(rng, (128, 512), (512,), (512,))
+    c = rng.standard_normal((128, 512))
+    return (lambda *a: norm.layer_norm(*a) * c), (x, gamma, beta)
+
+
 LARGE = {"matmul_256": _large_matmul, "linear_relu": _large_linear_relu,
-         "softmax_ce": _large_softmax_ce, "batch_norm": _large_batch_norm}
+         "softmax_ce": _large_softmax_ce, "batch_norm": _large_batch_norm,
+         "layer_norm": _large_layer_norm}
 
 
 @pytest.mark.parametrize("name", sorted(LARGE))

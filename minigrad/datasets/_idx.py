@@ -5,9 +5,12 @@ sizes, then ``prod(sizes)`` items. Both data sets use unsigned bytes (type 0x08)
 magic is 2049 (0x0801) for the 1-d label files and 2051 (0x0803) for the 3-d image files, and
 a valid file holds exactly ``4 + 4*ndim + prod(sizes)`` bytes.
 
-Files are found, in order, in ``path``, in ``$MINIGRAD_DATA/<name>``, in
-``~/.minigrad/datasets/<name>``; each may be raw or gzip-compressed (``<file>.gz``).
-Nothing is ever downloaded.
+Files are read from ``path`` when it is given; otherwise from the first of
+``$MINIGRAD_DATA/<name>``, ``~/.minigrad/datasets/<name>`` and the system dataset directory
+``/usr/share/datasets/<system name>`` (where Debian's ``dataset-fashion-mnist`` package puts
+Fashion-MNIST) that holds any of the four files; each may be raw or gzip-compressed
+(``<file>.gz``). A directory holding only some of them is an error, never skipped. Nothing is
+ever downloaded.
 """
 
 import gzip
@@ -21,6 +24,12 @@ LABEL_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 IMAGE_SHAPE = (28, 28)
 N_CLASSES = 10
+SYSTEM_DIR = Path("/usr/share/datasets")
+# the directory name under SYSTEM_DIR, as Debian packages it (hyphen, not underscore)
+SYSTEM_NAMES = {"mnist": "mnist", "fashion_mnist": "fashion-mnist"}
+INSTALL_LINE = "apt-get install dataset-fashion-mnist"
+# what the published sets hold: (train count, test count, training labels per class or None)
+KNOWN = {"fashion_mnist": (60000, 10000, 6000), "mnist": (60000, 10000, None)}
 FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -30,13 +39,23 @@ FILES = (
 
 
 def data_dir(name, path=None):
-    """The directory to read ``name`` from: ``path``, else $MINIGRAD_DATA/name, else ~/.minigrad."""
+    """The first directory ``name`` is looked for in: ``path``, else $MINIGRAD_DATA/name, else
+    ~/.minigrad/datasets/name (the system directory comes after these; see search_dirs)."""
+    return search_dirs(name, path)[0]
+
+
+def search_dirs(name, path=None):
+    """Every directory searched for ``name``, in order: ``[path]`` alone when given, else
+    $MINIGRAD_DATA/name (when set), ~/.minigrad/datasets/name, /usr/share/datasets/<system>."""
     if path is not None:
-        return Path(os.fspath(path)).expanduser()
+        return [Path(os.fspath(path)).expanduser()]
+    dirs = []
     root = os.environ.get("MINIGRAD_DATA")
     if root:
-        return Path(root).expanduser() / name
-    return Path.home() / ".minigrad" / "datasets" / name
+        dirs.append(Path(root).expanduser() / name)
+    dirs.append(Path.home() / ".minigrad" / "datasets" / name)
+    dirs.append(SYSTEM_DIR / SYSTEM_NAMES.get(name, name))
+    return dirs
 
 
 def _find(directory, stem):
@@ -114,22 +133,66 @@ def _split(directory, images_name, labels_name):
     return x, y
 
 
+def complete_dir(name, path=None):
+    """The first searched directory holding all four files of ``name``, or None."""
+    for directory in search_dirs(name, path):
+        if all(_find(directory, stem) is not None for stem in FILES):
+            return directory
+    return None
+
+
+def _check_known(name, directory, train, test):
+    """The system copy is a published set: its counts and class balance are known."""
+    n_train, n_test, per_class = KNOWN[name]
+    for (x, _), stem, n in ((train, FILES[0], n_train), (test, FILES[2], n_test)):
+        if len(x) != n:
+            raise ValueError(f"{name}.load_data: {directory / stem} holds {len(x)} images, "
+                             f"expected {n} in the published {name}")
+    if per_class is not None:
+        counts = np.bincount(train[1], minlength=N_CLASSES)
+        if not (counts == per_class).all():
+            raise ValueError(f"{name}.load_data: {directory / FILES[1]} has class counts "
+                             f"{counts.tolist()}, expected {per_class} per class")
+
+
+def _described(directory):
+    return str(directory) + ("" if directory.is_dir() else " (the directory does not exist)")
+
+
 def load(name, path=None):
     """``(x_train, y_train), (x_test, y_test)`` as uint8 arrays, (n, 28, 28) and (n,).
 
-    Raises FileNotFoundError naming the directory and the four expected files when any is
-    missing (as raw or .gz).
+    Reads the first searched directory (see search_dirs) that holds any of the four files.
+    FileNotFoundError when none does, naming every directory searched, the four expected
+    files and the install line; also when the chosen directory lacks one of them. A copy
+    in the system directory is also checked against the published counts (KNOWN).
     """
-    directory = data_dir(name, path)
-    missing = [stem for stem in FILES if _find(directory, stem) is None]
-    if missing:
-        where = "" if directory.is_dir() else " (the directory does not exist)"
+    dirs = search_dirs(name, path)
+    if name == "fashion_mnist":
+        hint = f" On Debian, `{INSTALL_LINE}` puts it in {SYSTEM_DIR / SYSTEM_NAMES[name]}."
+    else:  # Debian packages Fashion-MNIST only
+        hint = (f" Debian ships no {name} package; `{INSTALL_LINE}` installs Fashion-MNIST "
+                f"in {SYSTEM_DIR / 'fashion-mnist'}.")
+    for directory in dirs:
+        missing = [stem for stem in FILES if _find(directory, stem) is None]
+        if len(missing) < len(FILES):
+            break
+    else:
         raise FileNotFoundError(
-            f"{name}.load_data: missing {', '.join(missing)} in {directory}{where}. "
+            f"{name}.load_data: none of the four IDX files {', '.join(FILES)} (each raw or "
+            f".gz) in any of: {', '.join(_described(d) for d in dirs)}. minigrad never downloads: "
+            f"copy them there, pass path=..., or set $MINIGRAD_DATA so that "
+            f"$MINIGRAD_DATA/{name} holds them.{hint}"
+        )
+    if missing:
+        raise FileNotFoundError(
+            f"{name}.load_data: missing {', '.join(missing)} in {directory}. "
             f"Expected the four IDX files {', '.join(FILES)} (each raw or .gz). "
             f"minigrad never downloads: copy them there, pass path=..., or set "
-            f"$MINIGRAD_DATA so that $MINIGRAD_DATA/{name} holds them."
+            f"$MINIGRAD_DATA so that $MINIGRAD_DATA/{name} holds them.{hint}"
         )
     train = _split(directory, FILES[0], FILES[1])
     test = _split(directory, FILES[2], FILES[3])
+    if path is None and directory == dirs[-1]:
+        _check_known(name, directory, train, test)
     return train, test

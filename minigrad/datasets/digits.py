@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad import _checks
+
 N_TRAIN = 1500
 N_TEST = 297
 IMAGE_SIZES = (8, 28)
@@ -57,11 +59,7 @@ def load_data(image_size=8):
     x is float32 ``pixel / 16`` in [0, 1] of shape (n, image_size, image_size); y is uint8.
     ``image_size`` must be 8 (the original images) or 28 (see ``upscale_28``).
     """
-    if isinstance(image_size, bool) or image_size not in IMAGE_SIZES:
-        raise ValueError(
-            f"digits.load_data: image_size={image_size!r} is not supported; "
-            f"expected one of {IMAGE_SIZES} (8 = original, 28 = 3x upscale + 2-pixel border)"
-        )
+    _checks.choice("digits.load_data", "image_size", image_size, IMAGE_SIZES)
     images, labels = _load_raw()
     x = images.astype(np.float32) / np.float32(16.0)  # a new array: the cache stays untouched
     if image_size == 28:

@@ -4,7 +4,8 @@
 (60000, 28, 28) and (10000, 28, 28), uint8 labels 0..9 (see CLASS_NAMES), as
 ``keras.datasets.fashion_mnist.load_data()`` returns them. Same four IDX file names as MNIST
 (each raw or ``.gz``), read from ``path``, else ``$MINIGRAD_DATA/fashion_mnist``, else
-``~/.minigrad/datasets/fashion_mnist``. Never downloads.
+``~/.minigrad/datasets/fashion_mnist``, else ``/usr/share/datasets/fashion-mnist`` (installed
+by ``apt-get install dataset-fashion-mnist`` on Debian). Never downloads.
 """
 
 from minigrad.datasets import _idx

@@ -5,7 +5,9 @@
 ``keras.datasets.mnist.load_data()`` returns them. The four files
 ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
 ``t10k-labels-idx1-ubyte`` (each raw or ``.gz``) are read from ``path``, else
-``$MINIGRAD_DATA/mnist``, else ``~/.minigrad/datasets/mnist``. Never downloads.
+``$MINIGRAD_DATA/mnist``, else ``~/.minigrad/datasets/mnist``, else
+``/usr/share/datasets/mnist`` (for a system package that ships it there; Debian has none).
+Never downloads.
 """
 
 from minigrad.datasets import _idx

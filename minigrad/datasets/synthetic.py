@@ -10,9 +10,9 @@ Randomness: ``seed=None`` draws from the global generator of ``minigrad.random``
 ``np.random.default_rng(seed)``; a ``np.random.Generator`` is used as it is.
 """
 
-import operator
-
 import numpy as np
+
+from minigrad import _checks
 
 
 def _rng(seed):
@@ -36,26 +36,22 @@ def _floatx():
 
 
 def _count(fn, name, value, minimum=1):
-    """``value`` as an int >= ``minimum``, or a ValueError naming ``fn`` and ``name``."""
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        n = operator.index(value)
-    except TypeError:
-        raise ValueError(f"{fn}: {name} must be an integer >= {minimum}, got {value!r}") from None
-    if n < minimum:
-        raise ValueError(f"{fn}: {name} must be an integer >= {minimum}, got {n}")
-    return n
+    """``value`` as an int >= ``minimum`` (minigrad._checks: TypeError for a non-integer,
+    ValueError below the minimum)."""
+    return _checks.integer(fn, name, value, lo=minimum)
 
 
 def _nonnegative(fn, name, value, scalar=True):
-    """``value`` as finite float(s) >= 0, or a ValueError naming ``fn`` and ``name``."""
+    """``value`` as finite float(s) >= 0: TypeError for a non-number, ValueError otherwise."""
+    if scalar:
+        return np.float64(_checks.nonneg(fn, name, value))
     try:
         v = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        v = np.asarray(np.nan)
-    if (scalar and v.ndim) or not np.all(np.isfinite(v)) or np.any(v < 0):
-        raise ValueError(f"{fn}: {name} must be a finite float >= 0, got {value!r}")
+        raise TypeError(f"{fn}: {name} must be a float or a sequence of floats, got "
+                        f"{value!r}") from None
+    if not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise ValueError(f"{fn}: {name} must be finite floats >= 0, got {value!r}")
     return v
 
 

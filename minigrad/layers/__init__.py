@@ -12,16 +12,20 @@ from .core import Activation, Dense, Flatten
 from .dropout import Dropout
 from .input_layer import Input, InputLayer
 from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
-from .normalization import BatchNormalization
+from .noise import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise
+from .normalization import BatchNormalization, LayerNormalization, UnitNormalization
+from .preprocessing import Normalization, Rescaling
 from .structure import Identity, Lambda, Reshape
 from .symbolic import KerasTensor
 
 __all__ = [
-    "ELU", "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense",
-    "Dot", "Dropout", "Flatten", "Identity", "Input", "InputLayer", "InputSpec", "KerasTensor",
-    "Lambda", "Layer", "LeakyReLU", "Maximum", "Minimum", "Multiply", "PReLU", "RReLU",
-    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "ReLU", "Reshape",
-    "Softmax", "Subtract", "deserialize", "get", "serialize",
+    "ELU", "Activation", "ActivityRegularization", "Add", "AlphaDropout", "Average",
+    "BatchNormalization", "Concatenate", "Dense", "Dot", "Dropout", "Flatten",
+    "GaussianDropout", "GaussianNoise", "Identity", "Input", "InputLayer", "InputSpec",
+    "KerasTensor", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Maximum", "Minimum",
+    "Multiply", "Normalization", "PReLU", "RReLU", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom", "ReLU", "Rescaling", "Reshape", "Softmax", "Subtract",
+    "UnitNormalization", "deserialize", "get", "serialize",
 ]
 
 

@@ -1,6 +1,7 @@
 """Dropout: inverted dropout in training, identity at inference (Keras semantics)."""
 import numpy as np
 
+from .. import _checks
 from .. import random as _random
 from ..ops.dropout import dropout
 from ..tensor import Tensor
@@ -18,11 +19,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        is_number = isinstance(rate, (int, float, np.integer, np.floating))
-        if isinstance(rate, bool) or not is_number or not 0.0 <= rate <= 1.0:
-            raise ValueError(f"Dropout {self.name!r}: rate must be a number in [0, 1], "
-                             f"got {rate!r}")
-        self.rate = float(rate)
+        self.rate = _checks.rate(f"Dropout {self.name!r}", "rate", rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self._rng = None if seed is None else _random.make_generator(seed)

@@ -1,6 +1,9 @@
-"""BatchNormalization (Keras 3 defaults, weight order and moving-statistics update)."""
-from .. import constraints, initializers, regularizers
-from ..ops.norm import batch_norm
+"""Normalisation layers with Keras 3's defaults and weight order: BatchNormalization (and
+its moving-statistics update), LayerNormalization, UnitNormalization."""
+import numbers
+
+from .. import _checks, constraints, initializers, regularizers
+from ..ops.norm import batch_norm, layer_norm, unit_norm
 from .base import InputSpec, Layer, serialize_or_none
 
 
@@ -20,17 +23,14 @@ class BatchNormalization(Layer):
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, synchronized=False, **kwargs):
         super().__init__(**kwargs)
+        owner = f"BatchNormalization {self.name!r}"
         if isinstance(axis, (list, tuple)) and len(axis) == 1:
             axis = axis[0]
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise TypeError(f"BatchNormalization {self.name!r}: axis must be one integer, "
-                            f"got {axis!r}")
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNormalization {self.name!r}: momentum must be in [0, 1], "
-                             f"got {momentum!r}")
-        if not epsilon > 0.0:
-            raise ValueError(f"BatchNormalization {self.name!r}: epsilon must be > 0, "
-                             f"got {epsilon!r}")
+        axis = _checks.integer(owner, "axis", axis)
+        momentum = _checks.rate(owner, "momentum", momentum)
+        epsilon = _checks.positive(owner, "epsilon", epsilon)
+        center = _checks.boolean(owner, "center", center)
+        scale = _checks.boolean(owner, "scale", scale)
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale, self.synchronized = bool(center), bool(scale), synchronized
         self.beta_initializer = initializers.get(beta_initializer)
@@ -86,4 +86,108 @@ class BatchNormalization(Layer):
             gamma_regularizer=serialize_or_none(regularizers, self.gamma_regularizer),
             beta_constraint=serialize_or_none(constraints, self.beta_constraint),
             gamma_constraint=serialize_or_none(constraints, self.gamma_constraint))
+        return cfg
+
+
+def _axes_arg(owner, axis):
+    """Keras's ``axis``: an int, or a list/tuple of ints (kept as given for the config)."""
+    if isinstance(axis, (list, tuple)):
+        for a in axis:
+            _checks.integer(owner, "axis", a)
+        if not axis:
+            raise ValueError(f"{owner}: axis must name at least one axis, got {axis!r}")
+        return [int(a) for a in axis]
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{owner}: axis must be an int or a list/tuple of ints, got {axis!r}")
+    return int(axis)
+
+
+def _build_axes(owner, axis, input_shape, known=True):
+    """The sorted non-negative axes of ``axis`` for ``input_shape`` (each of known size
+    when ``known``)."""
+    ndim = len(input_shape)
+    axes = sorted(_checks.axis(owner, a, ndim) for a in (axis if isinstance(axis, list)
+                                                         else [axis]))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{owner}: axis {axis} repeats an axis of the input shape "
+                         f"{input_shape}")
+    for a in axes:
+        if known and input_shape[a] is None:
+            raise ValueError(f"{owner}: axis {a} of the input shape {input_shape} must be "
+                             f"known")
+    return axes
+
+
+class LayerNormalization(Layer):
+    """y = (x - mean) / sqrt(var + epsilon) * gamma + beta, with the mean and biased variance
+    of each sample over ``axis`` (an int or a list of ints), the same in training and
+    inference (Keras 3). gamma and beta have the shape of those axes; weights in order:
+    gamma (absent when ``scale=False``), beta (absent when ``center=False``)."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        owner = f"LayerNormalization {self.name!r}"
+        self.axis = _axes_arg(owner, axis)
+        self.epsilon = _checks.positive(owner, "epsilon", epsilon)
+        self.center = _checks.boolean(owner, "center", center)
+        self.scale = _checks.boolean(owner, "scale", scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        self._axes = _build_axes(f"LayerNormalization {self.name!r}", self.axis, input_shape)
+        shape = tuple(input_shape[a] for a in self._axes)
+        if self.scale:
+            self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
+        if self.center:
+            self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
+        self.input_spec = InputSpec(ndim=len(input_shape),
+                                    axes={a: input_shape[a] for a in self._axes})
+
+    def call(self, x):
+        return layer_norm(x, self.gamma, self.beta, axis=self._axes, epsilon=self.epsilon)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(
+            axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
+            beta_initializer=initializers.serialize(self.beta_initializer),
+            gamma_initializer=initializers.serialize(self.gamma_initializer),
+            beta_regularizer=serialize_or_none(regularizers, self.beta_regularizer),
+            gamma_regularizer=serialize_or_none(regularizers, self.gamma_regularizer),
+            beta_constraint=serialize_or_none(constraints, self.beta_constraint),
+            gamma_constraint=serialize_or_none(constraints, self.gamma_constraint))
+        return cfg
+
+
+class UnitNormalization(Layer):
+    """y = x / ||x||_2 over ``axis`` (an int or a list of ints), computed as Keras 3 does:
+    x * min(1 / sqrt(sum(x^2)), 1e12), so a zero vector stays zero. No weights."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = _axes_arg(f"UnitNormalization {self.name!r}", axis)
+
+    def build(self, input_shape):
+        self._axes = _build_axes(f"UnitNormalization {self.name!r}", self.axis, input_shape,
+                                 known=False)
+
+    def call(self, x):
+        return unit_norm(x, axis=self._axes, epsilon=1e-12)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(axis=self.axis)
         return cfg

@@ -1,9 +1,11 @@
-"""Batch normalisation (Keras's BatchNormalization math) as one fused op.
+"""Normalisation ops: batch norm, layer norm (each one fused op) and unit (L2) norm.
 
-Kernels work on rows: the normalised ``axis`` is moved last and every other axis flattened
-into the rows, so a (n, c) input needs no copy. Forward: one pass for the per-column sums,
-one for normalise+affine. Backward: one pass for sum(g) and sum(g * xhat), one for dx.
-xhat is recomputed from the saved input instead of being stored (one array less per layer).
+Kernels work on rows (ops/_rows.py): batch norm moves its channel ``axis`` last and
+normalises columns; layer norm moves its feature axes last and normalises rows; an input
+already laid out that way needs no copy. Batch norm, forward: one pass for the per-column
+sums, one for normalise+affine; backward: one pass for sum(g) and sum(g * xhat), one for dx.
+Layer norm does the same per row, each row staying in cache between its two passes. xhat is
+recomputed from the saved input instead of being stored (one array less per layer).
 """
 import math
 
@@ -12,6 +14,7 @@ import numpy as np
 from .._kernel import kernel
 from ..function import Function
 from ..tensor import Tensor
+from ._rows import check_axes, check_axis, from_rows, to_rows
 
 
 @kernel
@@ -105,13 +108,13 @@ class BatchNorm(Function):
                 momentum=0.99, epsilon=1e-3, axis=-1, has_gamma=True, has_beta=True):
         gamma = params[0] if has_gamma else None
         beta = params[-1] if has_beta else None
-        self.axis = _check_axis(x, axis)
+        self.axis = check_axis("batch_norm", x, axis)
         c = x.shape[self.axis]
         for what, v in (("gamma", gamma), ("beta", beta), ("moving_mean", moving_mean),
                         ("moving_var", moving_var)):
             _check_vector(what, v, c, x.shape, axis)
         self.has_gamma, self.has_beta, self.training = has_gamma, has_beta, bool(training)
-        rows, self.shape = _to_rows(x, self.axis)
+        rows, self.shape = to_rows(x, self.axis)
         dt = x.dtype
         if training:
             mean, var = _batch_stats(rows, x.shape)
@@ -129,11 +132,11 @@ class BatchNorm(Function):
         y = np.empty(rows.shape, dtype=dt)
         _bn_fwd(rows, mu, scale, np.zeros(c, dt) if beta is None else beta, y)
         self.save(rows, mu, inv, scale)
-        return _from_rows(y, self.shape, self.axis)
+        return from_rows(y, self.shape, self.axis)
 
     def backward(self, g):
         rows, mean, inv, scale = self.saved
-        g = _to_rows(g, self.axis)[0]
+        g = to_rows(g, self.axis)[0]
         dt, c = rows.dtype, rows.shape[1]
         sg, sgx = np.zeros(c), np.zeros(c)      # float64 sums over possibly many rows
         if self.training or True in self.needs_input_grad[1:]:
@@ -145,35 +148,12 @@ class BatchNorm(Function):
                 _bn_bwd_train(rows, g, mean, inv, scale, sg, sgx, dx)
             else:
                 dx = g * scale
-            grads[0] = _from_rows(dx, self.shape, self.axis)
+            grads[0] = from_rows(dx, self.shape, self.axis)
         if self.has_gamma:
             grads.append(sgx.astype(dt))
         if self.has_beta:
             grads.append(sg.astype(dt))
         return tuple(grads) if len(grads) > 1 else grads[0]
-
-
-def _check_axis(x, axis):
-    if x.ndim == 0:
-        raise ValueError("batch_norm: needs an input of rank >= 1, got a 0-d tensor")
-    if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"batch_norm: axis {axis!r} is out of range for an input of shape "
-                         f"{x.shape} (an int in [-{x.ndim}, {x.ndim}) is expected)")
-    return int(axis) % x.ndim
-
-
-def _to_rows(a, axis):
-    """(C-contiguous (rows, channels) array, the moved shape) for ``axis`` moved last; no
-    copy (and no numpy.moveaxis, ~5 us) for the last axis of a contiguous array."""
-    if axis == a.ndim - 1 and a.flags.c_contiguous:
-        return (a if a.ndim == 2 else a.reshape(-1, a.shape[-1])), a.shape
-    moved = np.moveaxis(a, axis, -1)
-    return np.ascontiguousarray(moved).reshape(-1, moved.shape[-1]), moved.shape
-
-
-def _from_rows(rows, shape, axis):
-    out = rows if rows.shape == shape else rows.reshape(shape)
-    return out if axis == len(shape) - 1 else np.moveaxis(out, -1, axis)
 
 
 def _batch_stats(rows, x_shape):
@@ -198,3 +178,155 @@ def batch_norm(x, gamma, beta, moving_mean, moving_var, training=False, momentum
     return BatchNorm.apply(x, *params, moving_mean=mm, moving_var=mv, training=bool(training),
                            momentum=momentum, epsilon=epsilon, axis=axis,
                            has_gamma=gamma is not None, has_beta=beta is not None)
+
+
+# ---- layer normalisation ----------------------------------------------------------------
+# Reassociation lets the row sums vectorise (measured: see benchmarks/bench_ops.py's
+# layer_norm row); never nnan/ninf, so a NaN in a row still reaches the output.
+_FAST = {"reassoc", "contract", "nsz", "arcp"}
+
+
+@kernel(fastmath=_FAST)
+def _ln_fwd(x, gamma, beta, eps, out, mean, rstd):
+    """Per row: mean, rstd = 1/sqrt(biased var + eps) (two passes over the cached row, the
+    variance from the deviations, so a large mean costs no accuracy), then
+    out = (x - mean) * rstd * gamma + beta. Sums run in x's dtype: with reassociation they
+    vectorise (about 2x faster than float64 sums for float32 rows)."""
+    n, d = x.shape
+    zero = x.dtype.type(0.0)
+    fd = x.dtype.type(d)        # an int divisor would promote float32 sums to float64
+    for i in range(n):
+        s = zero
+        for j in range(d):
+            s += x[i, j]
+        m = s / fd
+        q = zero
+        for j in range(d):
+            t = x[i, j] - m
+            q += t * t
+        r = x.dtype.type(1.0 / math.sqrt(q / fd + eps))
+        mean[i] = m
+        rstd[i] = r
+        for j in range(d):
+            out[i, j] = (x[i, j] - m) * r * gamma[j] + beta[j]
+
+
+@kernel(fastmath=_FAST)
+def _ln_bwd(x, g, gamma, mean, rstd, want_dx, dx, dgamma, dbeta):
+    """Per row, xhat = (x - mean) * rstd and gy = g * gamma:
+    dx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)); dgamma += g * xhat, dbeta += g.
+    The column sums run in x's dtype over blocks of 64 rows, each block added into the
+    float64 ``dgamma``/``dbeta`` (vectorised, and accurate for any number of rows)."""
+    n, d = x.shape
+    zero = x.dtype.type(0.0)
+    fd = x.dtype.type(d)
+    acc_g = np.zeros(d, x.dtype)
+    acc_b = np.zeros(d, x.dtype)
+    for i in range(n):
+        m = x.dtype.type(mean[i])
+        r = x.dtype.type(rstd[i])
+        s1 = zero
+        s2 = zero
+        for j in range(d):
+            xh = (x[i, j] - m) * r
+            gj = g[i, j]
+            gy = gj * gamma[j]
+            s1 += gy
+            s2 += gy * xh
+            acc_g[j] += gj * xh
+            acc_b[j] += gj
+        if want_dx:
+            a = s1 / fd
+            b = s2 / fd
+            for j in range(d):
+                xh = (x[i, j] - m) * r
+                dx[i, j] = r * (g[i, j] * gamma[j] - a - xh * b)
+        if (i & 63) == 63 or i == n - 1:
+            for j in range(d):
+                dgamma[j] += acc_g[j]
+                dbeta[j] += acc_b[j]
+                acc_g[j] = zero
+                acc_b[j] = zero
+
+
+class LayerNorm(Function):
+    """Layer normalisation over the feature axes ``axis`` of each sample (Keras
+    LayerNormalization / ops.layer_normalization).
+
+    mean, var = mean and biased variance over ``axis``; xhat = (x - mean) / sqrt(var + eps);
+    y = gamma * xhat + beta (gamma, beta shaped like the feature axes).
+    VJP, per sample with d features and gy = g * gamma:
+    dx = (gy - mean(gy) - xhat * mean(gy * xhat)) / sqrt(var + eps),
+    dgamma = sum over samples of g * xhat, dbeta = sum over samples of g.
+    Inputs are (x, gamma?, beta?): ``has_gamma`` / ``has_beta`` say which are present."""
+
+    def forward(self, x, *params, axis=-1, epsilon=1e-3, has_gamma=True, has_beta=True):
+        self.axes = check_axes("layer_norm", x, axis)
+        feature_shape = tuple(x.shape[a] for a in self.axes)
+        gamma = params[0] if has_gamma else None
+        beta = params[-1] if has_beta else None
+        for what, v in (("gamma", gamma), ("beta", beta)):
+            if v is not None and v.shape != feature_shape:
+                raise ValueError(f"layer_norm: {what} has shape {v.shape}, expected "
+                                 f"{feature_shape} for an input of shape {x.shape} "
+                                 f"normalised over axis {axis}")
+        self.has_gamma, self.has_beta, self.pshape = has_gamma, has_beta, feature_shape
+        rows, self.shape = to_rows(x, self.axes)
+        n, d = rows.shape
+        dt = x.dtype
+        gamma = np.ones(d, dt) if gamma is None else gamma.reshape(d)
+        beta = np.zeros(d, dt) if beta is None else beta.reshape(d)
+        y, mean, rstd = np.empty((n, d), dt), np.empty(n), np.empty(n)
+        _ln_fwd(rows, gamma, beta, float(epsilon), y, mean, rstd)
+        self.save(rows, gamma, mean, rstd)
+        return from_rows(y, self.shape, self.axes)
+
+    def backward(self, g):
+        rows, gamma, mean, rstd = self.saved
+        g = to_rows(g, self.axes)[0]
+        n, d = rows.shape
+        want_dx = bool(self.needs_input_grad[0])
+        dx = np.empty((n, d), rows.dtype) if want_dx else np.empty((0, 0), rows.dtype)
+        dgamma, dbeta = np.zeros(d), np.zeros(d)
+        _ln_bwd(rows, g, gamma, mean, rstd, want_dx, dx, dgamma, dbeta)
+        grads = [from_rows(dx, self.shape, self.axes) if want_dx else None]
+        if self.has_gamma:
+            grads.append(dgamma.astype(rows.dtype).reshape(self.pshape))
+        if self.has_beta:
+            grads.append(dbeta.astype(rows.dtype).reshape(self.pshape))
+        return tuple(grads) if len(grads) > 1 else grads[0]
+
+
+def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
+    """Layer normalisation (see LayerNorm): ``axis`` an int or a sequence of ints, ``gamma``
+    / ``beta`` shaped like those axes of x, or None (scale=False / center=False)."""
+    params = tuple(p for p in (gamma, beta) if p is not None)
+    return LayerNorm.apply(x, *params, axis=axis, epsilon=epsilon,
+                           has_gamma=gamma is not None, has_beta=beta is not None)
+
+
+# ---- unit (L2) normalisation ------------------------------------------------------------
+class UnitNorm(Function):
+    """L2 normalisation over ``axis`` (Keras UnitNormalization / ops.normalize, order 2):
+    r = min(1 / sqrt(sum(x^2)), 1 / epsilon), y = x * r.
+    VJP: dx = r * (g - y * sum(g * y)) where 1/sqrt(sum(x^2)) < 1/epsilon, else dx = r * g
+    (r is then the constant 1/epsilon)."""
+
+    def forward(self, x, axis=-1, epsilon=1e-12):
+        self.axes = check_axes("unit_norm", x, axis)
+        with np.errstate(divide="ignore"):     # a zero vector: r = 1/epsilon, y = 0 (Keras)
+            inv = 1.0 / np.sqrt(np.sum(x * x, axis=self.axes, keepdims=True))
+        r = np.minimum(inv, 1.0 / epsilon).astype(x.dtype)
+        y = x * r
+        self.save(y, r, inv < 1.0 / epsilon)
+        return y
+
+    def backward(self, g):
+        y, r, free = self.saved
+        dot = np.sum(g * y, axis=self.axes, keepdims=True)
+        return r * (g - np.where(free, y * dot, 0.0).astype(g.dtype))
+
+
+def unit_norm(x, axis=-1, epsilon=1e-12):
+    """L2 normalisation along ``axis`` (an int or a sequence of ints; see UnitNorm)."""
+    return UnitNorm.apply(x, axis=axis, epsilon=epsilon)

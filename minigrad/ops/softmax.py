@@ -17,6 +17,9 @@ from .._kernel import kernel
 from .._labels import class_ids
 from ..function import Function
 from ..tensor import Tensor
+from ._rows import check_axis as _check_axis
+from ._rows import from_rows as _unrows
+from ._rows import to_rows as _rows
 
 
 @kernel
@@ -137,37 +140,6 @@ def _sce_dense(z, e, mx, y, lo, hi, gscale):
                 keep = lo <= 0.0 or lo <= p <= hi
                 e[i, j] = (p * ysum - (y[i, j] if keep else 0.0)) * gscale
     return total
-
-
-def _check_axis(name, x, axis):
-    if x.ndim == 0:
-        raise ValueError(f"{name}: needs a tensor of rank >= 1, got a 0-d tensor")
-    if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"{name}: axis {axis!r} is out of range for a tensor of shape "
-                         f"{x.shape}")
-    return int(axis) % x.ndim
-
-
-def _rows(a, axis):
-    """``a`` as C-contiguous rows along ``axis`` (no copy for the last axis of a contiguous
-    array) and the moved shape."""
-    # the row count is explicit: reshape(-1, 0) is ambiguous for an empty axis
-    if axis == a.ndim - 1 and a.flags.c_contiguous:
-        return (a if a.ndim == 2 else a.reshape(_nrows(a.shape), a.shape[-1])), a.shape
-    moved = np.moveaxis(a, axis, -1)
-    return np.ascontiguousarray(moved).reshape(_nrows(moved.shape), moved.shape[-1]), moved.shape
-
-
-def _nrows(shape):
-    n = 1
-    for d in shape[:-1]:
-        n *= d
-    return n
-
-
-def _unrows(rows, shape, axis):
-    out = rows if rows.shape == shape else rows.reshape(shape)
-    return out if axis == len(shape) - 1 else np.moveaxis(out, -1, axis)
 
 
 def _softmax_rows(x):
