@@ -128,3 +128,13 @@ def test_real_blas_respects_a_user_limit():
     before = _threads.policy.current()
     model.fit(x, y, batch_size=256, verbose=0)
     assert _threads.policy.current() == before
+
+
+def test_no_kernel_opens_a_numba_parallel_region():
+    """The policy's premise: no kernel waits for a BLAS worker spinning after a 2-thread GEMM
+    because none opens a numba parallel region (a new one must be placed with that in mind)."""
+    import pathlib
+    root = pathlib.Path(mg.__file__).parent
+    users = [f.name for f in root.rglob("*.py")
+             if "parallel=True" in f.read_text() or "prange" in f.read_text()]
+    assert sorted(users) == ["_kernel.py", "_threads.py"]   # the decorator's and this note
