@@ -1,5 +1,5 @@
 """Command line: ``python -m minigrad`` (or the ``minigrad`` console script) with the
-subcommands ``demo``, ``gradients`` and ``sweep``."""
+subcommands ``demo``, ``gradients``, ``sweep`` and ``reproduce``."""
 import argparse
 import os
 import sys
@@ -46,6 +46,7 @@ def build_parser():
     from minigrad.diagnostics.cli import add_parser as add_gradients_parser
     from minigrad.diagnostics.cli import guarded
     from minigrad.experiments.cli import add_parser as add_sweep_parser
+    from minigrad.experiments.studies.cli import add_parser as add_reproduce_parser
     parser = argparse.ArgumentParser(
         prog=prog_name(),
         description="minigrad: train deep feedforward networks and watch their gradients.")
@@ -62,6 +63,7 @@ def build_parser():
     p.set_defaults(func=guarded(demo, "demo"))
     add_gradients_parser(sub)
     add_sweep_parser(sub)
+    add_reproduce_parser(sub)
     from minigrad.bench import add_parser as add_bench_parser
     add_bench_parser(sub)
     return parser

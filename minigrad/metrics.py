@@ -18,7 +18,7 @@ from . import _checks, config
 from ._labels import class_ids
 from ._registry import Configurable, Registry, deserialize_with, serialize_with
 from .losses import aligned_shape, squeeze_or_expand
-from .tensor import Tensor
+from .tensor import Parameter, Tensor
 
 registry = Registry("metric")
 
@@ -127,14 +127,42 @@ class Metric(Configurable):
     default_name = "metric"
     direction = None
 
-    def __init__(self, name=None):
+    def __init__(self, name=None, dtype=None):
         self.name = name or self.default_name
-        self.reset_state()
+        self.dtype = np.dtype(dtype or config.floatx()).name
+        self._variables = []
+        if type(self).reset_state.__module__ == __name__:
+            self.reset_state()
+        else:   # a user subclass (Keras style) creates its variables after this __init__
+            Metric.reset_state(self)
 
     def reset_state(self):
-        """Forget every update (result() is 0.0 until the next one)."""
+        """Forget every update (result() is 0.0 until the next one); variables made by
+        ``add_variable`` go back to zeros, as Keras's."""
         self.total = 0.0
         self.count = 0.0
+        for v in self._variables:
+            v.assign(np.zeros_like(v.data))
+
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
+                     name=None):
+        """A state variable for a user metric (Keras 3): a non-trainable Parameter with
+        ``assign``, ``assign_add``, ``assign_sub`` and ``value``."""
+        from . import initializers
+        dtype = np.dtype(dtype or self.dtype)
+        shape = tuple(shape) if isinstance(shape, (list, tuple)) else (shape,) if shape else ()
+        value = np.asarray(initializers.get(initializer)(shape, dtype), dtype=dtype)
+        var = MetricVariable(value, name=f"{self.name}/{name or 'variable'}", trainable=False)
+        self._variables.append(var)
+        return var
+
+    def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None):
+        """``add_variable`` (Keras 3 keeps both names)."""
+        return self.add_variable(shape, initializer, dtype, name=name)
+
+    @property
+    def variables(self):
+        return list(self._variables)
 
     def _accumulate(self, values, sample_weight, reduce_fn=np.mean):
         """Add values with weights, in float64, as Keras's ``reduce_to_samplewise_values``:
@@ -162,6 +190,16 @@ class Metric(Configurable):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} result={self.result()}>"
+
+
+class MetricVariable(Parameter):
+    """A metric's state (``Metric.add_variable``): a Parameter with Keras's ``value``."""
+
+    __slots__ = ()
+
+    @property
+    def value(self):
+        return Tensor(self.data.copy())
 
 
 @registry.register("mean", "Mean")

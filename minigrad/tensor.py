@@ -105,6 +105,23 @@ class Tensor:
         self.data[...] = value
         self.bump_version()
 
+    def assign_add(self, delta):
+        """``assign(value + delta)`` (Keras's Variable method, e.g. a running total)."""
+        self.assign(self.data + self._delta(delta))
+
+    def assign_sub(self, delta):
+        """``assign(value - delta)``."""
+        self.assign(self.data - self._delta(delta))
+
+    def _delta(self, delta):
+        delta = np.asarray(_raw(delta), dtype=self.data.dtype)
+        try:
+            np.broadcast_shapes(self.data.shape, delta.shape)
+        except ValueError:
+            raise ValueError(f"{_describe(self)}: cannot add a value of shape {delta.shape} "
+                             f"to a variable of shape {self.data.shape}") from None
+        return delta
+
     def __len__(self):
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

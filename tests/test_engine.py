@@ -455,3 +455,15 @@ def test_parameter_trainable_and_assign():
     assert p.data is arr and p.dtype == np.float32
     with pytest.raises(ValueError, match=r"'w'.*\(2,\).*\(3,\)"):
         p.assign([1.0, 2.0])
+
+
+def test_assign_add_and_assign_sub_update_in_place_and_bump_the_version():
+    """Keras's Variable.assign_add (the subclassing guide's ComputeSum layer) was missing."""
+    p = mg.Parameter(np.array([1.0, 2.0], np.float32), name="total", trainable=False)
+    arr, version = p.data, p.version
+    p.assign_add(mg.Tensor(np.array([0.5, 0.5], np.float32)))
+    p.assign_sub(np.array([1.0, 0.25]))          # float64 delta: the variable keeps float32
+    np.testing.assert_array_equal(p.data, [0.5, 2.25])
+    assert p.data is arr and p.dtype == np.float32 and p.version == version + 2
+    with pytest.raises(ValueError, match="'total'"):
+        p.assign_add(np.ones(3))

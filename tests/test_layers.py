@@ -665,3 +665,44 @@ def test_other_bad_arguments():
         L.LeakyReLU(-1.0)
     with pytest.raises(ValueError, match="positive"):
         L.Input((0, 3))
+
+
+class _PenalisedTanh(L.Layer):
+    """A custom layer adding 0.01 * sum(y^2) / batch with add_loss (what an l2(0.01) activity
+    regularizer adds)."""
+
+    def call(self, x):
+        y = mg.ops.tanh(x)
+        self.add_loss(0.01 * mg.ops.sum(mg.ops.square(y)) / x.shape[0])
+        return y
+
+
+def test_add_loss_joins_the_loss_and_is_cleared_by_the_next_call():
+    """Layer.add_loss (Keras 3) was missing: AttributeError in a custom layer's call."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+
+    def model(custom):
+        mg.random.seed(0)
+        act = _PenalisedTanh(dtype="float64") if custom else L.Activation(
+            "tanh", activity_regularizer=mg.regularizers.l2(0.01), dtype="float64")
+        m = mg.Sequential([mg.Input((3,)), L.Dense(4, dtype="float64"), act,
+                           L.Dense(1, dtype="float64")])
+        m.compile(mg.optimizers.SGD(0.1), "mse")
+        return m
+
+    custom, reference = model(True), model(False)
+    k1, b1, k2, b2 = custom.get_weights()
+    h = np.tanh(x @ k1 + b1)
+    want = np.mean((h @ k2 + b2 - y) ** 2) + 0.01 * np.sum(h ** 2) / 16
+    np.testing.assert_allclose(custom.evaluate(x, y, batch_size=16, verbose=0), want,
+                               rtol=1e-12)
+    custom(x)
+    custom(x[:4])
+    assert len(custom.losses) == 1          # not one per call
+    custom.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    reference.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(custom.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    with pytest.raises(TypeError, match="add_loss"):
+        _PenalisedTanh().add_loss(0.5)

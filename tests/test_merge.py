@@ -91,3 +91,20 @@ def test_reshape_lambda_identity():
         lam.get_config()
     with pytest.raises(TypeError, match="must be callable"):
         L.Lambda(3)
+
+
+def test_functional_forms_call_the_merge_layer():
+    """Keras's lowercase forms (Géron's ``keras.layers.concatenate([input_A, hidden2])``)."""
+    a, b = _inputs((4, 3), (4, 3))
+    for fn, ref in [(L.add, a + b), (L.subtract, a - b), (L.multiply, a * b),
+                    (L.average, (a + b) / 2), (L.maximum, np.maximum(a, b)),
+                    (L.minimum, np.minimum(a, b)), (L.concatenate, np.concatenate([a, b], -1)),
+                    (L.dot, (a * b).sum(-1, keepdims=True))]:
+        np.testing.assert_allclose(fn([a, b], dtype="float64").data, ref, rtol=1e-14)
+    np.testing.assert_array_equal(L.concatenate([a, b], axis=0 + 1, dtype="float64").data,
+                                  np.concatenate([a, b], axis=1))
+    x = mg.Input((3,))
+    y = L.concatenate([x, x], name="joined")
+    model = mg.Model(x, y)
+    assert model.get_layer("joined").__class__ is L.Concatenate
+    assert model.output_shape == (None, 6)

@@ -383,3 +383,49 @@ def test_keras_oracle_metrics(tmp_path):
             "mape": run(M.MeanAbsolutePercentageError(), d["t"], d["p"], d["w"])}
     for k, v in ours.items():
         assert np.allclose(v, ref[k], rtol=2e-5, atol=1e-6), (k, v, ref[k])
+
+
+class _TruePositives(M.Metric):
+    """The Keras 3 guide's custom metric: variables made after ``super().__init__`` and a
+    ``reset_state`` that needs them."""
+
+    def __init__(self, name="true_positives", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.tp = self.add_variable(shape=(), initializer="zeros", name="tp")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        hits = mg.ops.cast(mg.ops.logical_and(mg.ops.equal(mg.ops.cast(y_true, "bool"), True),
+                                              mg.ops.greater(y_pred, 0.5)), self.dtype)
+        if sample_weight is not None:
+            weights = mg.ops.cast(mg.ops.reshape(sample_weight, (-1, 1)), self.dtype)
+            hits = mg.ops.multiply(hits, weights)
+        self.tp.assign_add(mg.ops.sum(hits))
+
+    def result(self):
+        return self.tp.value
+
+    def reset_state(self):
+        self.tp.assign(0.0)
+
+
+def test_a_keras_style_metric_subclass_with_add_variable():
+    """It used to fail in Metric.__init__ (reset_state ran before the variable existed) and
+    Metric had no add_variable."""
+    y = np.array([[1.0], [0.0], [1.0], [1.0]])
+    p = np.array([[0.9], [0.8], [0.2], [0.7]])
+    m = _TruePositives()
+    assert m.dtype == "float32" and m.variables == [m.tp] and not m.tp.trainable
+    m.update_state(y, p)
+    m.update_state(y, p, sample_weight=np.array([0.5, 1.0, 1.0, 2.0]))
+    assert float(m.result()) == 2 + (0.5 + 2.0)
+    m.reset_state()
+    assert float(m.result()) == 0.0
+    v = M.Metric(name="plain").add_variable(shape=(2,), initializer="ones")
+    v.assign_sub([1.0, 0.5])
+    np.testing.assert_array_equal(v.data, [0.0, 0.5])
+    mg.random.seed(0)
+    model = mg.Sequential([mg.Input((1,)), mg.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=[_TruePositives()])
+    logs = model.evaluate(p, y, verbose=0, return_dict=True)
+    want = float(((model.predict(p, verbose=0) > 0.5) & (y == 1)).sum())
+    assert logs["true_positives"] == want

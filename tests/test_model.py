@@ -379,3 +379,49 @@ def test_a_shared_regularised_layer_adds_its_penalty_once():
     np.testing.assert_allclose(term.item(), 0.1 * (dense.kernel.data ** 2).sum(), rtol=1e-12)
     inner.trainable = False
     assert model.losses == [] and model.trainable_weights == []
+
+
+def test_layer_output_and_model_input_give_the_graph_for_feature_extraction():
+    """Keras's functional guide: Model(inputs=model.input, outputs=[layer.output ...])."""
+    inp = mg.Input((4,), dtype="float64")
+    h = L.Dense(3, activation="tanh", name="h", dtype="float64")(inp)
+    out = L.Dense(2, name="o", dtype="float64")(h)
+    model = mg.Model(inp, out)
+    assert model.input is inp and model.output is out
+    assert model.get_layer("h").output is h and model.get_layer("o").input is h
+    features = mg.Model(inputs=model.input, outputs=[la.output for la in model.layers[1:]])
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    k1, b1, k2, b2 = model.get_weights()
+    got_h, got_o = features.predict(x, verbose=0)
+    np.testing.assert_allclose(got_h, np.tanh(x @ k1 + b1), rtol=1e-12)
+    np.testing.assert_allclose(got_o, np.tanh(x @ k1 + b1) @ k2 + b2, rtol=1e-12)
+
+
+class _GuideDense(L.Layer):
+    """The Keras functional guide's CustomDense: get_config gives only its units."""
+
+    def __init__(self, units=32):
+        super().__init__()
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), name="w")
+
+    def call(self, inputs):
+        return mg.ops.matmul(inputs, self.w)
+
+    def get_config(self):
+        return {"units": self.units}
+
+
+def test_model_from_config_of_a_functional_config():
+    """keras.Model.from_config(model.get_config(), custom_objects=...) (the functional guide)
+    raised "cannot rebuild Model from its config"."""
+    inp = mg.Input((4,))
+    model = mg.Model(inp, L.Dense(2, name="head")(_GuideDense(3)(inp)))
+    new = mg.Model.from_config(model.get_config(), custom_objects={"_GuideDense": _GuideDense})
+    assert type(new).__name__ == "Functional" and new.output_shape == (None, 2)
+    assert [type(la).__name__ for la in new.layers] == ["InputLayer", "_GuideDense", "Dense"]
+    new.set_weights(model.get_weights())
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(new.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -169,3 +169,33 @@ def test_report_of_a_two_output_model_uses_the_compiled_per_output_losses(f64):
     d_h = (g1 @ w1.T + g2 @ w2.T) * (1 - a ** 2)
     np.testing.assert_allclose(report.layers["h"]["kernel_grad_norm"],
                                np.linalg.norm(x.T @ d_h), rtol=1e-10)
+
+
+class TwoInputs(Model):
+    """A subclassed model on two inputs: head(tanh(mix(a)) + b)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.mix = L.Dense(2, activation="tanh", name="two_mix")
+        self.head = L.Dense(1, name="two_head")
+
+    def call(self, inputs):
+        a, b = inputs
+        return self.head(self.mix(a) + b)
+
+
+def test_report_builds_an_unbuilt_subclassed_model_with_several_inputs(f64):
+    """gradient_report(model, [xa, xb], y) on an unbuilt subclassed model used to fail in
+    np.shape of the list ("inhomogeneous shape")."""
+    mg.random.seed(3)
+    model = TwoInputs()
+    model.compile("sgd", "mse")
+    xa, xb, y = rng(7).normal(size=(6, 3)), rng(8).normal(size=(6, 2)), rng(9).normal(size=(6, 1))
+    report = gradient_report(model, [xa, xb], y)
+    assert list(report.layers) == ["two_mix", "two_head"]
+    wm, bm, wh, bh = model.get_weights()
+    h = np.tanh(xa @ wm + bm)
+    g = 2 * ((h + xb) @ wh + bh - y) / y.size
+    grad_mix = xa.T @ ((g @ wh.T) * (1 - h ** 2))
+    np.testing.assert_allclose(report.layers["two_mix"]["kernel_grad_norm"],
+                               np.linalg.norm(grad_mix), rtol=1e-10)

@@ -166,3 +166,109 @@ def test_a_model_whose_config_lacks_its_constructor_arguments_names_the_fix(tmp_
     model.save(tmp_path / "needs.keras")
     with pytest.raises(TypeError, match=r"cannot rebuild Needs.*units.*get_config\(\)"):
         mg.saving.load_model(tmp_path / "needs.keras", custom_objects={"Needs": Needs})
+
+
+class WideAndDeep(Model):
+    """Géron's subclassed Wide & Deep model: two inputs, two outputs (a tuple or a dict)."""
+
+    def __init__(self, as_dict=False, **kwargs):
+        super().__init__(**kwargs)
+        self.as_dict = as_dict
+        self.hidden = L.Dense(5, activation="relu")
+        self.main = L.Dense(1)
+        self.aux = L.Dense(1)
+
+    def call(self, inputs):
+        wide, deep = inputs
+        h = self.hidden(deep)
+        main, aux = self.main(L.concatenate([wide, h])), self.aux(h)
+        return {"main": main, "aux": aux} if self.as_dict else (main, aux)
+
+
+def _wide_deep_loss(model, xa, xb, y, weights):
+    """sum_i w_i * mean((y - y_pred_i)^2) in float64 numpy from the model's weights."""
+    k_h, b_h, k_m, b_m, k_a, b_a = model.get_weights()
+    h = np.maximum(xb @ k_h + b_h, 0)
+    main = np.concatenate([xa, h], axis=1) @ k_m + b_m
+    aux = h @ k_a + b_a
+    return weights[0] * np.mean((y - main) ** 2) + weights[1] * np.mean((y - aux) ** 2)
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_several_outputs_compiled_before_the_model_is_built(as_dict):
+    """compile(loss=[...], loss_weights=[...]) on an unbuilt subclassed model (Géron ch. 10)
+    used to raise "loss_weights has 2 entries, but the model has 1 outputs": the outputs are
+    known only once call has run, so the per-output loss is laid out at the build."""
+    mg.random.seed(0)
+    xa, xb = rng(1).normal(size=(40, 3)), rng(2).normal(size=(40, 4))
+    y = rng(3).normal(size=(40, 1))
+    model = WideAndDeep(as_dict=as_dict)
+    names = ["main", "aux"] if as_dict else ["output_1", "output_2"]
+    model.compile(loss=["mse", "mse"] if not as_dict else {"main": "mse", "aux": "mse"},
+                  loss_weights=[0.9, 0.1], optimizer="sgd", metrics=[["mae"], ["mae"]])
+    assert not model.built and model.metrics_names == ["loss"]
+    history = model.fit((xa, xb), (y, y) if not as_dict else {"main": y, "aux": y},
+                        epochs=1, batch_size=40, verbose=0)
+    assert list(history.history) == [f"{names[0]}_loss", f"{names[1]}_loss", f"{names[0]}_mae",
+                                     f"{names[1]}_mae", "loss"]
+    assert model.output_names == names
+    logs = model.evaluate((xa, xb), [y, y], verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["loss"], _wide_deep_loss(model, xa, xb, y, [0.9, 0.1]),
+                               rtol=1e-6)     # the Dense layers compute in float32
+    with pytest.raises(ValueError, match="has 3 entries, but the model has 2 outputs"):
+        model.compile(loss=["mse"] * 3, optimizer="sgd")
+
+
+class Scale(L.Layer):
+    """An unregistered custom layer: y = x * w."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="random_normal",
+                                 name="w")
+
+    def call(self, x):
+        return x * self.w
+
+
+def test_clone_model_needs_no_registration_of_the_models_own_classes():
+    """Keras 3 clones a subclassed model (and custom layers) from the objects themselves;
+    clone_model used to raise "the model class 'Tower' is not known"."""
+    mg.random.seed(0)
+    model = Tower(width=3, depth=1)
+    model(np.zeros((2, 5)))
+    clone = mg.models.clone_model(model)
+    assert type(clone) is Tower and (clone.width, clone.depth) == (3, 1)
+    clone(np.zeros((2, 5)))
+    assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+    assert all(a is not b for a, b in zip(clone.weights, model.weights))
+    seq = mg.Sequential([mg.Input((4,)), Scale(name="scale"), L.Dense(2)])
+    seq_clone = mg.models.clone_model(seq)
+    assert type(seq_clone.get_layer("scale")) is Scale
+    assert seq_clone.get_layer("scale").w is not seq.get_layer("scale").w
+    with pytest.raises(ValueError, match="'Scale'"):    # loading from text still needs it
+        mg.models.model_from_json(seq.to_json())
+
+
+class CustomStep(Model):
+    """Keras's "customize what happens in fit" pattern, which minigrad's loop cannot honour."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.out = L.Dense(1)
+
+    def call(self, inputs):
+        return self.out(inputs)
+
+    def train_step(self, data):
+        raise AssertionError("never called")
+
+
+def test_an_overridden_train_step_is_refused_not_silently_skipped():
+    model = CustomStep()
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 2)), np.ones((4, 1))
+    for run in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                lambda: model.predict(x, verbose=0), lambda: model.train_on_batch(x, y)):
+        with pytest.raises(NotImplementedError, match=r"defines \['train_step'\]"):
+            run()
+    assert not model.built        # refused before any work

@@ -39,3 +39,28 @@ def test_json_and_clone_keep_the_architecture_with_fresh_weights():
         mg.models.clone_model(L.Dense(2))
     with pytest.raises(ValueError, match="not valid JSON"):
         mg.models.model_from_json("{")
+
+
+def test_feature_extraction_from_inputs_and_layer_outputs():
+    """Keras's guide: Model(inputs=seq.inputs, outputs=[layer.output for layer in
+    seq.layers]); Sequential had no inputs and layers no output (AttributeError)."""
+    mg.random.seed(0)
+    inp = L.Input((3,), dtype="float64")
+    seq = Sequential([inp, L.Dense(4, activation="relu", name="h", dtype="float64"),
+                      L.Dense(2, name="out", dtype="float64")])
+    extractor = mg.Model(inputs=seq.inputs, outputs=[layer.output for layer in seq.layers])
+    assert seq.inputs == [inp] and seq.input is inp
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    k1, b1, k2, b2 = seq.get_weights()
+    hidden = np.maximum(x @ k1 + b1, 0)
+    got = extractor.predict(x, verbose=0)
+    np.testing.assert_allclose(got[0], hidden, rtol=1e-12)
+    np.testing.assert_allclose(got[1], hidden @ k2 + b2, rtol=1e-12)
+    np.testing.assert_allclose(got[1], seq.predict(x, verbose=0), rtol=1e-12)
+    single = mg.Model(inputs=seq.input, outputs=seq.get_layer("h").output)
+    assert single.output_shape == (None, 4) and seq.output.shape == (None, 2)
+    assert extractor.weights[0] is seq.weights[0]            # the same layers
+    with pytest.raises(AttributeError, match="never been called on a symbolic input"):
+        _ = L.Dense(2, name="lonely").output
+    seq.pop()
+    assert seq.output.shape == (None, 4)                       # rebuilt after pop

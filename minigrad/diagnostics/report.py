@@ -46,7 +46,12 @@ def gradient_report(model, x, y, loss=None):
     without an optimizer step. Afterwards every weight, moving statistic, ``.grad`` and
     random-generator state is as it was before."""
     if not model.built:     # a subclassed model: build it (a stand-in call, no draws)
-        model.build((None,) + np.shape(getattr(x, "data", x))[1:])
+        from ..layers.symbolic import map_structure
+        from ..models.data_adapters import is_structure
+
+        def shape(a):
+            return (None,) + np.shape(getattr(a, "data", a))[1:]
+        model.build(map_structure(shape, x) if is_structure(x) else shape(x))
     rows = kernel_rows(model)
     loss_fn = _resolve_loss(model, loss)
     weights = list(model.weights)

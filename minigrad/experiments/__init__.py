@@ -13,7 +13,9 @@ from .config import DEFAULTS, KEYS
 from .grid import Grid
 from .results import Results, Summary, load
 from .run import SerialExecutor, run_grid
+from .studies import reproduce, studies
 from .trial import run_trial
 
 __all__ = ["Grid", "run_grid", "run_trial", "Results", "Summary", "load", "SerialExecutor",
-           "DEFAULTS", "KEYS", "LECTURE_CASES", "lecture_cases", "case_grid"]
+           "DEFAULTS", "KEYS", "LECTURE_CASES", "lecture_cases", "case_grid", "reproduce",
+           "studies"]

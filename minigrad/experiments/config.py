@@ -19,7 +19,7 @@ DEFAULTS = {
     "initializer": "glorot_uniform", "bias_initializer": "zeros", "batch_norm": False,
     "residual": False, "dropout": 0.0, "l2": 0.0, "output": "softmax",
     "optimizer": "sgd", "learning_rate": 0.1, "clipnorm": None, "batch_size": 32,
-    "epochs": 20, "target": 0.8, "seed": 0,
+    "epochs": 20, "target": 0.8, "seed": 0, "train_samples": None,
     "trace": [], "trace_every": 10, "case": None,
 }
 KEYS = tuple(DEFAULTS)
@@ -108,6 +108,13 @@ def _clipnorm(value):
     return None if value == 0 else value      # TOML has no null: 0 means no clipping
 
 
+def _train_samples(value):
+    if value is None:
+        return None
+    value = integer(OWNER, "train_samples", value, 0)
+    return None if value == 0 else value      # TOML has no null: 0 means all of them
+
+
 def _case(value):
     if value is not None and not isinstance(value, str):
         raise TypeError(f"{OWNER}: case must be a label (str) or None, got {value!r}")
@@ -137,6 +144,7 @@ CHECKS = {
     "epochs": lambda v: integer(OWNER, "epochs", v, 0),
     "target": lambda v: in_range(OWNER, "target", v, 0.0, 1.0),
     "seed": lambda v: integer(OWNER, "seed", v, 0, 2**32 - 1),
+    "train_samples": _train_samples,
     "trace": _trace,
     "trace_every": lambda v: integer(OWNER, "trace_every", v, 1),
     "case": _case,

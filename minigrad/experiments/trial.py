@@ -60,11 +60,26 @@ class Block:
         self.residual = residual
 
     def pre_activation(self, h):
-        """The input of the non-linearity for input ``h`` (inference mode), as an ndarray."""
+        """The input of the non-linearity for input ``h``, as an ndarray (batch norm as in a
+        training step on ``h``: see ``probe_call``)."""
         dense = self.layers[0]
         if len(self.layers) > 1 and type(self.layers[1]).__name__ == "BatchNormalization":
-            return self.layers[1](dense(h, training=False), training=False).data
+            return probe_call(self.layers[1], dense(h, training=False)).data
         return h.data @ dense.kernel.data + dense.bias.data
+
+
+def probe_call(layer, x):
+    """``layer(x)`` as a probe sees it: inference mode, except that batch normalisation uses
+    the statistics of ``x`` itself, as in a training step on it (what the next non-linearity
+    receives during training, Ioffe & Szegedy's Fig. 1), and leaves its moving statistics
+    untouched."""
+    if type(layer).__name__ != "BatchNormalization":
+        return layer(x, training=False)
+    saved = [w.data.copy() for w in (layer.moving_mean, layer.moving_variance)]
+    out = layer(x, training=True)
+    for w, value in zip((layer.moving_mean, layer.moving_variance), saved):
+        w.data[...] = value
+    return out
 
 
 def build_blocks(config, n_in, initializer=None):
@@ -178,7 +193,7 @@ def _tracer(config, model, blocks, probe_x, test):
                         trace[key].append(float(np.percentile(z, q)))
                 a = _tensor(h)
                 for layer in block.layers:
-                    a = layer(a, training=False)
+                    a = probe_call(layer, a)
                 for key in ("activation_mean", "activation_std"):
                     if key in trace:
                         stat = np.mean if key == "activation_mean" else np.std
@@ -235,6 +250,8 @@ def _measure(config, record):
     from ..diagnostics.report import gradient_report
     (xa, ya), (xb, yb) = load_data(config["dataset"])
     n_out = int(max(ya.max(), yb.max())) + 1
+    if config["train_samples"]:              # the first n training samples (a quick study)
+        xa, ya = xa[:config["train_samples"]], ya[:config["train_samples"]]
     random.seed(config["seed"])
     model, blocks = build_model(config, xa.shape[1], n_out)
     compile_model(model, config)

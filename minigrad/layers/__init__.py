@@ -11,7 +11,24 @@ from .base import LAYERS, InputSpec, Layer
 from .core import Activation, Dense, Flatten
 from .dropout import Dropout
 from .input_layer import Input, InputLayer
-from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .merge import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from .noise import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization, UnitNormalization
 from .preprocessing import Normalization, Rescaling
@@ -25,7 +42,8 @@ __all__ = [
     "KerasTensor", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Maximum", "Minimum",
     "Multiply", "Normalization", "PReLU", "RReLU", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom", "ReLU", "Rescaling", "Reshape", "Softmax", "Subtract",
-    "UnitNormalization", "deserialize", "get", "serialize",
+    "UnitNormalization", "add", "average", "concatenate", "deserialize", "dot", "get",
+    "maximum", "minimum", "multiply", "serialize", "subtract",
 ]
 
 

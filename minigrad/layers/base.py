@@ -37,6 +37,7 @@ LAYERS = Registry("layer")
 _name_uids = {}
 _training_stack = []   # the ``training`` value of each enclosing ``__call__``
 _call_trace = []       # lists recording the layers called during a stand-in call, in order
+_ADDED_LOSSES = [0]    # 1 once any layer has called add_loss (the clearing walk is skipped before)
 
 
 def to_snake_case(name):
@@ -215,6 +216,7 @@ class Layer:
         self._created_trainable = []
         self._layer_list = []
         self._activity_losses = []
+        self._added_losses = []       # add_loss terms of the current outermost call
         self._inbound_nodes = []      # the symbolic calls (functional models) of this layer
 
     def __setattr__(self, name, value):
@@ -299,6 +301,8 @@ class Layer:
                 x.data.shape != self.input_spec.accepted:
             self.input_spec.check(self, x.data.shape)
         training = bool(current_training() if training is None else training)
+        if not _training_stack and _ADDED_LOSSES[0] and not _symbolic[0]:
+            self._clear_added_losses()      # Keras: the outermost call starts afresh
         _training_stack.append(training)
         try:
             if self._call_takes_training:
@@ -438,7 +442,44 @@ class Layer:
                              f"on data or build it first")
         return int(sum(w.size for w in self.weights))
 
+    # ---- symbolic history (functional models) -------------------------------------------
+    @property
+    def input(self):
+        """The symbolic input of this layer's first call on symbolic tensors (Keras)."""
+        return self._first_node("input").inputs
+
+    @property
+    def output(self):
+        """The symbolic output of this layer's first call on symbolic tensors (Keras), e.g.
+        for ``Model(inputs=model.inputs, outputs=model.get_layer("h").output)``."""
+        return self._first_node("output").outputs
+
+    def _first_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f"layer {self.name!r} has never been called on a symbolic "
+                                 f"input (Input), so it has no {what}; it gets one inside a "
+                                 f"functional model, or a Sequential model's once its "
+                                 f"`inputs` is read")
+        return self._inbound_nodes[0]
+
     # ---- losses ---------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar loss term from inside ``call`` (Keras 3): it joins ``losses`` (so
+        fit minimises it) until the next outermost call of the model clears it."""
+        terms = list(loss) if isinstance(loss, (list, tuple)) else [loss]
+        for t in terms:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"layer {self.name!r}: add_loss() takes a Tensor computed in "
+                                 f"call(), got {type(t).__name__}")
+        if _symbolic[0]:     # a stand-in call on zeros (output shapes) adds nothing
+            return
+        self._added_losses.extend(terms)
+        _ADDED_LOSSES[0] = 1
+
+    def _clear_added_losses(self):
+        for layer in self._flatten_layers():
+            layer._added_losses = []
+
     @property
     def losses(self):
         """Graph terms: each trainable weight's regularizer applied to the current value
@@ -455,6 +496,8 @@ class Layer:
         for layer in flat:
             if layer._activity_losses:
                 terms += layer._activity_losses
+            if layer._added_losses:
+                terms += layer._added_losses
         return terms
 
     def _flatten_layers(self):

@@ -41,10 +41,10 @@ class InputLayer(Layer):
         self.batch_shape = (batch_size,) + shape
         self.built = True
         self._build_shape = (None,) + shape
-        self.output = KerasTensor((None,) + shape, self.dtype, self.name)
-        node = Node(self, [], self.output)
-        self.output.node = node
-        self._inbound_nodes.append(node)
+        output = KerasTensor((None,) + shape, self.dtype, self.name)
+        node = Node(self, [], output)
+        output.node = node
+        self._inbound_nodes.append(node)     # ``output`` (Layer's) reads it
 
     def call(self, x, training=False):
         return x

@@ -8,10 +8,12 @@ gradient.
 import numpy as np
 
 from .. import _checks
-from ..ops.arith import add, maximum, minimum, mul, sub
+from ..ops import arith
+from ..ops.arith import mul, sub
 from ..ops.matmul import matmul
 from ..ops.reduce import sum as op_sum
-from ..ops.shape import concatenate, reshape, transpose
+from ..ops.shape import concatenate as op_concatenate
+from ..ops.shape import reshape, transpose
 from ..ops.unary import clip, sqrt
 from .base import Layer
 
@@ -74,7 +76,7 @@ class Add(_Merge):
     """y = x_1 + x_2 + ... + x_n."""
 
     def _merge(self, a, b):
-        return add(a, b)
+        return arith.add(a, b)
 
 
 class Subtract(_Merge):
@@ -99,7 +101,7 @@ class Average(_Merge):
     def call(self, inputs, training=False):
         out = inputs[0]
         for x in inputs[1:]:
-            out = add(out, x)
+            out = arith.add(out, x)
         return mul(out, np.asarray(1.0 / len(inputs), dtype=out.data.dtype))
 
 
@@ -107,14 +109,14 @@ class Maximum(_Merge):
     """y = max(x_1, ..., x_n) elementwise (``ops.maximum``: tied inputs share the gradient)."""
 
     def _merge(self, a, b):
-        return maximum(a, b)
+        return arith.maximum(a, b)
 
 
 class Minimum(_Merge):
     """y = min(x_1, ..., x_n) elementwise (``ops.minimum``: tied inputs share the gradient)."""
 
     def _merge(self, a, b):
-        return minimum(a, b)
+        return arith.minimum(a, b)
 
 
 class Concatenate(_Merge):
@@ -141,7 +143,7 @@ class Concatenate(_Merge):
         return (None,) + tuple(out[1:])
 
     def call(self, inputs, training=False):
-        return concatenate(list(inputs), axis=self.axis)
+        return op_concatenate(list(inputs), axis=self.axis)
 
     def get_config(self):
         cfg = super().get_config()
@@ -214,3 +216,44 @@ def _l2_normalize(x, axis):
     (the squared norm clamped, so a zero vector gets a finite gradient)."""
     sq = op_sum(mul(x, x), axis=axis, keepdims=True)
     return mul(x, 1.0 / sqrt(clip(sq, 1e-14, np.inf)))
+
+
+# ---- Keras's functional forms: ``layers.add([a, b])`` is ``layers.Add()([a, b])`` --------
+def add(inputs, **kwargs):
+    """y = sum of the inputs (an ``Add`` layer called on them)."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """y = inputs[0] - inputs[1] (a ``Subtract`` layer called on them)."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """y = product of the inputs (a ``Multiply`` layer called on them)."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """y = mean of the inputs (an ``Average`` layer called on them)."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """y = elementwise maximum of the inputs (a ``Maximum`` layer called on them)."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """y = elementwise minimum of the inputs (a ``Minimum`` layer called on them)."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """y = the inputs joined along ``axis`` (a ``Concatenate`` layer called on them)."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, normalize=False, **kwargs):
+    """Batched dot product of two inputs (a ``Dot`` layer called on them)."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

@@ -175,18 +175,24 @@ def _run_on_zeros(layer, input_shape, size):
     finally:
         _training_stack.pop()
         _symbolic[0] -= 1
+    if isinstance(y, dict):
+        return {k: tuple(np.shape(getattr(t, "data", t))) for k, t in y.items()}
     if isinstance(y, (list, tuple)):
         return [tuple(np.shape(getattr(t, "data", t))) for t in y]
     return tuple(np.shape(getattr(y, "data", y)))
 
 
 def _with_batch(shapes):
+    if isinstance(shapes, dict):
+        return {k: _with_batch(s) for k, s in shapes.items()}
     if isinstance(shapes, list):
         return [_with_batch(s) for s in shapes]
     return (None,) + tuple(shapes[1:]) if shapes else ()
 
 
 def _merge_unknown(a, b):
+    if isinstance(a, dict):
+        return {k: _merge_unknown(a[k], b[k]) for k in a}
     if isinstance(a, list):
         return [_merge_unknown(x, y) for x, y in zip(a, b)]
     if not a:

@@ -55,6 +55,15 @@ class Functional(Model):
         return list(self._flat_outputs)
 
     @property
+    def input(self):
+        """The symbolic input(s) as given to ``Model`` (a tensor, a list or a dict)."""
+        return self._input_struct
+
+    @property
+    def output(self):
+        return self._output_struct
+
+    @property
     def input_names(self):
         return [t.node.layer.name for t in self._flat_inputs]
 

@@ -13,6 +13,7 @@ The container API (``weights``, ``trainable``, ``get_weights``/``set_weights``, 
 from ..layers.base import Layer, _call_trace, to_snake_case, unique_name
 from ..layers.symbolic import spec_call
 from . import saving
+from .structure import batch_shape
 from .training import Trainer
 
 
@@ -48,9 +49,27 @@ class Model(Trainer, Layer):
             self.call(None)
         _call_trace.append([])
         try:
-            spec_call(self, input_shape)
+            out = spec_call(self, input_shape)
         finally:   # past the attribute tracking: a record, not sub-layers
             object.__setattr__(self, "_execution_order", _call_trace.pop())
+        object.__setattr__(self, "_output_names", _names_of_outputs(out))
+        if self.compiled and self._loss_fn is None and self.loss is not None:
+            self._compile_outputs()     # compiled before its outputs were known
+
+    @property
+    def output_names(self):
+        """Several outputs of a subclassed model: the keys of a returned dict, else
+        ``output_1``, ``output_2``, ... (tf.keras's names); None for one output."""
+        return getattr(self, "_output_names", None)
+
+    def _outputs_pending(self):
+        return not self.built
+
+    def _prepare_x(self, x, where):
+        x = Trainer._prepare_x(self, x, where)
+        if not self.built and self.compiled and self._loss_fn is None and self.loss is not None:
+            self.build(batch_shape(x))  # the targets are checked against its outputs
+        return x
 
     def compute_output_shape(self, input_shape):
         if not self.built:
@@ -120,9 +139,14 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        """``cls(**config)``; a subclass whose constructor takes other arguments than its
+        """``cls(**config)`` (``Model.from_config`` of a functional config rebuilds the
+        functional model); a subclass whose constructor takes other arguments than its
         ``get_config`` returns raises, naming the class and the fix."""
         from .._registry import resolve_config
+        if cls is Model and all(k in config for k in ("layers", "input_layers",
+                                                      "output_layers")):
+            from .functional import Functional  # Keras: a functional config revives one
+            return Functional.from_config(config, custom_objects)
         config = resolve_config(config, custom_objects, f"model {cls.__name__}")
         try:
             return cls(**config)
@@ -148,6 +172,15 @@ class Model(Trainer, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _names_of_outputs(shapes):
+    """Output names from ``spec_call``'s result: one shape tuple is one output (None)."""
+    if isinstance(shapes, dict):
+        return list(shapes)
+    if isinstance(shapes, list) and len(shapes) > 1 and isinstance(shapes[0], tuple):
+        return [f"output_{i + 1}" for i in range(len(shapes))]
+    return None
 
 
 def _unique(layers):

@@ -40,6 +40,7 @@ class Sequential(Model):
                 raise ValueError(f"Sequential {self.name!r}: an Input can only be the first "
                                  f"element of the model")
             self._per_sample, self._input_name = tuple(layer.shape), layer.name
+            object.__setattr__(self, "_input_layer", layer)
             return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential {self.name!r}: add() expects a minigrad layer or an "
@@ -55,6 +56,7 @@ class Sequential(Model):
             if isinstance(layer, Model) and layer.built:   # a built model first: its input
                 self._per_sample = layer._input_shape
         self._layer_list.append(layer)
+        object.__setattr__(self, "_symbolic_graph", None)
         if self._per_sample is not None:
             self._build_layers()
 
@@ -62,6 +64,7 @@ class Sequential(Model):
         """Remove and return the last layer."""
         if not self._layer_list:
             raise ValueError(f"Sequential {self.name!r}: pop() on a model with no layers")
+        object.__setattr__(self, "_symbolic_graph", None)
         return self._layer_list.pop()
 
     def build(self, input_shape=None):
@@ -78,6 +81,9 @@ class Sequential(Model):
         if not self._layer_list:
             raise ValueError(f"Sequential {self.name!r} has no layers: add() some first")
         self._build_layers()
+
+    def _outputs_pending(self):
+        return False     # one output, built or not
 
     def _build_layers(self):
         """Walk the shapes through the layers, building each one not yet built."""
@@ -97,6 +103,41 @@ class Sequential(Model):
     @property
     def _input_shape(self):
         return self._per_sample
+
+    # ---- the graph of a built model, for feature extraction (Keras 3 builds it too) -------
+    @property
+    def inputs(self):
+        """``[Input]`` of a model whose input shape is known; reading it runs the layers once
+        on it symbolically, so ``layer.output`` is defined: ``Model(inputs=seq.inputs,
+        outputs=seq.get_layer("h").output)``."""
+        return [self._graph()[0]]
+
+    @property
+    def outputs(self):
+        return [self._graph()[1]]
+
+    @property
+    def input(self):
+        return self._graph()[0]
+
+    @property
+    def output(self):
+        return self._graph()[1]
+
+    def _graph(self):
+        graph = self.__dict__.get("_symbolic_graph")
+        if graph is None:
+            from ..layers.input_layer import Input
+            if not self.built:
+                raise AttributeError(_unbuilt_message(self, "inputs/outputs"))
+            given = self.__dict__.get("_input_layer")
+            x = inp = given.output if given is not None else Input(self._per_sample,
+                                                                   dtype=self.dtype)
+            for layer in self._layer_list:
+                x = layer(x)
+            graph = (inp, x)
+            object.__setattr__(self, "_symbolic_graph", graph)
+        return graph
 
     @property
     def input_shape(self):

@@ -63,15 +63,27 @@ class Trainer:
         metric_ids = cu.metric_list(metrics)
         weighted_ids = cu.metric_list(weighted_metrics)
         self.optimizer = optimizers.get(optimizer)
-        self._loss_fn = None if loss is None else cu.OutputLosses(self, loss, loss_weights)
-        self._metric_layout = [] if loss is None else \
-            cu.metric_layout(self._loss_fn, metric_ids, weighted_ids)
         self.loss = loss
         self.loss_weights = loss_weights
         self._metric_ids = metric_ids
         self._weighted_metric_ids = weighted_ids
+        self._loss_fn, self._metric_layout = None, []
+        if loss is not None and not self._outputs_pending():
+            self._compile_outputs()
         self.compiled_metrics = None
         self.compiled = True
+
+    def _outputs_pending(self):
+        """True while the model's outputs are unknown (an unbuilt subclassed model): the
+        per-output loss and metrics are then laid out when it is built (Keras builds its
+        compiled loss at the first batch too)."""
+        return False
+
+    def _compile_outputs(self):
+        """The compiled loss and metric layout, per output, from compile's arguments."""
+        self._loss_fn = cu.OutputLosses(self, self.loss, self.loss_weights)
+        self._metric_layout = cu.metric_layout(self._loss_fn, self._metric_ids,
+                                               self._weighted_metric_ids)
 
     @property
     def metrics(self):
@@ -84,7 +96,8 @@ class Trainer:
         return ["loss"] + [key for key, *_ in self._metric_layout]
 
     def _require_compiled(self, where):
-        if not self.compiled or self._loss_fn is None:
+        _no_custom_steps(self, where)
+        if not self.compiled or self.loss is None:
             what = "has not been compiled" if not self.compiled else "was compiled without a loss"
             raise RuntimeError(
                 f"{where}: the model {what}; call model.compile(optimizer=..., loss=..., "
@@ -196,6 +209,8 @@ class Trainer:
         ``loss_fn``, for every output) of ``(y, y_pred, sample_weight)``, each output's loss
         reduced as its Loss says (the batch mean by default) and weighted by
         ``loss_weights``, + ``sum(self.losses)`` (the penalties)."""
+        if loss_fn is None and self._loss_fn is None and self.loss is not None:
+            self._compile_outputs()     # a subclassed model built without Model.build
         fn = self._loss_fn if loss_fn is None else loss_fn
         if not isinstance(fn, cu.OutputLosses):
             fn = cu.OutputLosses(self, fn)
@@ -273,6 +288,7 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs on x (arrays, a generator or a PyDataset; ``steps`` batches at
         most) in inference mode (no graph): one ndarray, or a list/dict for several outputs."""
+        _no_custom_steps(self, "predict")
         batch_size = _check_batch_size(batch_size, "predict")
         verbose = _check_verbose(verbose, "predict")
         steps = _check_steps(steps, "predict", "steps")
@@ -318,6 +334,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """``predict`` on one batch, without callbacks."""
+        _no_custom_steps(self, "predict_on_batch")
         x = self._prepare_x(x, "predict_on_batch")
         with no_grad():
             return _values(self(x, training=False))
@@ -379,6 +396,21 @@ class Trainer:
 
 
 # ---- helpers ----------------------------------------------------------------------------
+_CUSTOM_STEPS = ("train_step", "test_step", "predict_step")
+
+
+def _no_custom_steps(model, where):
+    """Keras's fit calls an overridden ``train_step`` (test_step, predict_step); minigrad's
+    loop has no such hook, so one is refused rather than silently skipped."""
+    steps = [n for n in _CUSTOM_STEPS if getattr(type(model), n, None) is not None]
+    if steps:
+        raise NotImplementedError(
+            f"{where}: model {model.name!r} ({type(model).__name__}) defines {steps}, which "
+            f"minigrad's fit/evaluate/predict do not call (they would be skipped silently); "
+            f"put the computation in call(), the loss in compile(loss=...) or a "
+            f"losses.Loss, and extra terms in add_loss()")
+
+
 def _values(y_pred):
     """The arrays of a model's output: one array, or a list/dict for several outputs."""
     if isinstance(y_pred, Tensor):

@@ -23,4 +23,14 @@ def clone_model(model, custom_objects=None):
     if not isinstance(model, Model):
         raise TypeError(f"clone_model: expected a minigrad Model, got {type(model).__name__}")
     spec = json.loads(json.dumps(model_spec(model)))   # layer names kept, as Keras
-    return model_from_spec(spec, custom_objects, "clone_model")
+    # Keras clones from the objects themselves, so the model's own classes (a subclassed
+    # model, custom layers) need no registration
+    known = {}
+    _classes_in(model, known)
+    return model_from_spec(spec, {**known, **(custom_objects or {})}, "clone_model")
+
+
+def _classes_in(layer, out):
+    out.setdefault(type(layer).__name__, type(layer))
+    for child in layer._layers:
+        _classes_in(child, out)
