@@ -528,3 +528,19 @@ def test_a_trial_on_the_system_fashion_mnist():
     assert list(record["grad_init"]) == ["hidden_1", "hidden_2", "output"]
     assert all(math.isfinite(m["kernel_grad_norm"]) for m in record["grad_init"].values())
     assert record["history"] == {} or all(v == [] for v in record["history"].values())
+
+
+@pytest.mark.parametrize("first, last, expected", [
+    (1e-6, 1.0, -6.0),                  # vanishing towards the input: negative decades
+    (100.0, 1.0, 2.0),
+    (0.0, 1.0, -math.inf), (1.0, 0.0, math.inf),
+    (math.inf, 1.0, math.inf), (1.0, math.inf, -math.inf),
+    (math.inf, math.inf, math.nan),     # an exploded net: no ratio, never 0 decades
+    (math.nan, 1.0, math.nan), (2.0, 2.0, 0.0),
+])
+def test_log10_ratio_of_first_and_last_layer(first, last, expected):
+    from minigrad.experiments.results import log10_ratio
+    rows = {"hidden_1": {"kernel_grad_norm": first}, "hidden_2": {"kernel_grad_norm": 0.5},
+            "output": {"kernel_grad_norm": last}}
+    got = log10_ratio(rows)
+    assert (math.isnan(got) and math.isnan(expected)) or got == pytest.approx(expected)

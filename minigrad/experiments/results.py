@@ -14,13 +14,14 @@ FINAL_RATIO = "log10_ratio_final"
 
 def log10_ratio(rows, metric="kernel_grad_norm"):
     """log10(first / last ``metric``) over the layers of a grad_init/grad_final dict: how many
-    decades the gradient shrinks (> 0) or grows (< 0) from the output back to the input layer.
-    None for a missing measurement; +-inf when one end is 0 or non-finite."""
+    decades the gradient grows (> 0) or shrinks (< 0, vanishing) from the output back to the
+    input layer. None for a missing measurement; +-inf when exactly one end is 0 or infinite;
+    NaN when the ratio is undefined (a NaN, or both ends infinite: an exploded net)."""
     if not rows:
         return None
     values = [v[metric] for v in rows.values()]
     first, last = values[0], values[-1]
-    if math.isnan(first) or math.isnan(last):
+    if math.isnan(first) or math.isnan(last) or (math.isinf(first) and math.isinf(last)):
         return math.nan
     if first == last:
         return 0.0
