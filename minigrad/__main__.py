@@ -64,6 +64,8 @@ def build_parser():
     add_gradients_parser(sub)
     add_sweep_parser(sub)
     add_reproduce_parser(sub)
+    from minigrad.bench import add_parser as add_bench_parser
+    add_bench_parser(sub)
     return parser
 
 

@@ -244,7 +244,8 @@ def _fused_crossentropy(labels, p, from_logits, sparse, sample_weight, reduction
     rows_y, rows_z = _ce_rows(labels, z, sparse)
     n, k = rows_z.shape
     if sample_weight is None:
-        loss = softmax_cross_entropy(rows_z, rows_y, epsilon=eps)
+        # sparse ids come from sparse_ids (class_ids): checked once, not again in the kernel op
+        loss = softmax_cross_entropy(rows_z, rows_y, epsilon=eps, ids_checked=sparse)
         return loss * float(n) if reduction == "sum" else loss
     w = _weights("cross-entropy", sample_weight, rows_z.dtype)
     if w.shape not in (p.shape[:-1], p.shape[:-1] + (1,)):

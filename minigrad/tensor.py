@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from . import config
+from . import _alloc, _flat, config
 
 _new = object.__new__
 # the number of in-place changes of any tensor so far: an op records it at forward, and its
@@ -405,7 +405,10 @@ def _run_backward(root, g, retain_graph):
         if ctx is None:
             if t.grad is not None:
                 t.grad += g
-            elif sys.getrefcount(g) == _SOLE and g.base is None and g.flags.writeable:
+            # kept without a copy: g written into t's flat gradient view (an optimizer's pack),
+            # or owned by nothing else (a staggered buffer's view counts as owning its memory)
+            elif _flat.is_dest(t, g) or (sys.getrefcount(g) == _SOLE and g.flags.writeable and (
+                    g.base is None or _alloc.owns(g))):
                 t.grad = g
             else:
                 t.grad = np.array(g, dtype=t.data.dtype)

@@ -222,9 +222,10 @@ def test_set_weights_and_an_optimizer_step_bump_versions():
     layer.set_weights([w.data + 1.0 for w in layer.weights])
     with pytest.raises(RuntimeError, match=r"Parameter 'dense(_\d+)?/kernel'.*Linear saved"):
         loss.backward()
+    opt = mg.optimizers.SGD(0.1)
+    opt.build(layer.weights)   # moves the weights into its flat buffer (minigrad._flat) first
     loss = layer(x).sum()
     loss.backward(retain_graph=True)
-    opt = mg.optimizers.SGD(0.1)
     opt.apply_gradients([(w.grad, w) for w in layer.weights])
     assert all(w.version == 2 for w in layer.weights)
     with pytest.raises(RuntimeError, match="modified in place"):

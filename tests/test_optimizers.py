@@ -562,8 +562,9 @@ def test_constraint_applied_in_place_after_the_update_even_when_zero():
     # the constraint sees the updated value: 0.2 - 1*(-1) = 1.2 -> clipped to 0.5
     # (clipping first would give 0.2 + 1 = 1.2)
     w = Parameter(np.array([0.2, 0.4]), name="w", constraint=lambda a: np.clip(a, 0.0, 0.5))
-    data = w.data
     opt = SGD(1.0, momentum=0.5)
+    opt.build([w])                 # build moves w into the optimizer's flat buffer (_flat)
+    data = w.data
     opt.apply_gradients([(np.array([-1.0, 1.0]), w)])
     np.testing.assert_array_equal(w.data, [0.5, 0.0])
     assert w.data is data                             # in place

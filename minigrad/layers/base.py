@@ -26,10 +26,10 @@ import re
 
 import numpy as np
 
-from .. import config
+from .. import _alloc, config
 from .._registry import Registry
 from ..ops.shape import cast
-from ..probe import probe
+from ..probe import _listeners, probe
 from ..tensor import Parameter, Tensor
 from .symbolic import _symbolic, is_symbolic, map_structure, symbolic_call
 
@@ -320,7 +320,7 @@ class Layer:
             batch = y.shape[0] if y.ndim else 1
             self._activity_losses = [self.activity_regularizer(y) / max(batch, 1)]
         # the diagnostics read activations through probes; a no-op without a listener
-        if isinstance(y, Tensor):
+        if _listeners and isinstance(y, Tensor):   # tested first: most steps have none
             probe(self.name, "output", y.data)
         return y
 
@@ -360,7 +360,7 @@ class Layer:
         shape = _shape_tuple(() if shape is None else shape, f"layer {self.name!r}: add_weight")
         dtype = _float_dtype(dtype or self.dtype, f"layer {self.name!r}: add_weight")
         init = initializers.get("glorot_uniform" if initializer is None else initializer)
-        value = np.asarray(init(shape, dtype), dtype=dtype)
+        value = _alloc.place(np.asarray(init(shape, dtype), dtype=dtype))   # staggered
         if value.shape != shape:
             raise ValueError(f"layer {self.name!r}: initializer {init!r} returned shape "
                              f"{value.shape} for weight {name!r}, expected {shape}")

@@ -30,6 +30,7 @@ input ran out of data" and sets ``ran_out``: a generator cannot restart, so fit 
 import itertools
 import math
 import warnings
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -76,9 +77,25 @@ def _describe(obj):
 
 
 # ---- conversion and checks ------------------------------------------------------------------
+# arrays already checked in this fit call (validation_split's parts of the checked data): the
+# next check of the same object is skipped, once (weak: an entry dies with its array)
+_checked = weakref.WeakValueDictionary()
+
+
+def _mark_checked(x):
+    if isinstance(x, np.ndarray):
+        _checked[id(x)] = x
+    elif isinstance(x, dict):
+        for v in x.values():
+            _mark_checked(v)
+    elif isinstance(x, (list, tuple)):
+        for v in x:
+            _mark_checked(v)
+
+
 def check_finite(a, name, where):
     """Raise naming the first rows that hold NaN or inf (float data only)."""
-    if a.dtype.kind != "f" or np.isfinite(a).all():
+    if a.dtype.kind != "f" or _checked.pop(id(a), None) is a or np.isfinite(a).all():
         return
     rows = np.flatnonzero(~np.isfinite(a.reshape(len(a), -1)).all(axis=1))
     first = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
@@ -543,7 +560,9 @@ def split_validation(x, y, sample_weight, split):
                          f"{n - cut} validate); provide more data or change validation_split")
 
     def part(sl):
-        return tuple(None if a is None else _take(a, sl) for a in (x, y, sample_weight))
+        out = tuple(None if a is None else _take(a, sl) for a in (x, y, sample_weight))
+        _mark_checked(out)   # rows of data checked just before: not scanned a second time
+        return out
     return part(slice(0, cut)), part(slice(cut, n))
 
 

@@ -18,9 +18,11 @@ and the ``weighted_metrics``, never ``metrics``. Logs are ordered as Keras's: th
 """
 import numpy as np
 
+from .. import _threads
 from ..grad_mode import no_grad
 from ..layers.symbolic import flatten
 from ..tensor import Tensor
+from . import capture
 from . import compile_utils as cu
 from . import data_adapters as da
 from .structure import batch_shape, concat_outputs
@@ -47,13 +49,17 @@ class Trainer:
 
     # ---- compile ----------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                weighted_metrics=None):
+                weighted_metrics=None, jit_compile="auto"):
         """Resolve the optimizer, loss and metrics (unknown names raise ValueError listing the
         valid ones). ``"accuracy"`` is resolved at the first batch from the shapes. Several
         outputs: ``loss``, ``loss_weights``, ``metrics`` and ``weighted_metrics`` per output
         (lists or dicts). Sample weights apply to the loss and to ``weighted_metrics``;
-        ``metrics`` stay unweighted."""
+        ``metrics`` stay unweighted. ``jit_compile``: "auto" replays a captured training step
+        for the proven model kinds (``models/capture.py``), True captures or raises, False is
+        always eager."""
         from .. import optimizers
+        self.__dict__["_jit_compile"] = capture.check_flag(jit_compile)
+        self.__dict__.pop("_captured", None)      # plans of the previous compile
         metric_ids = cu.metric_list(metrics)
         weighted_ids = cu.metric_list(weighted_metrics)
         self.optimizer = optimizers.get(optimizer)
@@ -133,6 +139,8 @@ class Trainer:
         self.history = cbs.history
         self.stop_training = False
         logs = {}
+        n = getattr(adapter, "n", None)      # arrays: the sample count; generators: unknown
+        threads_before = _threads.enter_fit(self, batch_size if n is None else min(batch_size, n))
         cbs.on_train_begin()
         # BackupAndRestore sets model.resume_epoch in on_train_begin (Keras's _initial_epoch)
         resume, self.resume_epoch = getattr(self, "resume_epoch", None), None
@@ -151,8 +159,10 @@ class Trainer:
                 if self.stop_training or epoch_iter.ran_out:
                     break
         except BaseException:
+            _threads.policy.restore(threads_before)
             cbs.on_train_abort(logs)
             raise
+        _threads.policy.restore(threads_before)
         cbs.on_train_end(logs)
         return self.history
 
@@ -209,9 +219,17 @@ class Trainer:
             loss = loss + term
         return loss
 
-    def _train_step(self, xb, yb, variables, sample_weight=None):
+    def _train_step(self, xb, yb, variables, sample_weight=None, try_capture=True):
         """Forward, loss + penalties, backward, optimizer step, metrics; returns the loss
         (data loss + sum(model.losses)) on the pre-step weights."""
+        if len(getattr(self.optimizer, "_vars", variables)) < len(variables):
+            # built before the forward: the weights move into the optimizer's flat buffers
+            # (minigrad._flat) before any graph saves them, so backward writes into them
+            self.optimizer.build(variables)
+        if try_capture:
+            loss = capture.step(self, xb, yb, sample_weight)
+            if loss is not None:
+                return loss
         y_pred = self(xb, training=True)
         loss = self.compute_loss(yb, y_pred, sample_weight=sample_weight)
         for w in variables:
@@ -299,7 +317,10 @@ class Trainer:
         self._require_compiled("train_on_batch")
         x, y, w = self._single_batch(x, y, sample_weight, class_weight, "train_on_batch")
         self._reset_metrics()
-        loss = self._train_step(x, y, self.trainable_weights, w)
+        _threads.set_for_step(self, x)
+        loss = capture.step(self, x, y, w)   # a replayed step needs no trainable_weights walk
+        if loss is None:
+            loss = self._train_step(x, y, self.trainable_weights, w, try_capture=False)
         return self._return_logs(self._logs(loss), return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):

@@ -85,10 +85,11 @@ def _log_softmax_bwd(g, e):
 
 
 @kernel
-def _sce_sparse(z, e, mx, labels, lo, hi, want_grad):
-    """Sum over rows of -log p_t, given e = exp(z - mx); with ``want_grad`` e becomes the
-    unit gradient. ``lo <= 0``: exact; else Keras's clip(p, lo, hi) with no gradient through
-    a clipped p_t (the whole row's gradient is then zero)."""
+def _sce_sparse(z, e, mx, labels, lo, hi, gscale):
+    """Sum over rows of -log p_t, given e = exp(z - mx); with ``gscale`` != 0 e becomes the
+    unit gradient times gscale (1/n: the batch mean's factor, folded in here to save a pass).
+    ``lo <= 0``: exact; else Keras's clip(p, lo, hi) with no gradient through a clipped p_t
+    (the whole row's gradient is then zero)."""
     n, k = z.shape
     total = 0.0
     for i in range(n):
@@ -103,18 +104,19 @@ def _sce_sparse(z, e, mx, labels, lo, hi, want_grad):
             p = e[i, t] / s
             total -= math.log(min(max(p, lo), hi))
             keep = 1.0 if lo <= p <= hi else 0.0
-        if want_grad:
-            c = keep / s
+        if gscale != 0.0:
+            c = keep * gscale / s
             for j in range(k):
                 e[i, j] *= c
-            e[i, t] -= keep
+            e[i, t] -= keep * gscale
     return total
 
 
 @kernel
-def _sce_dense(z, e, mx, y, lo, hi, want_grad):
+def _sce_dense(z, e, mx, y, lo, hi, gscale):
     """As ``_sce_sparse`` for (n, k) label rows y: loss -sum_j y_j log p_j, and the unit
-    gradient p * sum_j(y_j nc_j) - y * nc, nc_j = [p_j not clipped] (always 1 when exact)."""
+    gradient (p * sum_j(y_j nc_j) - y * nc) * gscale, nc_j = [p_j not clipped] (always 1
+    when exact)."""
     n, k = z.shape
     total = 0.0
     for i in range(n):
@@ -132,11 +134,11 @@ def _sce_dense(z, e, mx, y, lo, hi, want_grad):
                 total -= y[i, j] * math.log(min(max(p, lo), hi))
                 if lo <= p <= hi:
                     ysum += y[i, j]
-        if want_grad:
+        if gscale != 0.0:
             for j in range(k):
                 p = e[i, j] / s
                 keep = lo <= 0.0 or lo <= p <= hi
-                e[i, j] = p * ysum - (y[i, j] if keep else 0.0)
+                e[i, j] = (p * ysum - (y[i, j] if keep else 0.0)) * gscale
     return total
 
 
@@ -200,12 +202,14 @@ class LogSoftmax(Function):
         return _unrows(dx, shape, self.axis)
 
 
-def _labels(z, labels):
+def _labels(z, labels, ids_checked=False):
     """(labels as rows, is_sparse): float (n, k) rows, or int64 (n,) class ids."""
     if labels is None:
         raise ValueError("softmax_cross_entropy: labels are required")
     lab = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     batch, k = z.shape[:-1], z.shape[-1]
+    if ids_checked and lab.dtype == np.int64 and lab.shape == batch:
+        return lab.reshape(-1), True   # the caller ran class_ids on them already
     if lab.shape == z.shape:
         return np.ascontiguousarray(lab, dtype=z.dtype).reshape(-1, k), False
     if lab.shape == batch + (1,) and z.shape[-1] != 1:
@@ -230,13 +234,13 @@ class SoftmaxCrossEntropy(Function):
     Labels are config, never differentiated: integer ids (n,) or floats (n, k); logits of
     shape (..., k) are read as rows, with labels of shape (...) or (..., k)."""
 
-    def forward(self, z, labels=None, epsilon=None):
+    def forward(self, z, labels=None, epsilon=None, ids_checked=False):
         if z.ndim < 2 or z.shape[-1] == 0:
             raise ValueError(f"softmax_cross_entropy: logits must have shape (n, k) (or "
                              f"(..., k)) with k >= 1, got {z.shape}")
         self.shape = z.shape
         rows = np.ascontiguousarray(z).reshape(-1, z.shape[-1])
-        lab, self.sparse = _labels(z, labels)
+        lab, self.sparse = _labels(z, labels, ids_checked)
         self.lo, self.hi = _clip_bounds(epsilon, z.dtype)
         # the unit gradient is one more write while the row is in cache, so make it now when
         # a backward will follow (apply sets needs_input_grad all False outside a recorded
@@ -256,12 +260,15 @@ class SoftmaxCrossEntropy(Function):
         _row_max_sub(rows, e, mx)
         np.exp(e, out=e)
         kern = _sce_sparse if self.sparse else _sce_dense
-        return kern(rows, e, mx, lab, self.lo, self.hi, want), e
+        # the batch mean's 1/n is folded into the gradient the kernel writes
+        gscale = 1.0 / max(rows.shape[0], 1) if want else 0.0
+        return kern(rows, e, mx, lab, self.lo, self.hi, gscale), e
 
     def backward(self, g):
         dz = self.saved[0] if len(self.saved) == 1 else self._run(*self.saved, True)[1]
-        n = max(dz.shape[0], 1)
-        return (dz * (g / n).astype(dz.dtype)).reshape(self.shape)
+        if type(g) is not np.ndarray or g.ndim or g != 1.0:   # fit's seed is exactly 1
+            dz = dz * np.asarray(g, dtype=dz.dtype)
+        return dz.reshape(self.shape)
 
 
 def _clip_bounds(epsilon, dtype):
@@ -291,10 +298,13 @@ def log_softmax(x, axis=-1):
     return LogSoftmax.apply(x, axis=axis)
 
 
-def softmax_cross_entropy(logits, labels, *, epsilon=None):
+def softmax_cross_entropy(logits, labels, *, epsilon=None, ids_checked=False):
     """Fused, stable batch-mean cross-entropy of softmax(logits) (see SoftmaxCrossEntropy).
 
     ``labels``: integer class ids of shape (n,) or one-hot/probabilities of shape (n, k).
     ``epsilon=None`` is the exact log-softmax form; ``epsilon=1e-7`` reproduces Keras's
-    from_logits=False loss (probabilities clipped to [eps, 1-eps], zero gradient there)."""
-    return SoftmaxCrossEntropy.apply(logits, labels=labels, epsilon=epsilon)
+    from_logits=False loss (probabilities clipped to [eps, 1-eps], zero gradient there).
+    ``ids_checked=True``: int64 class ids the caller already checked with ``_labels.class_ids``
+    (the sparse losses), so they are not scanned again."""
+    return SoftmaxCrossEntropy.apply(logits, labels=labels, epsilon=epsilon,
+                                     ids_checked=ids_checked)

@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from .. import _checks
+from .. import _alloc, _checks, _flat
 from .._kernel import flat
 from .._registry import Registry
 from ..grad_mode import no_grad
@@ -115,6 +115,7 @@ class Optimizer:
         self._slots = []    # per variable: its flat slot arrays, in _slot_specs() order
         self._decays = []   # per variable: True unless excluded from weight decay
         self._globals = []  # optimizer-wide 0-d float64 state, once built
+        self._packs = []    # (_flat.Pack, [variable indices]) per dtype of each build
         self._set_lr(learning_rate)
 
     # ---- learning rate ----------------------------------------------------------------------
@@ -191,7 +192,8 @@ class Optimizer:
         self._vars.append(var)
         self._shapes.append(var.data.shape)
         self._dtypes.append(var.data.dtype)
-        self._slots.append([np.full(var.data.size, init, dtype=var.data.dtype)
+        # staggered: the slots must not share cache sets with the weight and gradient
+        self._slots.append([_alloc.full(var.data.size, init, var.data.dtype)
                             for _, init in self._slot_specs()])
         self._decays.append(self._uses_weight_decay(var))
         if len(self._vars) == 1:
@@ -203,12 +205,34 @@ class Optimizer:
         known = self._vars
         if len(variables) == len(known) and all(map(operator.is_, variables, known)):
             return range(len(known))
-        out = []
+        out, new = [], []
         for k, var in enumerate(variables):
             self._check_variable(var, k)
             i = next((j for j, b in enumerate(known) if b is var), None)
-            out.append(self._add_variable(var) if i is None else i)
+            if i is None:
+                i = self._add_variable(var)
+                new.append(i)
+            out.append(i)
+        if new:
+            self._pack(new)
         return out
+
+    def _pack(self, indices):
+        """Move the new variables ``indices`` into flat buffers, one pack per dtype (see
+        ``minigrad._flat``); a variable another optimizer packed stays where it is."""
+        groups = {}
+        for i in indices:
+            if _flat.packable(self._vars[i]):
+                groups.setdefault(self._vars[i].data.dtype, []).append(i)
+        inits = [init for _, init in self._slot_specs()]
+        for members in groups.values():
+            pack = _flat.Pack([self._vars[i] for i in members], inits)
+            for j, i in enumerate(members):
+                views = pack.slot_views(j)
+                for view, old in zip(views, self._slots[i]):
+                    view[...] = old
+                self._slots[i] = views
+            self._packs.append((pack, members))
 
     def build(self, variables):
         """Create the slots of every variable not built yet (zeros unless stated)."""
@@ -312,7 +336,10 @@ class Optimizer:
         wd_lr = 0.0 if self.weight_decay is None else self.weight_decay * lr
         hp_by_key = {}
         update, all_slots, decays = self._update, self._slots, self._decays
-        for (i, var, _), g in zip(todo, gs):
+        pairs = zip(todo, gs)
+        if self._packs:
+            pairs = self._apply_packs(todo, gs, hyper, wd_lr, hp_by_key)
+        for (i, var, _), g in pairs:
             w = var.data
             var.bump_version()   # updated in place below (constraints too): saved graphs stale
             key = (w.dtype, decays[i])
@@ -332,6 +359,71 @@ class Optimizer:
         if constrained:
             self._apply_constraints(constrained)
         self.iterations += 1
+
+    def _apply_packs(self, todo, gs, hyper, wd_lr, hp_by_key):
+        """One kernel call per pack whose every variable has its gradient this step (in its
+        view, or copied there), still lives in its view and shares one weight-decay choice;
+        returns the (entry, gradient) pairs left to update one by one."""
+        by_index = {entry[0]: (entry, g) for entry, g in zip(todo, gs)}
+        decays = self._decays
+        for pack, members in self._packs:
+            if any(i not in by_index for i in members):
+                continue
+            decay = decays[members[0]]
+            ok = all(decays[i] == decay for i in members)
+            for j, i in enumerate(members):
+                if not ok:
+                    break
+                (_, var, _), g = by_index[i]
+                ok = var.data is pack.pviews[j]
+                if ok and g is not pack.gviews[j]:
+                    ok = _flat.view_free(pack, j)
+                    if ok:
+                        np.copyto(pack.gviews[j], g)
+            if not ok:
+                continue
+            key = (pack.params.dtype, decay)
+            hp = hp_by_key.get(key)
+            if hp is None:
+                hp = hp_by_key[key] = np.array((wd_lr if decay else 0.0, *hyper),
+                                               dtype=pack.params.dtype)
+            for i in members:
+                by_index.pop(i)[0][1].bump_version()
+            self._update(pack.params, pack.grads, pack.slots, hp)
+        return [by_index[entry[0]] for entry in todo if entry[0] in by_index]
+
+    def _apply_captured(self, variables):
+        """The optimizer step of a captured training step (``models/capture.py``), when every
+        gradient already sits in its pack's view: ``_apply`` without its per-variable checks
+        (the capture's signature fixed the shapes and dtypes), the same kernels and
+        hyper-parameters in the same order. Returns False, changing nothing, unless the packs
+        cover exactly ``variables`` and no clipping, constraint or mixed weight decay is in
+        play (the caller then runs ``apply_gradients``)."""
+        if self.clipnorm is not None or self.clipvalue is not None or \
+                self.global_clipnorm is not None or len(self._vars) != len(variables):
+            return False
+        decays, packs = self._decays, self._packs
+        if sum(len(m) for _, m in packs) != len(variables):
+            return False
+        for _pack, members in packs:
+            first = decays[members[0]]
+            if any(decays[i] != first for i in members):
+                return False
+        for var in variables:
+            if var.constraint is not None:
+                return False
+        lr = self._current_lr()
+        hyper = self._hyper(lr, self.iterations + 1)
+        wd_lr = 0.0 if self.weight_decay is None else self.weight_decay * lr
+        all_vars = self._vars
+        for pack, members in packs:
+            decay = decays[members[0]]
+            hp = np.array((wd_lr if decay else 0.0, *hyper), dtype=pack.params.dtype)
+            for i in members:
+                all_vars[i].bump_version()
+            self._update(pack.params, pack.grads, pack.slots, hp)
+        self.iterations += 1
+        return True
 
     def _as_array(self, g, var, k):
         if isinstance(g, Tensor):

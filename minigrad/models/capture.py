@@ -1,0 +1,282 @@
+"""The captured training step (``compile(jit_compile=...)``, API §4).
+
+The first ``train_on_batch`` / fit step of a signature runs eagerly; the step is then
+recorded as a plan: for each layer the kernels the eager ops run (the GEMM, the activation's
+epilogue, the fused softmax cross-entropy, the epilogue's backward, the dW / dX GEMMs) with
+their buffers preallocated for the signature's shapes. Later steps of the same signature
+replay the plan: the same kernels in the same order on the same inputs, with no Tensors, no
+graph and no walk. The gradients land in the optimizer's flat gradient views
+(``minigrad._flat``) and the step ends with the optimizer's own ``apply_gradients`` (so
+clipping, schedules, weight decay and constraints are the eager code itself) and the metrics'
+own updates. The result is the eager step's, bit for bit (tests/test_capture.py: every
+optimizer, every layer kind and loss of the proven set, 200 steps, float32 and float64).
+
+Signature: the batch's shapes and dtypes, the model's layers and the trainable flags and
+identity of their weights, the optimizer, the loss and the metrics objects. Anything else
+(another batch shape, the last partial batch) runs eagerly; a changed signature (a layer made
+untrainable, a new optimizer from compile) captures anew. Before each replay the plan checks
+that every weight still lives in its recorded array (set_weights copies into it; a replaced
+``.data`` sends the step back to eager) and has no gradient hook, that no probe listener (an
+attached GradientMonitor) waits, and that no gradient view is held elsewhere.
+
+The proven set ("auto" captures only these; anything else runs eagerly, and
+``jit_compile=True`` raises naming it): a ``Sequential`` of an optional leading ``Flatten``
+and ``Dense`` layers without regularizers, the hidden ones with a fused activation (any
+epilogue of the activation registry, or none), the last one with ``softmax``; loss
+``sparse_categorical_crossentropy`` or ``categorical_crossentropy`` (from probabilities, no
+label smoothing, the default reduction, loss weight 1, no sample or class weights); any
+optimizer built on flat buffers. Dropout, noise, normalization and every other layer kind,
+regularizers and other losses are not in it.
+"""
+import numpy as np
+
+from .. import config
+from .._flat import pack_of, view_free
+from ..ops.softmax import _clip_bounds, _row_max_sub, _sce_dense, _sce_sparse, _softmax_rows
+from ..probe import _listeners
+
+VALID = (True, False, "auto")
+
+
+def check_flag(value):
+    """``jit_compile`` as given to compile: True, False or "auto" (ValueError otherwise)."""
+    if not any(value is v or (isinstance(v, str) and value == v) for v in VALID):
+        raise ValueError(f"compile: jit_compile must be True, False or 'auto', got {value!r}")
+    return value
+
+
+def _why_not(model):
+    """None when the model and its compile settings are in the proven set, else the reason."""
+    from .. import activations
+    from ..layers.core import Dense, Flatten
+    from ..losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
+    from .compile_utils import OutputLosses
+    from .sequential import Sequential
+    if type(model) is not Sequential:
+        return f"the model kind {type(model).__name__} (only Sequential is captured)"
+    layers = model.layers
+    dense = [layer for layer in layers if type(layer) is Dense]
+    if not dense:
+        return "a model without Dense layers"
+    if len({np.dtype(layer.dtype) for layer in layers}) != 1:
+        return "layers of different dtypes"
+    for k, layer in enumerate(layers):
+        if type(layer) is Flatten:
+            if k != 0 or layer.data_format != "channels_last":
+                return f"layer {layer.name!r} (Flatten is captured only as the first layer)"
+            continue
+        if type(layer) is not Dense:
+            return f"layer {layer.name!r} of kind {type(layer).__name__}"
+        if layer.kernel_regularizer is not None or layer.bias_regularizer is not None or \
+                layer.activity_regularizer is not None:
+            return f"layer {layer.name!r}: regularizers"
+        if not layer.built:
+            return f"layer {layer.name!r}: not built"
+        last = layer is dense[-1]
+        name = layer.activation_name
+        if last and layer.activation is not activations.get("softmax"):
+            return f"layer {layer.name!r}: the last Dense must use softmax (has {name!r})"
+        if not last and layer._epilogue is None:
+            return f"layer {layer.name!r}: activation {name!r} is not fused"
+    fn = model._loss_fn
+    if not isinstance(fn, OutputLosses) or len(fn.fns) != 1 or fn.weights != [1.0]:
+        return "a loss with several outputs or loss weights"
+    loss = fn.fns[0]
+    if type(loss) not in (SparseCategoricalCrossentropy, CategoricalCrossentropy):
+        return f"loss {getattr(loss, 'name', loss)!r}"
+    if loss.from_logits or getattr(loss, "label_smoothing", 0.0) or \
+            loss.reduction != "sum_over_batch_size":
+        return f"loss {loss.name!r} with from_logits, label_smoothing or another reduction"
+    if not hasattr(model.optimizer, "_packs"):
+        return f"optimizer {type(model.optimizer).__name__}"
+    return None
+
+
+def signature(model, xb, yb):
+    """The batch's shapes and dtypes, the layers, optimizer, loss and metrics objects (the
+    weights' identity and trainable flags are checked by ``Plan.ready``)."""
+    return (xb.shape, xb.dtype, yb.shape, yb.dtype, tuple(map(id, model.layers)),
+            id(model.optimizer), id(model._loss_fn), id(model.compiled_metrics))
+
+
+class _Layer:
+    """One Dense layer of the plan with its preallocated buffers."""
+    __slots__ = ("kernel", "bias", "ep", "alpha", "z", "y", "dz", "dx", "db", "wt", "kw",
+                 "kb", "x")
+
+
+class Plan:
+    """A captured step for one signature (see the module docstring)."""
+
+    def __init__(self, model, xb, yb):
+        from ..layers.core import Dense
+        from ..losses import SparseCategoricalCrossentropy
+        from ..ops.linear import _COPY_WT_MAX
+        n = xb.shape[0]
+        dtype = np.dtype(model.layers[-1].dtype)
+        self.dtype = dtype
+        self.flat_input = xb.ndim != 2
+        self.layers = []
+        self.weights = []          # (variable, its data array, pack, index)
+        for layer in model.layers:
+            if type(layer) is not Dense:
+                continue
+            p = _Layer()
+            p.kernel, p.bias = layer.kernel, layer.bias
+            ep = layer._epilogue
+            p.ep = None if ep is None or ep.saves == "none" else ep
+            p.alpha = None if ep is None else ep.alpha
+            units = layer.units
+            p.z = np.empty((n, units), dtype)
+            p.y = p.z if p.ep is None or p.ep.saves == "y" else np.empty((n, units), dtype)
+            p.dz = np.empty((n, units), dtype) if p.ep is not None else None
+            p.dx = np.empty((n, layer.kernel.data.shape[0]), dtype)
+            p.wt = layer.kernel.data.size <= _COPY_WT_MAX
+            p.kw = p.kb = None
+            p.x = None
+            self.layers.append(p)
+        variables = model.trainable_weights
+        trainable = {id(w) for w in variables}
+        for p in self.layers:
+            for t in (p.kernel, p.bias):
+                if t is None:
+                    continue
+                if id(t) not in trainable:
+                    raise _NotCapturable(f"weight {t.name!r} is not trainable")
+                pack, j = pack_of(t)
+                if pack is None or pack not in [pk for pk, _ in model.optimizer._packs]:
+                    raise _NotCapturable(f"weight {t.name!r} is not in the optimizer's flat "
+                                         f"buffers")
+                self.weights.append((t, t.data, pack, j))
+            # (pack, index): the plan must not hold the gradient views, or they never look free
+            p.kw = pack_of(p.kernel)
+            p.kb = None if p.bias is None else pack_of(p.bias)
+        if len(self.weights) != len(variables):
+            raise _NotCapturable("trainable weights outside the Dense layers")
+        loss = model._loss_fn.fns[0]
+        self.loss = loss
+        self.sparse = type(loss) is SparseCategoricalCrossentropy
+        k = self.layers[-1].z.shape[1]
+        self.e = np.empty((n, k), dtype)
+        self.mx = np.empty(n, dtype)
+        self.variables = variables
+
+    def ready(self):
+        """True when a replay would be the eager step: weights in their arrays, no listener,
+        every gradient view free."""
+        if _listeners:
+            return False
+        for t, data, pack, j in self.weights:
+            # frozen since: eager; a gradient hook runs in the eager walk
+            if t.data is not data or t._hooks or not t.requires_grad:
+                return False
+            t.grad = None
+            if not view_free(pack, j):
+                return False
+        return True
+
+    def run(self, model, xb, yb):
+        """The step; returns the loss on the pre-step weights."""
+        n = xb.shape[0]
+        h = xb if xb.dtype == self.dtype else xb.astype(self.dtype)   # the first layer's cast
+        if self.flat_input:
+            h = h.reshape(n, -1)
+        for p in self.layers:
+            p.x = h
+            z = p.z
+            np.matmul(h, p.kernel.data, out=z)
+            b = None if p.bias is None else p.bias.data
+            if p.ep is None:
+                if b is not None:
+                    z += b
+            else:
+                p.ep.forward(z, b, p.alpha, p.y)
+            h = p.y
+        logits = h
+        # the loss: the fused softmax cross-entropy on the last layer's logits (eager's route
+        # through the softmax node), the labels checked as the eager loss checks them
+        eps = config.epsilon()
+        lo, hi = _clip_bounds(eps, logits.dtype)
+        if self.sparse:
+            from ..losses import sparse_ids
+            lab = sparse_ids(self.loss.name, yb, logits.shape).reshape(-1)
+            kern = _sce_sparse
+        else:
+            lab = np.ascontiguousarray(yb, dtype=logits.dtype).reshape(-1, logits.shape[1])
+            kern = _sce_dense
+        e, mx = self.e, self.mx
+        _row_max_sub(logits, e, mx)
+        np.exp(e, out=e)
+        total = kern(logits, e, mx, lab, lo, hi, 1.0 / max(n, 1))
+        loss = np.asarray(total / n if n else np.nan, dtype=logits.dtype)
+        y_pred = _softmax_rows(logits) if model.compiled_metrics else None
+        # backward: the Linear VJPs, last layer first, dW and db into the flat views
+        g = e
+        for k in range(len(self.layers) - 1, -1, -1):
+            p = self.layers[k]
+            kw = p.kw[0].gviews[p.kw[1]]
+            kb = None if p.kb is None else p.kb[0].gviews[p.kb[1]]
+            if p.ep is None:
+                dz = g
+                if kb is not None:
+                    np.add.reduce(g, axis=0, out=kb)
+            else:
+                dz = p.dz
+                p.ep.backward(p.y if p.ep.saves == "y" else p.z, g, p.alpha, dz,
+                              kb if kb is not None else np.empty(0, dz.dtype))
+            np.matmul(p.x.T, dz, out=kw)
+            if k:
+                w = p.kernel.data
+                np.matmul(dz, np.ascontiguousarray(w.T) if p.wt else w.T, out=p.dx)
+                g = p.dx
+            p.kernel.grad = kw
+            if kb is not None:
+                p.bias.grad = kb
+        for p in self.layers:
+            p.x = None
+        opt = model.optimizer
+        if not opt._apply_captured(self.variables):
+            opt.apply_gradients([(w.grad, w) for w in self.variables])
+        if y_pred is not None:
+            model._update_metrics(yb, y_pred, None)
+        return float(loss)
+
+
+class _NotCapturable(Exception):
+    pass
+
+
+def step(model, xb, yb, sample_weight):
+    """The captured step's loss, or None when this step runs eagerly (the caller runs it).
+    The first step of a model runs eagerly (it resolves the metrics and builds the
+    optimizer); a new signature after that is recorded and replayed at once."""
+    flag = model.__dict__.get("_jit_compile", "auto")
+    if flag is False:
+        return None
+    if sample_weight is not None or type(xb) is not np.ndarray or type(yb) is not np.ndarray:
+        if flag is True:
+            raise ValueError("jit_compile=True: cannot capture the training step: sample or "
+                             "class weights, or inputs that are not one array")
+        return None
+    sig = signature(model, xb, yb)
+    cache = model.__dict__.setdefault("_captured", {})
+    if sig in cache:
+        plan = cache[sig]
+        if plan is None or not plan.ready():
+            return None
+        return plan.run(model, xb, yb)
+    why = _why_not(model)
+    if why is None and (model.compiled_metrics is None or not model.optimizer._packs):
+        return None                # the eager first step resolves metrics, builds the packs
+    if why is None:
+        try:
+            cache[sig] = Plan(model, xb, yb)
+        except _NotCapturable as e:
+            why = str(e)
+    if why is not None:
+        if flag is True:
+            raise ValueError(f"jit_compile=True: cannot capture the training step: {why}")
+        cache[sig] = None
+        return None
+    plan = cache[sig]
+    return plan.run(model, xb, yb) if plan.ready() else None
