@@ -1,14 +1,10 @@
-"""What the benchmarks print about the machine they ran on."""
-import platform
+"""What the benchmarks print about the machine they ran on: the one home is
+``minigrad.bench.machine`` (the suite behind ``python -m minigrad bench``)."""
+import os
+import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
 
-def cpu_model():
-    """The CPU's model name from /proc/cpuinfo (Linux), else what platform reports."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
+from minigrad.bench.machine import cpu_model  # noqa: E402
+
+__all__ = ["cpu_model"]

@@ -4,6 +4,7 @@ once on a small model: the weights after 200 steps equal eager's bit for bit, in
 float64, and the replay really ran. Outside the proven set "auto" is eager and True raises."""
 import numpy as np
 import pytest
+from optimizer_zoo import OPTIMIZERS as OPTIMIZER_ZOO
 
 import minigrad as mg
 from minigrad import layers as L
@@ -14,18 +15,7 @@ STEPS = 200
 FUSED = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "relu6", "softplus", "gelu",
          "silu", "mish", "linear"]
 OPTIMIZERS = {
-    "sgd": lambda: mg.optimizers.SGD(0.05),
-    "momentum": lambda: mg.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
-    "adam": lambda: mg.optimizers.Adam(1e-2),
-    "amsgrad": lambda: mg.optimizers.Adam(1e-2, amsgrad=True),
-    "adamw": lambda: mg.optimizers.AdamW(1e-2, weight_decay=0.1),
-    "rmsprop": lambda: mg.optimizers.RMSprop(1e-2, momentum=0.5, centered=True),
-    "adagrad": lambda: mg.optimizers.Adagrad(0.1),
-    "adadelta": lambda: mg.optimizers.Adadelta(1.0),
-    "adamax": lambda: mg.optimizers.Adamax(1e-2),
-    "nadam": lambda: mg.optimizers.Nadam(1e-2),
-    "ftrl": lambda: mg.optimizers.Ftrl(0.1, l1_regularization_strength=0.01),
-    "lion": lambda: mg.optimizers.Lion(1e-3),
+    **OPTIMIZER_ZOO,
     "clipnorm": lambda: mg.optimizers.Adam(1e-2, clipnorm=0.05),
     "global_clipnorm": lambda: mg.optimizers.SGD(0.1, global_clipnorm=0.05),
     "clipvalue": lambda: mg.optimizers.RMSprop(1e-2, clipvalue=0.01),

@@ -3,26 +3,12 @@ per dtype, a step is one kernel call per pack, and every result equals the per-v
 update bit for bit."""
 import numpy as np
 import pytest
+from optimizer_zoo import OPTIMIZERS
 
 import minigrad as mg
 from minigrad import _flat
 from minigrad import layers as L
 from minigrad.tensor import Parameter
-
-OPTIMIZERS = {
-    "sgd": lambda: mg.optimizers.SGD(0.05),
-    "momentum": lambda: mg.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
-    "adam": lambda: mg.optimizers.Adam(1e-2),
-    "amsgrad": lambda: mg.optimizers.Adam(1e-2, amsgrad=True),
-    "adamw": lambda: mg.optimizers.AdamW(1e-2, weight_decay=0.1),
-    "rmsprop": lambda: mg.optimizers.RMSprop(1e-2, momentum=0.5, centered=True),
-    "adagrad": lambda: mg.optimizers.Adagrad(0.1),
-    "adadelta": lambda: mg.optimizers.Adadelta(1.0),
-    "adamax": lambda: mg.optimizers.Adamax(1e-2),
-    "nadam": lambda: mg.optimizers.Nadam(1e-2),
-    "ftrl": lambda: mg.optimizers.Ftrl(0.1, l1_regularization_strength=0.01),
-    "lion": lambda: mg.optimizers.Lion(1e-3),
-}
 
 
 def _model(dtype="float32"):

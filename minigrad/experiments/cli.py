@@ -2,6 +2,7 @@
 
 The TOML file holds Grid's keys at top level: a list is an axis, a scalar is fixed (TOML has
 no null, so ``clipnorm = 0`` means no clipping)."""
+import contextlib
 import os
 
 CONNECT_TIMEOUT = "10s"
@@ -26,6 +27,22 @@ def read_grid(path):
         raise ValueError(f"sweep: {str(path)!r}: the grid's keys go at top level, found the "
                          f"table(s) {nested}")
     return Grid(**table)
+
+
+@contextlib.contextmanager
+def dask_client(scheduler, workers):
+    """The Dask client for ``--scheduler`` (None without one), closed (with the LocalCluster it
+    started) when the block ends, however it ends."""
+    client = cluster = None
+    if scheduler:
+        client, cluster = connect(scheduler, workers)
+    try:
+        yield client
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def connect(scheduler, workers):
@@ -64,19 +81,11 @@ def command(args):
     if args.logdir:
         from .logdir import writer
         writer()
-    client = cluster = None
-    if args.scheduler:
-        client, cluster = connect(args.scheduler, args.workers)
-    try:
+    with dask_client(args.scheduler, args.workers) as client:
         # --workers N: a local pool of N processes (a trial that kills its process is
         # then rerun, not the end of the sweep)
         results = run_grid(grid, executor=client, out=args.out, resume=args.resume,
                            progress=not args.quiet, workers=args.workers)
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
     print(results.summary())
     failed = sum(r["error"] is not None for r in results)
     if failed:

@@ -6,7 +6,7 @@ import sys
 
 def command(args):
     """Entry point of the ``reproduce`` subcommand."""
-    from ..cli import connect
+    from ..cli import dask_client
     from . import get, reproduce
     study = get(args.name)                 # an unknown name fails before anything starts
     if args.workers is not None and args.workers < 1:
@@ -14,19 +14,11 @@ def command(args):
                          f"worker processes")
     if args.seeds < 1:
         raise ValueError(f"--seeds {args.seeds}: expected a positive number of seeds")
-    client = cluster = None
-    if args.scheduler:
-        client, cluster = connect(args.scheduler, args.workers)
-    try:
+    with dask_client(args.scheduler, args.workers) as client:
         # --workers N: a local pool of N processes, as ``sweep``
         results = reproduce(study.name, seeds=args.seeds, executor=client, out=args.out,
                             quick=args.quick, dataset=args.dataset,
                             progress=not args.quiet, workers=args.workers)
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
     md = os.path.join(args.out, f"{study.name}.md")
     print(pathlib.Path(md).read_text(encoding="utf-8"))
     failed = sum(r["error"] is not None for r in results)
