@@ -31,10 +31,23 @@ def _batches(w, x, y):
     return [(x[s:s + w.batch], y[s:s + w.batch]) for s in starts]
 
 
-# ---- minigrad -------------------------------------------------------------------------------
-def make_minigrad(w, x, y):
-    model = minigrad_model(w)
-    model.set_weights(initial_weights(w))
+def _runner(w, step, batches):
+    """``run(i)``: the fit workload runs ``step`` over every batch (one epoch); the others run
+    one step on batch ``i`` (cycling)."""
+    if w.fit:
+        def run(i):
+            for xb, yb in batches:
+                step(xb, yb)
+        return run
+
+    def run(i):
+        step(*batches[i % len(batches)])
+    return run
+
+
+def _model_runner(w, model, x, y):
+    """``run(i)`` for a Keras-shaped model (minigrad's or Keras's): ``fit`` for one epoch on
+    the fit workload, else ``train_on_batch`` on batch ``i``."""
     if w.fit:
         def run(i):
             model.fit(x, y, batch_size=w.batch, epochs=1, verbose=0, shuffle=False)
@@ -45,6 +58,13 @@ def make_minigrad(w, x, y):
         xb, yb = batches[i % len(batches)]
         model.train_on_batch(xb, yb)
     return run
+
+
+# ---- minigrad -------------------------------------------------------------------------------
+def make_minigrad(w, x, y):
+    model = minigrad_model(w)
+    model.set_weights(initial_weights(w))
+    return _model_runner(w, model, x, y)
 
 
 # ---- numpy by hand --------------------------------------------------------------------------
@@ -122,15 +142,7 @@ def numpy_stepper(w, params):
 def make_numpy(w, x, y):
     step = numpy_stepper(w, initial_weights(w))
     batches = _batches(w, x, y)
-    if w.fit:
-        def run(i):
-            for xb, yb in batches:
-                step(xb, yb)
-        return run
-
-    def run(i):
-        step(*batches[i % len(batches)])
-    return run
+    return _runner(w, step, batches)
 
 
 # ---- PyTorch --------------------------------------------------------------------------------
@@ -166,15 +178,7 @@ def make_torch(w, x, y):
         loss.backward()
         opt.step()
 
-    if w.fit:
-        def run(i):
-            for xb, yb in batches:
-                step(xb, yb)
-        return run
-
-    def run(i):
-        step(*batches[i % len(batches)])
-    return run
+    return _runner(w, step, batches)
 
 
 # ---- Keras 3 on torch -----------------------------------------------------------------------
@@ -192,16 +196,7 @@ def make_keras(w, x, y):
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss="sparse_categorical_crossentropy")
     model.set_weights(initial_weights(w))
-    if w.fit:
-        def run(i):
-            model.fit(x, y, batch_size=w.batch, epochs=1, verbose=0, shuffle=False)
-        return run
-    batches = _batches(w, x, y)
-
-    def run(i):
-        xb, yb = batches[i % len(batches)]
-        model.train_on_batch(xb, yb)
-    return run
+    return _model_runner(w, model, x, y)
 
 
 # ---- numpy-backed autodiff: MyGrad, autograd ------------------------------------------------
@@ -244,15 +239,7 @@ def make_mygrad(w, x, y):
         for p in params:
             p.null_grad()
 
-    if w.fit:
-        def run(i):
-            for xb, yb in batches:
-                step(xb, yb)
-        return run
-
-    def run(i):
-        step(*batches[i % len(batches)])
-    return run
+    return _runner(w, step, batches)
 
 
 def make_autograd(w, x, y):
@@ -279,15 +266,7 @@ def make_autograd(w, x, y):
     def step(xb, yb):
         update(grad(params, xb, yb))
 
-    if w.fit:
-        def run(i):
-            for xb, yb in batches:
-                step(xb, yb)
-        return run
-
-    def run(i):
-        step(*batches[i % len(batches)])
-    return run
+    return _runner(w, step, batches)
 
 
 MAKERS = {"minigrad": make_minigrad, "numpy": make_numpy, "torch": make_torch,
