@@ -167,6 +167,21 @@ def test_idx_env_var_and_default_dir(tmp_path, monkeypatch, no_system_dir):
     _check(mnist.load_data(), arrays)
 
 
+def test_installed_agrees_with_what_load_data_reads(tmp_path, monkeypatch, no_system_dir):
+    """A partial copy searched first shadows a complete one later: load_data reads (and
+    rejects) the partial one, so "installed" must say no too."""
+    _write_set(tmp_path / "env" / "fashion_mnist")
+    (tmp_path / "env" / "fashion_mnist" / "t10k-labels-idx1-ubyte").unlink()
+    _write_set(tmp_path / "home" / ".minigrad" / "datasets" / "fashion_mnist")
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(FileNotFoundError, match="missing t10k-labels-idx1-ubyte"):
+        fashion_mnist.load_data()
+    assert not lecture.installed() and lecture.default() == "digits"
+    monkeypatch.delenv("MINIGRAD_DATA")
+    assert lecture.installed() and lecture.default() == "fashion_mnist"
+
+
 def test_idx_bad_magic(tmp_path):
     _write_set(tmp_path)
     f = tmp_path / "train-labels-idx1-ubyte"

@@ -133,12 +133,21 @@ def _split(directory, images_name, labels_name):
     return x, y
 
 
-def complete_dir(name, path=None):
-    """The first searched directory holding all four files of ``name``, or None."""
+def _pick(name, path=None):
+    """``(directory, missing stems)``: the first searched directory holding any of the four
+    files (the one ``load`` reads), or ``(None, FILES)`` when none does."""
     for directory in search_dirs(name, path):
-        if all(_find(directory, stem) is not None for stem in FILES):
-            return directory
-    return None
+        missing = [stem for stem in FILES if _find(directory, stem) is None]
+        if len(missing) < len(FILES):
+            return directory, missing
+    return None, list(FILES)
+
+
+def complete_dir(name, path=None):
+    """The directory ``load`` reads for ``name`` if it holds all four files, else None (so
+    "installed" never disagrees with what load_data finds)."""
+    directory, missing = _pick(name, path)
+    return None if missing else directory
 
 
 def _check_known(name, directory, train, test):
@@ -173,11 +182,8 @@ def load(name, path=None):
     else:  # Debian packages Fashion-MNIST only
         hint = (f" Debian ships no {name} package; `{INSTALL_LINE}` installs Fashion-MNIST "
                 f"in {SYSTEM_DIR / 'fashion-mnist'}.")
-    for directory in dirs:
-        missing = [stem for stem in FILES if _find(directory, stem) is None]
-        if len(missing) < len(FILES):
-            break
-    else:
+    directory, missing = _pick(name, path)
+    if directory is None:
         raise FileNotFoundError(
             f"{name}.load_data: none of the four IDX files {', '.join(FILES)} (each raw or "
             f".gz) in any of: {', '.join(_described(d) for d in dirs)}. minigrad never downloads: "
