@@ -33,8 +33,9 @@ class LectureData:
     """One listing's data: ``train`` and ``held`` as (x, y) pairs, ``held_name``
     ("validation" or "test") and ``name`` (the dataset chosen)."""
 
-    def __init__(self, name, train, held, held_name):
+    def __init__(self, name, train, held, held_name, test=None):
         self.name, self.train, self.held, self.held_name = name, train, held, held_name
+        self.test = test     # Fashion-MNIST's 10,000 test images (scaled), read once with the rest
 
     def epochs(self, book_epochs, digits_epochs):
         """The run length: $MINIGRAD_EXAMPLE_EPOCHS when set, else the book's epochs on
@@ -57,10 +58,10 @@ def load(dataset=None, announce=True):
     if chosen not in DATASETS:
         raise ValueError(f"lecture.load: dataset must be one of {DATASETS}, got {chosen!r}")
     if chosen == "fashion_mnist":
-        (x, y), _ = fashion_mnist.load_data()
+        (x, y), (xt, yt) = fashion_mnist.load_data()
         x = x.astype(np.float32) / np.float32(255)
         data = LectureData(chosen, (x[N_VALID:], y[N_VALID:]), (x[:N_VALID], y[:N_VALID]),
-                           "validation")
+                           "validation", test=(xt.astype(np.float32) / np.float32(255), yt))
     else:
         train, held = digits.load_data(image_size=28)
         data = LectureData(chosen, train, held, "test")
@@ -112,8 +113,6 @@ def book_demo(epochs=None, batch_size=32, seed=0, verbose=1):
     model.summary()
     model.fit(*data.train, epochs=30 if epochs is None else epochs, batch_size=batch_size,
               validation_data=data.held, verbose=verbose)
-    _, (x_test, y_test) = fashion_mnist.load_data()
-    loss, accuracy = model.evaluate(x_test.astype(np.float32) / np.float32(255), y_test,
-                                    verbose=0)
+    loss, accuracy = model.evaluate(*data.test, verbose=0)
     print(f"Fashion-MNIST test loss {loss:.4f}, test accuracy {accuracy:.4f}")
     return accuracy

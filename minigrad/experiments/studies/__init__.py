@@ -49,7 +49,9 @@ def resolve_dataset(dataset):
         raise ValueError(f"{OWNER}: unknown dataset {dataset!r}; valid: {', '.join(DATASETS)}")
     if dataset not in ("auto", "mnist"):
         return dataset
-    from ...datasets import mnist
+    from ...datasets import lecture, mnist
+    if dataset == "auto":     # a look for the files, not a parse of 70,000 images
+        return "mnist" if lecture.installed("mnist") else "digits"
     try:
         mnist.load_data()
     except FileNotFoundError as e:
