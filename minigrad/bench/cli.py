@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 
 from . import machine
 from .peers import MAKERS, PEERS, NotInstalled
@@ -120,26 +121,18 @@ def time_workload(w, frameworks, rounds, seconds, out):
                                    os.cpu_count() or 1)
     steps, position = {}, {}
     for name, fn in runners.items():
-        with threadpool_limits(threads, user_api="blas") if name == "numpy" else _null():
+        with threadpool_limits(threads, user_api="blas") if name == "numpy" else nullcontext():
             steps[name] = _calibrate(fn, seconds, 1 if w.fit else 3)   # fit: whole epochs
         position[name] = 5
         results[name] = []
     for _ in range(rounds):
         for name, fn in runners.items():
-            with threadpool_limits(threads, user_api="blas") if name == "numpy" else _null():
+            with threadpool_limits(threads, user_api="blas") if name == "numpy" else nullcontext():
                 results[name].append(_block(fn, steps[name], position[name]))
             position[name] += steps[name]
     print(f"  {w.name}: done ({', '.join(f'{k} x{v}' for k, v in steps.items())} steps "
           f"per block)", file=out)
     return results, threads
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def physical_limit(w, threads, rates):

@@ -2,6 +2,7 @@
 import numbers
 
 from .base import Callback
+from .monitored import _optimizer_of
 
 
 class LearningRateScheduler(Callback):
@@ -15,10 +16,7 @@ class LearningRateScheduler(Callback):
         self.verbose = verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        optimizer = getattr(self.model, "optimizer", None)
-        if optimizer is None or not hasattr(optimizer, "learning_rate"):
-            raise ValueError('LearningRateScheduler: the model\'s optimizer must have a '
-                             '"learning_rate" attribute (was the model compiled?)')
+        optimizer = _optimizer_of(self.model, "LearningRateScheduler")
         current = float(optimizer.learning_rate)
         try:
             lr = self.schedule(epoch, current)

@@ -19,6 +19,7 @@ import sys
 import time
 import warnings
 
+from ..progbar import _is_terminal
 from .grid import as_grid, config_key
 from .results import Results
 from .trial import empty_record, run_trial
@@ -291,7 +292,7 @@ class Progress:
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.start = time.perf_counter()
-        self.tty = getattr(self.stream, "isatty", lambda: False)()
+        self.tty = _is_terminal(self.stream)
         self._last = None
         if enabled:
             self._show()

@@ -21,6 +21,7 @@ weighted metric and without for the others (Keras 3: ``metrics=`` stay unweighte
 import numpy as np
 
 from .. import _checks
+from .._registry import canonical
 from ..layers.symbolic import flatten
 from .structure import as_list
 
@@ -98,7 +99,7 @@ def metric_list(metrics):
         metrics = [metrics]
     ids = list(metrics or [])
     for m in _flatten_ids(ids):
-        if isinstance(m, str) and _canonical(m) not in ("accuracy", "acc"):
+        if isinstance(m, str) and canonical(m) not in ("accuracy", "acc"):
             metrics_mod.get(m)
     return ids
 
@@ -111,10 +112,6 @@ def _flatten_ids(metric_ids):
         elif m is not None:
             out.append(m)
     return out
-
-
-def _canonical(name):
-    return name.replace("_", "").lower()
 
 
 def metric_name(identifier):

@@ -36,28 +36,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .. import random as mgrandom
+from ..layers.symbolic import flatten, map_structure
 from ..tensor import Tensor
 from .compile_utils import output_names
 from .structure import prepare_many
-
-
-# ---- structures: lists, tuples and dicts of arrays ------------------------------------------
-def map_structure(fn, x):
-    """``fn`` applied to every leaf of a list / tuple / dict structure (the structure kept)."""
-    if isinstance(x, dict):
-        return {k: map_structure(fn, v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return type(x)(map_structure(fn, v) for v in x)
-    return fn(x)
-
-
-def flatten(x):
-    """The leaves of a structure, in order."""
-    if isinstance(x, dict):
-        return [leaf for v in x.values() for leaf in flatten(v)]
-    if isinstance(x, (list, tuple)):
-        return [leaf for v in x for leaf in flatten(v)]
-    return [x]
 
 
 def num_samples(x):

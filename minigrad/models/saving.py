@@ -344,7 +344,7 @@ def model_from_spec(spec, custom_objects=None, where="load"):
         except ValueError:
             cls = None
     if cls is None:
-        short = str(name).split(">")[-1]
+        short = short_name(name)
         raise ValueError(
             f"{where}: the model class {short!r} is not known: it is a custom (subclassed) "
             f"model, so pass custom_objects={{{short!r}: {short}}} to load_model / "

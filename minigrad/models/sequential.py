@@ -22,7 +22,6 @@ class Sequential(Model):
 
     def __init__(self, layers=None, name=None, trainable=True, dtype=None):
         self._per_sample = None       # per-sample input shape, batch axis excluded
-        self._input_name = None
         Model.__init__(self, name=name or unique_name("sequential"), trainable=trainable,
                        dtype=dtype)
         for layer in layers or ():
@@ -39,7 +38,7 @@ class Sequential(Model):
             if self._layer_list or self._per_sample is not None:
                 raise ValueError(f"Sequential {self.name!r}: an Input can only be the first "
                                  f"element of the model")
-            self._per_sample, self._input_name = tuple(layer.shape), layer.name
+            self._per_sample = tuple(layer.shape)
             object.__setattr__(self, "_input_layer", layer)
             return
         if not isinstance(layer, Layer):
