@@ -10,10 +10,8 @@ calls after a warm-up (the first call compiles the kernels).
 """
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 if "--threads" in sys.argv:      # before numpy starts its BLAS pool
@@ -26,21 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _machine import cpu_model  # noqa: E402  (the script's folder is on sys.path)
+from bench_ops import timeit  # noqa: E402  (one timer for the op benchmarks)
 
 SHAPE = (256, 2048)
 EPS = 1e-3
-
-
-def timeit(fn, number=20, repeats=15, warmup=3):
-    for _ in range(warmup):
-        fn()
-    blocks = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        blocks.append((time.perf_counter() - t0) / number)
-    return min(blocks), statistics.median(blocks)
 
 
 def data():

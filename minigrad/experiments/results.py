@@ -181,15 +181,20 @@ def load(path):
     records = Results()
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as e:
-                raise ValueError(f"load: {str(path)!r} line {number} is damaged (not JSON: "
-                                 f"{e})") from None
-            if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
-                raise ValueError(f"load: {str(path)!r} line {number} is not a minigrad "  # noqa: TRY004 (bad file content)
-                                 f"experiment record (no config)")
-            records.append(record)
+            if line.strip():
+                records.append(parse_record(line, number, path, "load"))
     return records
+
+
+def parse_record(line, number, path, owner, hint=""):
+    """The record on line ``number`` of a results file; ValueError naming the file and line
+    when it is not JSON (``hint`` says what to do) or not a record with a config."""
+    try:
+        record = json.loads(line)
+    except ValueError as e:
+        raise ValueError(f"{owner}: {str(path)!r} line {number} is damaged (not JSON: "
+                         f"{e}){hint}") from None
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+        raise ValueError(f"{owner}: {str(path)!r} line {number} is not a minigrad "  # noqa: TRY004 (bad file content)
+                         f"experiment record (no config)")
+    return record

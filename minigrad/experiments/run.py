@@ -21,7 +21,7 @@ import warnings
 
 from ..progbar import _is_terminal
 from .grid import as_grid, config_key
-from .results import Results
+from .results import Results, parse_record
 from .trial import empty_record, run_trial
 
 MAX_ATTEMPTS = 2     # a trial whose worker dies is run at most twice
@@ -266,14 +266,8 @@ def read_records(path, grid_keys):
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except ValueError as e:
-            raise ValueError(f"run_grid: {str(path)!r} line {number} is damaged (not JSON: "
-                             f"{e}); fix or remove that line to resume") from None
-        if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
-            raise ValueError(f"run_grid: {str(path)!r} line {number} is not a minigrad "  # noqa: TRY004 (bad file content)
-                             f"experiment record (no config)")
+        record = parse_record(line, number, path, "run_grid",
+                              "; fix or remove that line to resume")
         key = config_key(record["config"])
         if key not in grid_keys:
             raise ValueError(f"run_grid: {str(path)!r} line {number} was written for another "
