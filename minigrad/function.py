@@ -14,12 +14,19 @@ import numpy as np
 from . import config, grad_mode
 from .tensor import CHANGES, Tensor
 
+# the op list of a training step being recorded (models/tape.py), else None
+TAPE = [None]
+
 
 class Function:
     """Base class of every differentiable op (see the module docstring)."""
 
     # ops whose outputs are floats cast integer/bool inputs to the common float dtype
     casts_ints = True
+
+    # config flags that promise a check the caller made (``ids_checked=True``); a replayed
+    # step (models/tape.py) skips the caller, so it runs the op with these values instead
+    unchecked = {}
 
     # what a Function made by hand (``Linear()``, as the op tests do) starts with; ``apply``
     # sets each on the instance (class attributes, so that no ``__init__`` runs per op)
@@ -52,13 +59,25 @@ class Function:
         fn = cls()
         record = True in needs and grad_mode._state["enabled"]
         fn.needs_input_grad = needs if record else (False,) * len(needs)
-        out = fn.forward(*[t.data for t in inputs], **kwargs)
+        tape = TAPE[0]
+        if tape is None:
+            out = fn.forward(*[t.data for t in inputs], **kwargs)
+        else:           # ops that run inside this forward are this op's business, not the tape's
+            TAPE[0] = None
+            try:
+                out = fn.forward(*[t.data for t in inputs], **kwargs)
+            finally:
+                TAPE[0] = tape
         # integer/bool outputs (a cast to int) carry no gradient, as integer tensors cannot
         if record and out.dtype.kind == "f":
             fn.inputs = inputs
             fn.changes = CHANGES[0]
-            return _make(out, fn)
-        return _make(out, None)
+            t = _make(out, fn)
+        else:
+            t = _make(out, None)
+        if tape is not None:          # a training step being captured (models/tape.py)
+            tape.append((cls, inputs, kwargs, t, fn.needs_input_grad))
+        return t
 
 
 _make = Tensor._make

@@ -30,6 +30,7 @@ from . import _checks, config
 from ._labels import class_ids
 from ._registry import Configurable, Registry, deserialize_with, serialize_with
 from .ops.activation import relu, sigmoid
+from .ops.datamap import data_map
 from .ops.shape import where
 from .ops.softmax import Softmax, log_softmax, softmax, softmax_cross_entropy
 from .tensor import Tensor
@@ -85,6 +86,13 @@ def _aligned(name, y_true, y_pred):
     if p.shape != shape:
         p = p.reshape(shape)
     return t, p
+
+
+def _aligned_t(name, y_true, y_pred):
+    """``_aligned`` with y_true as a Tensor without a gradient: what a loss computes from the
+    labels then runs as ops (so a captured step, models/tape.py, computes it anew)."""
+    t, p = _aligned(name, y_true, y_pred)
+    return Tensor(t), p
 
 
 def squeeze_or_expand(a, b):
@@ -167,10 +175,28 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     if reduction == "sum":
         return values.sum()
     if reduction == "mean_with_sample_weight" and w is not None:
-        divisor = float(w.sum(dtype=np.float64))
-        return values.sum() * (1.0 / divisor) if divisor else values.sum() * 0.0
+        return values.sum() * data_map(_inverse_sum, w)
     # sum / size: one mean node (the training hot path)
     return values.mean() if values.size else values.sum() * 0.0
+
+
+def _inverse_sum(w):
+    """1 / sum(w), 0 for a zero sum (divide_no_nan), in w's dtype."""
+    total = float(w.sum(dtype=np.float64))
+    return np.asarray(1.0 / total if total else 0.0, dtype=w.dtype)
+
+
+def _weighted_ids(ids, w, k):
+    """Label rows w_i e_{y_i} for integer ids y (n,) and weights w (n, 1)."""
+    rows = np.zeros((ids.shape[0], k), dtype=w.dtype)
+    rows[np.arange(ids.shape[0]), ids] = w[:, 0]
+    return rows
+
+
+def _mean_scale(w, n):
+    """n / sum(w) (0 for a zero sum): the batch mean turned into the weighted mean."""
+    total = float(w.sum(dtype=np.float64))
+    return np.asarray(n / total if total else 0.0, dtype=w.dtype)
 
 
 def _check_values(name, values, t_shape, p_shape):
@@ -251,17 +277,16 @@ def _fused_crossentropy(labels, p, from_logits, sparse, sample_weight, reduction
     if w.shape not in (p.shape[:-1], p.shape[:-1] + (1,)):
         return None
     w = w.reshape(n, 1)
+    # the weighted label rows are computed in an op: a captured step computes them anew
     if sparse:
-        weighted = np.zeros((n, k), dtype=rows_z.dtype)
-        weighted[np.arange(n), rows_y] = w[:, 0]
+        weighted = data_map(_weighted_ids, rows_y, w, args=(k,))
     else:
-        weighted = rows_y * w
-    loss = softmax_cross_entropy(rows_z, weighted, epsilon=eps)
+        weighted = data_map(np.multiply, rows_y, w)
+    loss = softmax_cross_entropy(rows_z, weighted.data, epsilon=eps)
     if reduction == "sum":
         return loss * float(n)
     if reduction == "mean_with_sample_weight":
-        total = float(w.sum(dtype=np.float64))
-        return loss * (n / total) if total else loss * 0.0
+        return loss * data_map(_mean_scale, w, args=(n,))
     return loss
 
 
@@ -292,82 +317,88 @@ def _smooth_categorical(t, label_smoothing):
 
 def mse_values(y_true, y_pred):
     """mean((y_pred - y_true)**2, axis=-1)."""
-    t, p = _aligned("mean_squared_error", y_true, y_pred)
+    t, p = _aligned_t("mean_squared_error", y_true, y_pred)
     d = p - t
     return (d * d).mean(axis=-1)
 
 
 def mae_values(y_true, y_pred):
     """mean(|y_pred - y_true|, axis=-1); gradient sign(y_pred - y_true), 0 at 0."""
-    t, p = _aligned("mean_absolute_error", y_true, y_pred)
+    t, p = _aligned_t("mean_absolute_error", y_true, y_pred)
     return (p - t).abs().mean(axis=-1)
 
 
 def mape_values(y_true, y_pred):
     """100 * mean(|y_true - y_pred| / max(|y_true|, eps), axis=-1)."""
-    t, p = _aligned("mean_absolute_percentage_error", y_true, y_pred)
-    scale = 100.0 / np.maximum(np.abs(t), t.dtype.type(config.epsilon()))
+    t, p = _aligned_t("mean_absolute_percentage_error", y_true, y_pred)
+    scale = 100.0 / t.abs().clip(config.epsilon(), None)
     return ((p - t).abs() * scale).mean(axis=-1)
 
 
 def msle_values(y_true, y_pred):
     """mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))**2, axis=-1)."""
-    t, p = _aligned("mean_squared_logarithmic_error", y_true, y_pred)
+    t, p = _aligned_t("mean_squared_logarithmic_error", y_true, y_pred)
     eps = config.epsilon()
-    d = (p.clip(eps, None) + 1.0).log() - np.log(np.maximum(t, t.dtype.type(eps)) + 1.0)
+    d = (p.clip(eps, None) + 1.0).log() - (t.clip(eps, None) + 1.0).log()
     return (d * d).mean(axis=-1)
 
 
 def huber_values(y_true, y_pred, delta=1.0):
     """mean(e**2 / 2 if |e| <= delta else delta |e| - delta**2 / 2, axis=-1), e = p - t."""
-    t, p = _aligned("huber", y_true, y_pred)
+    t, p = _aligned_t("huber", y_true, y_pred)
     e = p - t
     a = e.abs()
-    return where(a.data <= delta, 0.5 * (e * e), delta * a - 0.5 * delta * delta).mean(axis=-1)
+    small = data_map(np.less_equal, a, args=(delta,)).data
+    return where(small, 0.5 * (e * e), delta * a - 0.5 * delta * delta).mean(axis=-1)
 
 
 def log_cosh_values(y_true, y_pred):
     """mean(log(cosh(e)), axis=-1) computed as e + softplus(-2 e) - log 2, e = y_pred - y_true."""
-    t, p = _aligned("log_cosh", y_true, y_pred)
+    t, p = _aligned_t("log_cosh", y_true, y_pred)
     e = p - t
     return (e + _softplus(-2.0 * e) - math.log(2.0)).mean(axis=-1)
 
 
 def kld_values(y_true, y_pred):
     """sum(t log(t / q), axis=-1) with t, q = y_true, y_pred clipped to [eps, 1]."""
-    t, p = _aligned("kl_divergence", y_true, y_pred)
+    t, p = _aligned_t("kl_divergence", y_true, y_pred)
     eps = config.epsilon()
-    t = np.clip(t, t.dtype.type(eps), 1)
-    return (t * (np.log(t) - p.clip(eps, 1.0).log())).sum(axis=-1)
+    t = t.clip(eps, 1.0)
+    return (t * (t.log() - p.clip(eps, 1.0).log())).sum(axis=-1)
 
 
 def poisson_values(y_true, y_pred):
     """mean(y_pred - y_true log(y_pred + eps), axis=-1)."""
-    t, p = _aligned("poisson", y_true, y_pred)
+    t, p = _aligned_t("poisson", y_true, y_pred)
     return (p - t * (p + config.epsilon()).log()).mean(axis=-1)
 
 
-def _hinge_labels(t):
-    """Keras's convert_binary_labels_to_hinge: labels all in {0, 1} become 2 t - 1."""
+def _hinge_array(t):
     return 2.0 * t - 1.0 if np.isin(t, (0, 1)).all() else t
+
+
+def _hinge_labels(t):
+    """Keras's convert_binary_labels_to_hinge: labels all in {0, 1} become 2 t - 1 (decided
+    per batch, inside an op)."""
+    return data_map(_hinge_array, t)
 
 
 def hinge_values(y_true, y_pred):
     """mean(max(1 - t y_pred, 0), axis=-1); 0/1 labels become -1/1."""
-    t, p = _aligned("hinge", y_true, y_pred)
+    t, p = _aligned_t("hinge", y_true, y_pred)
     return relu(1.0 - _hinge_labels(t) * p).mean(axis=-1)
 
 
 def squared_hinge_values(y_true, y_pred):
     """mean(max(1 - t y_pred, 0)**2, axis=-1); 0/1 labels become -1/1."""
-    t, p = _aligned("squared_hinge", y_true, y_pred)
+    t, p = _aligned_t("squared_hinge", y_true, y_pred)
     h = relu(1.0 - _hinge_labels(t) * p)
     return (h * h).mean(axis=-1)
 
 
 def categorical_hinge_values(y_true, y_pred):
     """max(neg - pos + 1, 0), pos = sum(t y_pred, -1), neg = max((1 - t) y_pred, -1)."""
-    t, p = _aligned("categorical_hinge", y_true, y_pred)
+    t, p = _aligned_t("categorical_hinge", y_true, y_pred)
     pos = (t * p).sum(axis=-1)
     neg = ((1.0 - t) * p).max(axis=-1)
     return relu(neg - pos + 1.0)
@@ -376,10 +407,10 @@ def categorical_hinge_values(y_true, y_pred):
 def cosine_similarity_values(y_true, y_pred, axis=-1):
     """-sum(l2n(y_true) l2n(y_pred), axis), l2n(x) = x / sqrt(max(sum(x**2, axis), eps**2))
     (Keras: x * min(rsqrt(sum x**2), 1/eps))."""
-    t, p = _aligned("cosine_similarity", y_true, y_pred)
+    t, p = _aligned_t("cosine_similarity", y_true, y_pred)
     axis = _checks.axis("cosine_similarity", axis, p.ndim)
     eps2 = config.epsilon() ** 2
-    tn = t / np.sqrt(np.maximum((t * t).sum(axis=axis, keepdims=True), t.dtype.type(eps2)))
+    tn = t / (t * t).sum(axis=axis, keepdims=True).clip(eps2, None).sqrt()
     pn = p / (p * p).sum(axis=axis, keepdims=True).clip(eps2, None).sqrt()
     return -(pn * tn).sum(axis=axis)
 
@@ -387,7 +418,7 @@ def cosine_similarity_values(y_true, y_pred, axis=-1):
 def binary_crossentropy_values(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """mean(-(t log q + (1-t) log(1-q)), axis=-1), q = clip(y_pred, eps, 1-eps); from_logits
     (x): max(x, 0) - x t + log(1 + exp(-|x|)). Smoothing: t (1 - s) + s / 2."""
-    t, p = _aligned("binary_crossentropy", y_true, y_pred)
+    t, p = _aligned_t("binary_crossentropy", y_true, y_pred)
     t = _smooth_binary(t, label_smoothing)
     return _bce_elements(t, p, from_logits).mean(axis=-1)
 
@@ -396,7 +427,7 @@ def binary_focal_crossentropy_values(y_true, y_pred, apply_class_balancing=False
                                      gamma=2.0, from_logits=False, label_smoothing=0.0):
     """mean((1 - p_t)**gamma bce(t, q), axis=-1), q = y_pred (sigmoid(y_pred) from logits),
     p_t = t q + (1-t)(1-q); with class balancing times t alpha + (1-t)(1-alpha)."""
-    t, p = _aligned("binary_focal_crossentropy", y_true, y_pred)
+    t, p = _aligned_t("binary_focal_crossentropy", y_true, y_pred)
     t = _smooth_binary(t, label_smoothing)
     q = sigmoid(p) if from_logits else p
     bce = _bce_elements(t, q, False)
@@ -411,7 +442,7 @@ def categorical_focal_crossentropy_values(y_true, y_pred, alpha=0.25, gamma=2.0,
                                           from_logits=False, label_smoothing=0.0):
     """sum(-alpha (1 - q)**gamma t log q, axis=-1), q = clip(p / sum(p), eps, 1 - eps) with
     p = y_pred (softmax(y_pred) from logits); smoothing t (1 - s) + s / k."""
-    t, p = _aligned("categorical_focal_crossentropy", y_true, y_pred)
+    t, p = _aligned_t("categorical_focal_crossentropy", y_true, y_pred)
     t = _smooth_categorical(t, label_smoothing)
     if from_logits:
         p = softmax(p, axis=-1)
@@ -422,7 +453,7 @@ def categorical_focal_crossentropy_values(y_true, y_pred, alpha=0.25, gamma=2.0,
 
 def categorical_crossentropy_values(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """Per-sample -sum_j y_j log q_j (see _crossentropy_values); smoothing y (1 - s) + s / k."""
-    t, p = _aligned("categorical_crossentropy", y_true, y_pred)
+    t, p = _aligned_t("categorical_crossentropy", y_true, y_pred)
     return _crossentropy_values(_smooth_categorical(t, label_smoothing), p, from_logits, False)
 
 

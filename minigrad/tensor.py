@@ -384,16 +384,17 @@ def _saved_by(ctx, data):
     return False
 
 
-def _run_backward(root, g, retain_graph):
+def _run_backward(root, g, retain_graph, order=None):
     """Reverse topological order: each op's VJP runs once, with its complete gradient.
 
     Gradient aliasing is impossible by construction: a leaf keeps the array that reaches it
     only when nothing but this walk refers to it (it owns its memory, is writable, and
     ``sys.getrefcount`` shows this function's local as the only reference: not the caller's
     ``grad=``, an op's saved array or input, another leaf's pending gradient or a hook's
-    closure); otherwise it keeps a copy. No op has to promise anything."""
+    closure); otherwise it keeps a copy. No op has to promise anything. ``order``: the
+    graph's ``_toposort(root)`` when the caller kept it (a replayed step's graph)."""
     grads = {id(root): g}
-    for t in reversed(_toposort(root)):
+    for t in reversed(_toposort(root) if order is None else order):
         g = grads.pop(id(t), None)
         if g is None:
             continue

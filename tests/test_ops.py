@@ -21,7 +21,7 @@ import minigrad as mg
 from minigrad import ops
 from minigrad.function import Function
 from minigrad.gradcheck import directional_check, gradcheck
-from minigrad.ops import activation, arith, dropout, linear, reduce, unary
+from minigrad.ops import activation, arith, datamap, dropout, linear, noise, reduce, unary
 
 # these module names are also public functions of minigrad.ops: import the modules by path
 matmul = importlib.import_module("minigrad.ops.matmul")
@@ -176,6 +176,28 @@ def rrelu_train_ref(x, lower=1 / 8, upper=1 / 3, glob=False, dtype=np.float64):
     a = -rrelu_train(ones, lower, upper, glob).data.astype(np.float64)
     assert np.all((lower <= a) & (a <= upper)) and (x.size < 4 or np.ptp(a) > 0)
     return np.where(x > 0, x, a * x)
+
+
+def _affine_draw(which, noise_shape=None):
+    """A draw of RandomAffine's (scale, shift) fixed by a seed (the same in every forward of
+    the finite differences); ``which`` says which of the two are drawn."""
+    def draw(shape, dtype):
+        r = np.random.default_rng(7)
+        mask_shape = shape if noise_shape is None else noise_shape
+        scale = r.uniform(0.5, 1.5, mask_shape).astype(dtype) if "s" in which else None
+        shift = r.normal(size=shape).astype(dtype) if "t" in which else None
+        return scale, shift
+    return draw
+
+
+def random_affine(x, which="st", noise_shape=None):
+    return noise.RandomAffine.apply(x, draw=_affine_draw(which, noise_shape))
+
+
+def random_affine_ref(x, which="st", noise_shape=None):
+    scale, shift = _affine_draw(which, noise_shape)(x.shape, np.float64)
+    y = x if scale is None else x * scale
+    return y if shift is None else y + shift
 
 
 def dropout_train(x, rate=0.4):
@@ -333,6 +355,9 @@ TABLE = [
     Row("dropout", dropout.Dropout, dropout_train, dropout_train_ref,
         [case((6, 5)), case((6, 5), rate=0.8), case((), rate=0.5), case((3, 4), rate=1.0)],
         random=True),
+    Row("random_affine", noise.RandomAffine, random_affine, random_affine_ref,
+        [case((6, 5)), case((6, 5), which="s"), case((6, 5), which="t"),
+         case((6, 5), which="s", noise_shape=(6, 1)), case((), which="st")]),
     # ---- batch norm: training (batch statistics) and inference, with/without gamma, beta
     Row("batch_norm", norm.BatchNorm, bn, bn_ref,
         [case((6, 3), (3,), (3,), training=True, **BN_STATS),
@@ -774,13 +799,29 @@ def all_functions():
     return {c for c in seen if c.__module__.startswith("minigrad.")}
 
 
+# computations on data without a gradient (tested below), the one kind of op without a row
+NO_GRADIENT = {datamap.DataMap}
+
+
 def test_every_function_has_a_row():
-    covered = {row.op for row in TABLE}
+    covered = {row.op for row in TABLE} | NO_GRADIENT
     missing = sorted(f"{c.__module__}.{c.__name__}" for c in all_functions() - covered)
     assert not missing, f"Function subclasses without a row in the op table: {missing}"
 
 
 # ---------------------------------------------------------------------------- op details
+
+
+def test_data_map_computes_per_call_and_refuses_a_gradient():
+    x = mg.Tensor(np.array([[0.0, 1.0], [1.0, 1.0]]))
+    y = datamap.data_map(np.add, x, args=(2.0,))
+    np.testing.assert_array_equal(y.data, [[2.0, 3.0], [3.0, 3.0]])
+    assert not y.requires_grad and y.grad_fn is None
+    ids = datamap.data_map(np.argmax, np.array([[0, 5], [7, 1]]), args=(1,))
+    np.testing.assert_array_equal(ids.data, [1, 0])           # integer data stays integer
+    w = mg.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="DataMap: a computation on data carries no grad"):
+        datamap.data_map(np.multiply, w, args=(2.0,)).backward(np.ones(2))
 
 
 def test_max_min_ties_share_the_gradient_equally():

@@ -28,6 +28,7 @@ import numpy as np
 from .. import random as mgrandom
 from .._kernel import kernel
 from ..grad_mode import is_grad_enabled
+from ..ops.datamap import data_map
 from ..ops.shape import where
 from ..tensor import Tensor
 from .base import Layer
@@ -171,8 +172,14 @@ class _Augmentation(Layer):
                              f"(batch, height, width) or (batch, height, width, channels), "
                              f"got shape {x.shape}")
         x4 = x if x.ndim == 4 else x.reshape(*x.shape, 1)
-        y = self._augment(x4, self._generator())
+        if _needs_graph(x4):
+            y = self._augment(x4, self._generator())
+        else:       # the draw inside an op: a replayed step (models/tape.py) draws anew
+            y = data_map(self._augment_data, x4)
         return y if x.ndim == 4 else y.reshape(*x.shape)
+
+    def _augment_data(self, data):
+        return self._augment(Tensor._make(data, None), self._generator()).data
 
     def _augment(self, x4, rng):
         raise NotImplementedError

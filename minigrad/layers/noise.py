@@ -4,7 +4,8 @@ Tensor, at inference); ActivityRegularization adds its penalty on every call.
 
 Noise is drawn from the layer's own generator when ``seed`` is given, else from minigrad's
 global generator at call time (so ``minigrad.random.seed(n)`` fixes it). The draws are
-constants of the graph: the gradient flows through x only.
+drawn inside an op (ops/noise.py, so a replayed step draws them too); the gradient flows
+through x only.
 """
 import math
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from .. import _checks, regularizers
 from .. import random as _random
+from ..ops.noise import RandomAffine
 from .base import Layer
 
 # SELU's constants (Klambauer et al. 2017), as Keras's AlphaDropout writes them
@@ -50,7 +52,10 @@ class GaussianNoise(_NoiseLayer):
     def call(self, x, training=False):
         if not training or self.stddev == 0.0:
             return x
-        return x + self._generator().normal(0.0, self.stddev, x.shape).astype(x.dtype)
+        return RandomAffine.apply(x, draw=self._draw)
+
+    def _draw(self, shape, dtype):
+        return None, self._generator().normal(0.0, self.stddev, shape).astype(dtype)
 
     def get_config(self):
         cfg = super().get_config()
@@ -70,8 +75,11 @@ class GaussianDropout(_NoiseLayer):
     def call(self, x, training=False):
         if not training or self.rate == 0.0:
             return x
+        return RandomAffine.apply(x, draw=self._draw)
+
+    def _draw(self, shape, dtype):
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        return x * self._generator().normal(1.0, stddev, x.shape).astype(x.dtype)
+        return self._generator().normal(1.0, stddev, shape).astype(dtype), None
 
     def get_config(self):
         cfg = super().get_config()
@@ -108,14 +116,17 @@ class AlphaDropout(_NoiseLayer):
     def call(self, x, training=False):
         if not training or self.rate == 0.0:
             return x
-        keep = self._generator().random(self._mask_shape(x.shape)) >= self.rate
+        self._mask_shape(x.shape)          # a bad noise_shape fails here, naming the layer
+        return RandomAffine.apply(x, draw=self._draw)
+
+    def _draw(self, shape, dtype):
+        keep = self._generator().random(self._mask_shape(shape)) >= self.rate
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1.0 - self.rate) * (1.0 + self.rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * self.rate
         # a * (x * keep + alpha' * (1 - keep)) + b as one scale and one shift of x
-        scale = np.where(keep, a, 0.0).astype(x.dtype)
-        shift = np.where(keep, b, a * alpha_p + b).astype(x.dtype)
-        return x * scale + shift
+        return (np.where(keep, a, 0.0).astype(dtype),
+                np.where(keep, b, a * alpha_p + b).astype(dtype))
 
     def get_config(self):
         cfg = super().get_config()

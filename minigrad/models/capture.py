@@ -19,14 +19,16 @@ that every weight still lives in its recorded array (set_weights copies into it;
 ``.data`` sends the step back to eager) and has no gradient hook, that no probe listener (an
 attached GradientMonitor) waits, and that no gradient view is held elsewhere.
 
-The proven set ("auto" captures only these; anything else runs eagerly, and
-``jit_compile=True`` raises naming it): a ``Sequential`` of an optional leading ``Flatten``
+The kernel plan serves the Dense family: a ``Sequential`` of an optional leading ``Flatten``
 and ``Dense`` layers without regularizers, the hidden ones with a fused activation (any
 epilogue of the activation registry, or none), the last one with ``softmax``; loss
 ``sparse_categorical_crossentropy`` or ``categorical_crossentropy`` (from probabilities, no
 label smoothing, the default reduction, loss weight 1, no sample or class weights); any
-optimizer built on flat buffers. Dropout, noise, normalization and every other layer kind,
-regularizers and other losses are not in it.
+optimizer built on flat buffers. Every other model is captured one level up, at the ops
+(``tape.py``): recorded on two eager steps, replayed from the third. Under "auto" a model
+with a layer of the user's own class (its ``call`` may have Python side effects a replay
+would skip) runs eagerly; ``jit_compile=True`` captures it too, or raises naming what cannot
+be captured.
 """
 import numpy as np
 
@@ -34,6 +36,7 @@ from .. import config
 from .._flat import pack_of, view_free
 from ..ops.softmax import _clip_bounds, _row_max_sub, _sce_dense, _sce_sparse, _softmax_rows
 from ..probe import _listeners
+from . import tape
 
 VALID = (True, False, "auto")
 
@@ -246,37 +249,70 @@ class _NotCapturable(Exception):
     pass
 
 
-def step(model, xb, yb, sample_weight):
+# signatures kept per model: a generator of ever-new batch shapes must not keep every
+# recorded graph (and its activations) alive
+MAX_SIGNATURES = 8
+
+
+def step(model, xb, yb, sample_weight, variables=None):
     """The captured step's loss, or None when this step runs eagerly (the caller runs it).
+
     The first step of a model runs eagerly (it resolves the metrics and builds the
-    optimizer); a new signature after that is recorded and replayed at once."""
+    optimizer). Then, per signature: the Dense family is recorded as a kernel plan and
+    replayed at once; any other model is recorded at the ops (``tape.py``) on two steps with
+    different inputs (these two are eager steps, run here) and replayed from the third."""
     flag = model.__dict__.get("_jit_compile", "auto")
-    if flag is False:
+    if flag is False or model.compiled_metrics is None:
         return None
-    if sample_weight is not None or type(xb) is not np.ndarray or type(yb) is not np.ndarray:
-        if flag is True:
-            raise ValueError("jit_compile=True: cannot capture the training step: sample or "
-                             "class weights, or inputs that are not one array")
-        return None
-    sig = signature(model, xb, yb)
+    arrays, key = tape.feeds(xb, yb, sample_weight)
+    sig = (key, tuple(map(id, model.layers)), id(model.optimizer), id(model._loss_fn),
+           id(model.compiled_metrics))
     cache = model.__dict__.setdefault("_captured", {})
-    if sig in cache:
-        plan = cache[sig]
-        if plan is None or not plan.ready():
-            return None
-        return plan.run(model, xb, yb)
-    why = _why_not(model)
-    if why is None and (model.compiled_metrics is None or not model.optimizer._packs):
-        return None                # the eager first step resolves metrics, builds the packs
-    if why is None:
-        try:
-            cache[sig] = Plan(model, xb, yb)
-        except _NotCapturable as e:
-            why = str(e)
-    if why is not None:
-        if flag is True:
-            raise ValueError(f"jit_compile=True: cannot capture the training step: {why}")
-        cache[sig] = None
+    entry = cache.get(sig)
+    if isinstance(entry, (Plan, tape.Tape)):
+        if entry.ready():
+            return entry.run(model, xb, yb) if type(entry) is Plan else \
+                entry.run(model, xb, yb, sample_weight)
+        if type(entry) is Plan or not tape.stale(entry):
+            return None                 # eager (a listener, a hook) ...
+        entry = None                    # ... or a layer edited since: record anew
+    if isinstance(entry, str):
         return None
-    plan = cache[sig]
-    return plan.run(model, xb, yb) if plan.ready() else None
+    if entry is None and sample_weight is None and type(xb) is np.ndarray and \
+            type(yb) is np.ndarray and _why_not(model) is None and \
+            getattr(model.optimizer, "_packs", None):
+        try:
+            plan = Plan(model, xb, yb)
+        except _NotCapturable:
+            plan = None
+        if plan is not None:
+            _store(cache, sig, plan)
+            return plan.run(model, xb, yb) if plan.ready() else None
+    if flag == "auto" and entry is None:
+        layer = tape.custom_layer(model)
+        if layer is not None:
+            _store(cache, sig, f"layer {layer.name!r} of the user's class "
+                               f"{type(layer).__name__} (captured only with jit_compile=True)")
+            return None
+    if variables is None:
+        variables = model.trainable_weights
+    model._build_optimizer(variables)
+    loss, rec = tape.record(model, xb, yb, sample_weight, variables)
+    if isinstance(entry, tape.Recording) and not tape.same_inputs(entry, rec):
+        try:
+            _store(cache, sig, tape.Tape(entry, rec, model, variables))
+        except tape.NotCapturable as e:
+            if flag is True:
+                raise ValueError(f"jit_compile=True: cannot capture the training step of "
+                                 f"model {model.name!r}: {e}") from None
+            _store(cache, sig, str(e))
+    else:
+        _store(cache, sig, rec)
+    return loss
+
+
+def _store(cache, sig, entry):
+    cache.pop(sig, None)
+    cache[sig] = entry
+    while len(cache) > MAX_SIGNATURES:
+        del cache[next(iter(cache))]

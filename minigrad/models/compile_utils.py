@@ -56,6 +56,7 @@ class OutputLosses:
                         for w in weights]
         self.tracked = sum(f is not None for f in self.fns) > 1    # Keras: more than one loss
         self.last = [None] * len(self.names)
+        self.last_values = [(None, 0)] * len(self.names)   # the Tensors behind ``last``
 
     def split(self, y):
         """Targets, predictions or sample weights as one entry per output: a list (prepared
@@ -85,6 +86,7 @@ class OutputLosses:
                                  f"use a reducing reduction such as 'sum_over_batch_size'")
             if self.tracked:   # Keras records the unweighted loss with the batch size
                 self.last[i] = (float(value.data), ps[i].shape[0])
+                self.last_values[i] = (value, ps[i].shape[0])
             term = value if w == 1.0 else value * np.asarray(w, dtype=value.data.dtype)
             total = term if total is None else total + term
         return total

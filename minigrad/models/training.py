@@ -34,6 +34,9 @@ class Trainer:
     """The training half of ``Model`` (a mixin: it needs ``__call__``, ``losses``,
     ``trainable_weights``, ``dtype`` and ``_input_shape`` from the container)."""
 
+    # set by fit and callbacks; not edits of the model (layers.base.EDITS)
+    _loop_state = frozenset({"history", "stop_training", "resume_epoch", "compiled_metrics"})
+
     def _init_training_state(self):
         self.optimizer = None
         self.loss = None               # the identifier given to compile (saved as given)
@@ -55,8 +58,9 @@ class Trainer:
         outputs: ``loss``, ``loss_weights``, ``metrics`` and ``weighted_metrics`` per output
         (lists or dicts). Sample weights apply to the loss and to ``weighted_metrics``;
         ``metrics`` stay unweighted. ``jit_compile``: "auto" replays a captured training step
-        for the proven model kinds (``models/capture.py``), True captures or raises, False is
-        always eager."""
+        (``models/capture.py``, ``models/tape.py``) for every model whose layers are
+        minigrad's own, True also for layers of the user's classes (or raises naming what
+        cannot be captured), False is always eager."""
         from .. import optimizers
         self.__dict__["_jit_compile"] = capture.check_flag(jit_compile)
         self.__dict__.pop("_captured", None)      # plans of the previous compile
@@ -222,16 +226,27 @@ class Trainer:
     def _train_step(self, xb, yb, variables, sample_weight=None, try_capture=True):
         """Forward, loss + penalties, backward, optimizer step, metrics; returns the loss
         (data loss + sum(model.losses)) on the pre-step weights."""
+        self._build_optimizer(variables)
+        if try_capture:
+            loss = capture.step(self, xb, yb, sample_weight, variables)
+            if loss is not None:
+                return loss
+        loss, y_pred = self._forward_loss(xb, yb, sample_weight)
+        return self._backward_step(loss, y_pred, yb, sample_weight, variables)
+
+    def _build_optimizer(self, variables):
         if len(getattr(self.optimizer, "_vars", variables)) < len(variables):
             # built before the forward: the weights move into the optimizer's flat buffers
             # (minigrad._flat) before any graph saves them, so backward writes into them
             self.optimizer.build(variables)
-        if try_capture:
-            loss = capture.step(self, xb, yb, sample_weight)
-            if loss is not None:
-                return loss
+
+    def _forward_loss(self, xb, yb, sample_weight):
+        """The eager step's first half: ``(loss Tensor, y_pred)``."""
         y_pred = self(xb, training=True)
-        loss = self.compute_loss(yb, y_pred, sample_weight=sample_weight)
+        return self.compute_loss(yb, y_pred, sample_weight=sample_weight), y_pred
+
+    def _backward_step(self, loss, y_pred, yb, sample_weight, variables):
+        """The eager step's second half: backward, update, metrics; the loss as a float."""
         for w in variables:
             w.grad = None
         if loss.requires_grad:

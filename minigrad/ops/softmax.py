@@ -234,6 +234,8 @@ class SoftmaxCrossEntropy(Function):
     Labels are config, never differentiated: integer ids (n,) or floats (n, k); logits of
     shape (..., k) are read as rows, with labels of shape (...) or (..., k)."""
 
+    unchecked = {"ids_checked": False}
+
     def forward(self, z, labels=None, epsilon=None, ids_checked=False):
         if z.ndim < 2 or z.shape[-1] == 0:
             raise ValueError(f"softmax_cross_entropy: logits must have shape (n, k) (or "

@@ -1,0 +1,306 @@
+"""The captured step for every model: the eager step's op list, recorded and replayed.
+
+``capture.py``'s kernel plan serves the Dense family; every other model (functional and
+subclassed models, BatchNormalization, Dropout and noise, RReLU/PReLU, regularizers, any
+loss, sample and class weights) is captured here, one level up: at the ops.
+
+Recording: an eager step runs with ``function.TAPE`` set, so every ``Function.apply`` appends
+``(op class, input Tensors, config, output Tensor, needs_input_grad)``. Two consecutive steps
+of the signature are recorded and compared; each input of each op must then be one of
+
+- an earlier op's output (the same position in both lists);
+- a persistent Tensor (the same object in both: a weight, a moving statistic, a Tensor a
+  subclassed model keeps), read live at replay;
+- a batch array (x, y or sample weights) or its cast and reshape (``_recipe``), equal in
+  both recordings to that batch's array;
+- a constant: a Tensor made afresh with the same value in both steps (a Python scalar).
+
+An input that is none of these was computed outside the ops and changes from step to step
+(a mask drawn by numpy in a layer's ``call``, labels rearranged in numpy): such a step is
+not captured, and ``jit_compile=True`` raises naming the op. The config of each op must be
+the same in both recordings, or a batch array as above (integer labels passed as config).
+
+Replay: the batch arrays are put where the recording found them, then each op's ``forward``
+runs on a fresh instance of its class, as ``Function.apply`` would, writing into the
+recorded output Tensors (so the graph's links stay, and the walk needs no sort: the order
+kept from the recording is reused); then the eager walk (``tensor._run_backward``), the
+optimizer's ``apply_gradients`` and the metrics, as in the eager step. Random draws happen
+inside ops (Dropout, RReLU, the noise layers), so the replay draws the same numbers in the
+same order as eager. The result is eager's bit for bit (tests/test_tape.py).
+
+What the comparison cannot see: Python that takes another branch only later (a subclassed
+model's ``if`` on a step count it keeps in a private attribute). Public attribute changes of
+any layer (``layer.rate = 0.3``, ``layer.trainable = False``, a new optimizer) bump
+``layers.base.EDITS`` and the step is recorded anew.
+"""
+import numpy as np
+
+from .. import function, grad_mode
+from ..layers import base as _base
+from ..layers.symbolic import flatten
+from ..probe import _listeners
+from ..tensor import CHANGES, Tensor, _run_backward, _toposort
+
+
+class NotCapturable(Exception):
+    """Why a step cannot be replayed (the message names the op and its input)."""
+
+
+def feeds(x, y, sample_weight):
+    """The batch's arrays in a fixed order, and a key of their structure, shapes and dtypes."""
+    arrays = []
+    key = []
+    for part in (x, y, sample_weight):
+        leaves = [] if part is None else flatten(part)
+        key.append(_structure(part))
+        for a in leaves:
+            if not isinstance(a, np.ndarray):
+                a = np.asarray(getattr(a, "data", a))
+            arrays.append(a)
+            key.append((a.shape, a.dtype.str))
+    return arrays, tuple(key)
+
+
+def _structure(part):
+    if isinstance(part, dict):
+        return ("dict", tuple(sorted(part)))
+    if isinstance(part, (list, tuple)):
+        return ("list", len(part))
+    return type(part).__name__
+
+
+def custom_layer(model):
+    """The first layer of the model whose class is defined outside minigrad (not a Model):
+    its ``call`` may have Python side effects a replay would skip, so "auto" runs it
+    eagerly and only ``jit_compile=True`` captures it. None when there is none."""
+    from .model import Model
+    for layer in model._flatten_layers():
+        if not type(layer).__module__.startswith("minigrad.") and not isinstance(layer, Model):
+            return layer
+    return None
+
+
+def record(model, xb, yb, sample_weight, variables):
+    """One eager training step with the op list kept; returns ``(loss, Recording)``."""
+    tape = []
+    function.TAPE[0] = tape
+    try:
+        loss_t, y_pred = model._forward_loss(xb, yb, sample_weight)
+    finally:
+        function.TAPE[0] = None
+    rec = Recording(tape, loss_t, y_pred, feeds(xb, yb, sample_weight)[0], model)
+    rec.n_x = len(flatten(xb))
+    loss = model._backward_step(loss_t, y_pred, yb, sample_weight, variables)
+    return loss, rec
+
+
+def same_inputs(first, second):
+    """True when the two recordings saw the same x (their comparison would prove nothing
+    about values computed from it)."""
+    return all(a is b or _equal(a, b)
+               for a, b in zip(first.arrays[:first.n_x], second.arrays[:second.n_x]))
+
+
+def stale(t):
+    """True when a Tape must be recorded anew: a layer edited since, or a weight's
+    trainable flag changed."""
+    return _base.EDITS[0] != t.edits or any(w.requires_grad is not f for w, f in t.live)
+
+
+class Recording:
+    """The ops of one eager step, before the comparison with a second one."""
+
+    def __init__(self, tape, loss, y_pred, arrays, model):
+        self.tape = tape
+        self.loss = loss
+        self.y_pred = y_pred
+        self.arrays = arrays
+        self.tracked = _tracked(model)
+        self.order = _toposort(loss) if loss.requires_grad else None
+
+
+def _tracked(model):
+    fn = model._loss_fn
+    return list(getattr(fn, "last_values", ())) if getattr(fn, "tracked", False) else []
+
+
+def _recipe_of(a, arrays):
+    """The index of the batch array that ``a`` is a cast and reshape of, or None."""
+    for k, f in enumerate(arrays):
+        if a is f or (f.size == a.size and _equal(a, _recipe(f, a.dtype, a.shape))):
+            return k
+    return None
+
+
+def _recipe(f, dtype, shape):
+    a = f if f.dtype == dtype else f.astype(dtype)
+    return np.ascontiguousarray(a.reshape(shape))
+
+
+def _equal(a, b):
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+def _same_config(a, b):
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and _equal(a, b)
+    if type(a) is not type(b):
+        return False
+    if hasattr(a, "__self__") and hasattr(a, "__func__"):   # a bound method, made per access
+        return a.__self__ is b.__self__ and a.__func__ is b.__func__
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(map(_same_config, a, b))
+    if isinstance(a, (int, float, str, bool, complex, np.generic, type(None), np.dtype,
+                      slice, range, type(Ellipsis))):
+        return bool(a == b) or (a != a and b != b)
+    return False            # another object made afresh each step: its state is unknown
+
+
+def _binding(va, vb, first, second, made_first, made):
+    """Where the config value ``vb`` (``va`` in the first recording) comes from at replay:
+    None when it is the same in both steps, ("out", position) for an earlier op's output
+    array, ("feed", k, dtype, shape) for a batch array, ("tuple", items) for a tuple of
+    these and constants ("const", value); False when it is none of them."""
+    if _same_config(va, vb):
+        return None
+    if isinstance(va, np.ndarray) and isinstance(vb, np.ndarray):
+        pos = made.get(id(vb))
+        if pos is not None and made_first.get(id(va)) == pos:
+            return ("out", pos)
+        k = _recipe_of(vb, second.arrays)
+        if k is not None and _recipe_of(va, first.arrays) == k:
+            return ("feed", k, vb.dtype, vb.shape)
+        return False
+    if isinstance(va, tuple) and type(va) is type(vb) and len(va) == len(vb):
+        items = []
+        for a, b in zip(va, vb):
+            bind = _binding(a, b, first, second, made_first, made)
+            if bind is False:
+                return False
+            items.append(("const", b) if bind is None else bind)
+        return ("tuple", items)
+    return False
+
+
+def _resolve(bind, arrays, entries):
+    kind = bind[0]
+    if kind == "out":
+        return entries[bind[1]][3].data
+    if kind == "feed":
+        return _recipe(arrays[bind[1]], bind[2], bind[3])
+    if kind == "const":
+        return bind[1]
+    return tuple(_resolve(b, arrays, entries) for b in bind[1])
+
+
+class Tape:
+    """A replayable step (see the module docstring), built from two recordings."""
+
+    def __init__(self, first, second, model, variables):
+        a, b = first.tape, second.tape
+        if len(a) != len(b):
+            raise NotCapturable(f"the step ran {len(a)} ops, then {len(b)}")
+        if second.order is None:
+            raise NotCapturable("the loss does not depend on a trainable weight")
+        made = {}                       # id(output Tensor of the second step) -> position
+        made_first = {}
+        made_data, made_data_first = {}, {}     # the same by id(output array)
+        self.entries = []
+        self.fed = []                   # (Tensor, batch array index, dtype, shape)
+        self.live = []                  # (Tensor, requires_grad) read live at replay
+        live_ids = set()
+        for pos, (ea, eb) in enumerate(zip(a, b)):
+            cls, ins, cfg, out, needs = eb
+            fed_here = False
+            name = cls.__name__
+            if ea[0] is not cls or len(ea[1]) != len(ins) or ea[4] != needs or \
+                    (ea[3]._ctx is None) != (out._ctx is None) or set(ea[2]) != set(cfg):
+                raise NotCapturable(f"op {pos} ({name}) differs between two steps")
+            for i, (ta, tb) in enumerate(zip(ea[1], ins)):
+                if id(tb) in made:
+                    if made_first.get(id(ta)) != made[id(tb)]:
+                        raise NotCapturable(f"{name} (op {pos}) input {i}: wired to other "
+                                            f"ops in two steps")
+                    continue
+                if ta is tb:
+                    if id(tb) not in live_ids:
+                        live_ids.add(id(tb))
+                        self.live.append((tb, tb.requires_grad))
+                    continue
+                k = _recipe_of(tb.data, second.arrays)
+                if k is not None and _recipe_of(ta.data, first.arrays) == k:
+                    self.fed.append((tb, k, tb.data.dtype, tb.data.shape))
+                    fed_here = True
+                    continue
+                if tb._ctx is None and not tb.requires_grad and _equal(ta.data, tb.data):
+                    continue                # a constant made afresh with the same value
+                raise NotCapturable(
+                    f"{name} (op {pos}) input {i} of shape {tb.data.shape}: a value computed "
+                    f"outside the ops that changes from step to step")
+            cfg = dict(cfg)
+            binds = []
+            for key, vb in cfg.items():
+                bind = _binding(ea[2][key], vb, first, second, made_data_first, made_data)
+                if bind is False:
+                    raise NotCapturable(f"{name} (op {pos}): its config {key}= changes from "
+                                        f"step to step")
+                if bind is not None:
+                    binds.append((key, bind))
+                    fed_here = True
+            if fed_here:
+                cfg.update(cls.unchecked)   # the caller's check is skipped at replay
+            made[id(out)] = pos
+            made_first[id(ea[3])] = pos
+            made_data[id(out.data)] = pos
+            made_data_first[id(ea[3].data)] = pos
+            self.entries.append((cls, ins, cfg, out, needs, out._ctx is not None, binds))
+        self.loss = second.loss
+        self.order = second.order
+        self.y_pred = second.y_pred
+        self.tracked = second.tracked
+        self.variables = variables
+        self.edits = _base.EDITS[0]
+        if not all(isinstance(t, Tensor) for t in flatten(self.y_pred)):
+            raise NotCapturable("the model's output is not a Tensor")
+        for t in flatten(self.y_pred):
+            if id(t) not in made:
+                raise NotCapturable("the model's output is not computed by an op")
+
+    def ready(self):
+        """True when a replay would be the eager step: no layer edited since, the weights'
+        trainable flags as recorded, grad mode on, no probe listener, no gradient hook."""
+        if _listeners or _base.EDITS[0] != self.edits or not grad_mode._state["enabled"]:
+            return False
+        return all(t.requires_grad is flag and not t._hooks for t, flag in self.live)
+
+    def run(self, model, xb, yb, sample_weight):
+        """The step: forward by the recorded ops, the eager walk, update, metrics."""
+        arrays = feeds(xb, yb, sample_weight)[0]
+        for t, k, dtype, shape in self.fed:
+            t.data = _recipe(arrays[k], dtype, shape)
+        entries = self.entries
+        for cls, ins, cfg, out, needs, linked, binds in entries:
+            for key, bind in binds:
+                cfg[key] = _resolve(bind, arrays, entries)
+            fn = cls()
+            fn.needs_input_grad = needs
+            data = fn.forward(*[t.data for t in ins], **cfg)
+            out.data = data if type(data) is np.ndarray else np.asarray(data)
+            if linked:
+                fn.inputs = ins
+                fn.changes = CHANGES[0]
+                out._ctx = fn
+        for i, (value, n) in enumerate(self.tracked):
+            if value is not None:
+                model._loss_fn.last[i] = (float(value.data), n)
+        for w in self.variables:
+            w.grad = None
+        loss = self.loss
+        _run_backward(loss, np.array(1, dtype=loss.data.dtype).reshape(loss.data.shape),
+                      False, self.order)
+        model.optimizer.apply_gradients([(w.grad, w) for w in self.variables])
+        from .training import _values
+        model._update_metrics(yb, _values(self.y_pred), sample_weight)
+        return float(loss.data)

@@ -1,0 +1,413 @@
+"""The captured step of every model (models/tape.py), the proof "auto" relies on: for each
+layer kind, each loss, each optimizer and each model kind once on a small model, 200 steps
+of the captured model equal 200 eager steps bit for bit (weights, optimizer slots, moving
+statistics, the loss and metrics of every step) in float32 and float64, and the replay really
+ran (every step after the two recorded ones). Then what must not be replayed: a changed
+model, a hook, a listener, values computed outside the ops."""
+import numpy as np
+import pytest
+from optimizer_zoo import OPTIMIZERS
+
+import minigrad as mg
+from minigrad import layers as L
+from minigrad.models import capture, tape
+from minigrad.probe import ProbeRecorder
+
+STEPS = 200
+DTYPES = ["float32", "float64"]
+
+
+@pytest.fixture
+def replays(monkeypatch):
+    """The number of replayed steps so far (a list of one count)."""
+    count = [0]
+    for cls in (tape.Tape, capture.Plan):
+        def counting(self, *a, real=cls.run):
+            count[0] += 1
+            return real(self, *a)
+        monkeypatch.setattr(cls, "run", counting)
+    return count
+
+
+@pytest.fixture(params=DTYPES)
+def dtype(request):
+    old = mg.config.floatx()
+    mg.config.set_floatx(request.param)
+    yield request.param
+    mg.config.set_floatx(old)
+
+
+def _data(kind, dtype, n=40, batch=8, seed=2):
+    """Five batches: x of shape (n, 6) (or images (n, 4, 4, 1), or two inputs), y ids."""
+    r = np.random.default_rng(seed)
+    if kind == "image":
+        x = r.uniform(size=(n, 4, 4, 1)).astype(dtype)
+    else:
+        x = r.normal(size=(n, 6)).astype(dtype)
+    ids = r.integers(0, 3, n)
+    return [(x[i:i + batch], ids[i:i + batch]) for i in range(0, n, batch)]
+
+
+def _train(build, batches, loss="sparse_categorical_crossentropy", opt=None, jit="auto",
+           metrics=("accuracy",), target=None, steps=STEPS, sample_weight=None, **compile_kw):
+    """(model, logs of every step) after ``steps`` train_on_batch calls, randomness seeded."""
+    mg.random.seed(1)
+    model = build()
+    metrics = metrics if isinstance(metrics, dict) else list(metrics)
+    model.compile(optimizer=(opt or OPTIMIZERS["adam"])(), loss=loss, metrics=metrics,
+                  jit_compile=jit, **compile_kw)
+    logs = []
+    for i in range(steps):
+        x, ids = batches[i % len(batches)]
+        y = ids if target is None else target(ids, x)
+        sw = None if sample_weight is None else sample_weight(ids)
+        logs.append(model.train_on_batch(x, y, sample_weight=sw, return_dict=True))
+    return model, logs
+
+
+def _assert_replayed_as_eager(build, batches, replays, **kw):
+    auto, logs_auto = _train(build, batches, **kw)
+    ran = replays[0]
+    eager, logs_eager = _train(build, batches, jit=False, **kw)
+    entries = list(auto.__dict__.get("_captured", {}).values())
+    # one eager step, then two recorded (a kernel plan: recorded and replayed at once)
+    plan = [e for e in entries if isinstance(e, capture.Plan)]
+    assert ran == kw.get("steps", STEPS) - (1 if plan else 3), entries
+    for a, b in zip(auto.weights, eager.weights):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=a.name)
+    for a, b in zip(auto.optimizer.variables, eager.optimizer.variables):
+        np.testing.assert_array_equal(a, b)
+    assert logs_auto == logs_eager
+
+
+def _seq(middle, inputs=(6,)):
+    def build():
+        return mg.models.Sequential([L.Input(inputs), *middle(),
+                                     L.Dense(3, activation="softmax")])
+    return build
+
+
+def _two_branch(merge, units=4):
+    """x -> (Dense a, Dense b) -> merge -> softmax: the merge layers."""
+    def build():
+        x = L.Input((6,))
+        a = L.Dense(units, activation="tanh")(x)
+        b = L.Dense(units, activation="sigmoid")(x)
+        return mg.models.Model(x, L.Dense(3, activation="softmax")(merge()([a, b])))
+    return build
+
+
+LAYERS = {
+    "Activation": _seq(lambda: [L.Dense(5), L.Activation("gelu")]),
+    "ActivityRegularization": _seq(lambda: [L.Dense(5), L.ActivityRegularization(0.01, 0.02)]),
+    "AlphaDropout": _seq(lambda: [L.Dense(5, activation="selu"), L.AlphaDropout(0.2)]),
+    "BatchNormalization": _seq(lambda: [L.Dense(5), L.BatchNormalization(), L.ReLU()]),
+    "Dense+regularizers+max_norm": _seq(lambda: [L.Dense(
+        5, activation="relu", kernel_regularizer=mg.regularizers.L1L2(0.01, 0.01),
+        bias_regularizer="l2", activity_regularizer="l1",
+        kernel_constraint=mg.constraints.MaxNorm(0.5))]),
+    "Dense(no bias)": _seq(lambda: [L.Dense(5, activation="elu", use_bias=False)]),
+    "Dropout": _seq(lambda: [L.Dense(5, activation="relu"), L.Dropout(0.3)]),
+    "Dropout(noise_shape)": _seq(lambda: [L.Dense(5, activation="relu"),
+                                          L.Dropout(0.3, noise_shape=(None, 1))]),
+    "ELU": _seq(lambda: [L.Dense(5), L.ELU(0.7)]),
+    "GaussianDropout": _seq(lambda: [L.Dense(5, activation="relu"), L.GaussianDropout(0.2)]),
+    "GaussianNoise": _seq(lambda: [L.Dense(5, activation="relu"), L.GaussianNoise(0.3)]),
+    "Identity": _seq(lambda: [L.Dense(5, activation="tanh"), L.Identity()]),
+    "Lambda": _seq(lambda: [L.Dense(5), L.Lambda(lambda t: t * t - 1.0)]),
+    "LayerNormalization": _seq(lambda: [L.Dense(5), L.LayerNormalization()]),
+    "LeakyReLU": _seq(lambda: [L.Dense(5), L.LeakyReLU(0.2)]),
+    "Normalization": _seq(lambda: [L.Normalization(mean=0.5, variance=2.0), L.Dense(5)]),
+    "PReLU": _seq(lambda: [L.Dense(5), L.PReLU()]),
+    "RReLU": _seq(lambda: [L.Dense(5), L.RReLU()]),
+    "ReLU": _seq(lambda: [L.Dense(5), L.ReLU(max_value=2.0, negative_slope=0.1)]),
+    "Rescaling": _seq(lambda: [L.Rescaling(0.5, offset=0.1), L.Dense(5)]),
+    "Reshape": _seq(lambda: [L.Dense(6), L.Reshape((2, 3)), L.Flatten()]),
+    "Softmax": _seq(lambda: [L.Dense(5), L.Softmax()]),
+    "UnitNormalization": _seq(lambda: [L.Dense(5), L.UnitNormalization()]),
+    "Add": _two_branch(L.Add),
+    "Average": _two_branch(L.Average),
+    "Concatenate": _two_branch(L.Concatenate),
+    "Dot": _two_branch(lambda: L.Dot(axes=1, normalize=True)),
+    "Maximum": _two_branch(L.Maximum),
+    "Minimum": _two_branch(L.Minimum),
+    "Multiply": _two_branch(L.Multiply),
+    "Subtract": _two_branch(L.Subtract),
+}
+IMAGE_LAYERS = {
+    "RandomFlip": lambda: L.RandomFlip(),
+    "RandomRotation": lambda: L.RandomRotation(0.2),
+    "RandomTranslation": lambda: L.RandomTranslation(0.2, 0.2),
+    "RandomZoom": lambda: L.RandomZoom(0.2),
+}
+
+
+@pytest.mark.parametrize("kind", list(LAYERS))
+def test_each_layer_kind_replays_bit_for_bit(kind, dtype, replays):
+    _assert_replayed_as_eager(LAYERS[kind], _data("vector", dtype), replays)
+
+
+@pytest.mark.parametrize("kind", list(IMAGE_LAYERS))
+def test_each_augmentation_replays_bit_for_bit(kind, dtype, replays):
+    build = _seq(lambda: [IMAGE_LAYERS[kind](), L.Flatten(), L.Dense(5, activation="relu")],
+                 inputs=(4, 4, 1))
+    _assert_replayed_as_eager(build, _data("image", dtype), replays)
+
+
+def _onehot(ids, x):
+    return np.eye(3, dtype=x.dtype)[ids]
+
+
+def _signed(ids, x):
+    return 2.0 * _onehot(ids, x) - 1.0
+
+
+def _positive(ids, x):
+    return _onehot(ids, x) * 2.0 + 0.5
+
+
+# loss -> (last activation, target from the ids)
+LOSSES = {
+    "sparse_categorical_crossentropy": ("softmax", None),
+    "categorical_crossentropy": ("softmax", _onehot),
+    "binary_crossentropy": ("sigmoid", _onehot),
+    "binary_focal_crossentropy": ("sigmoid", _onehot),
+    "categorical_focal_crossentropy": ("softmax", _onehot),
+    "mean_squared_error": ("linear", _onehot),
+    "mean_absolute_error": ("linear", _onehot),
+    "mean_absolute_percentage_error": ("linear", _positive),
+    "mean_squared_logarithmic_error": ("softplus", _positive),
+    "huber": ("linear", _onehot),
+    "log_cosh": ("linear", _onehot),
+    "kl_divergence": ("softmax", _onehot),
+    "poisson": ("softplus", _positive),
+    "hinge": ("tanh", _signed),
+    "squared_hinge": ("tanh", _signed),
+    "categorical_hinge": ("linear", _onehot),
+    "cosine_similarity": ("linear", _onehot),
+    "CategoricalCrossentropy(label_smoothing, from_logits)": ("linear", _onehot),
+    "SparseCategoricalCrossentropy(from_logits)": ("linear", None),
+    "BinaryCrossentropy(label_smoothing)": ("sigmoid", _onehot),
+    "custom function": ("linear", _onehot),
+}
+
+
+def _loss(name):
+    if name.startswith("CategoricalCrossentropy("):
+        return mg.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+    if name.startswith("SparseCategoricalCrossentropy("):
+        return mg.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if name.startswith("BinaryCrossentropy("):
+        return mg.losses.BinaryCrossentropy(label_smoothing=0.2)
+    if name == "custom function":
+        return lambda y_true, y_pred: mg.ops.mean(mg.ops.square(y_true - y_pred), axis=-1)
+    return name
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_each_loss_replays_bit_for_bit(name, dtype, replays):
+    act, target = LOSSES[name]
+
+    def build():
+        return mg.models.Sequential([L.Input((6,)), L.Dense(5, activation="tanh"),
+                                     L.BatchNormalization(), L.Dense(3, activation=act)])
+    _assert_replayed_as_eager(build, _data("vector", dtype), replays, loss=_loss(name),
+                              target=target, metrics=())
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_each_optimizer_replays_bit_for_bit(name, dtype, replays):
+    _assert_replayed_as_eager(LAYERS["BatchNormalization"], _data("vector", dtype), replays,
+                              opt=OPTIMIZERS[name])
+
+
+def test_sample_and_class_weights_replay_bit_for_bit(dtype, replays):
+    batches = _data("vector", dtype)
+    build = LAYERS["Dropout"]
+    _assert_replayed_as_eager(build, batches, replays, sample_weight=lambda ids: 0.5 + ids,
+                              weighted_metrics=["accuracy"])
+    replays[0] = 0
+    _assert_replayed_as_eager(build, batches, replays, loss="categorical_crossentropy",
+                              target=_onehot, sample_weight=lambda ids: 1.0 + (ids == 1))
+
+
+class _Residual(mg.Model):
+    """A subclassed model: a residual block, a nested Sequential, dropout."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp = L.Dense(5, activation="relu")
+        self.block = mg.models.Sequential([L.Dense(5, activation="elu"), L.Dense(5)])
+        self.drop = L.Dropout(0.2)
+        self.out = L.Dense(3, activation="softmax")
+
+    def call(self, x, training=False):
+        h = self.inp(x)
+        h = h + self.block(h)
+        return self.out(self.drop(h, training=training))
+
+
+def _functional_multi():
+    """Two inputs, two named outputs (a dict of losses and loss weights)."""
+    a, b = L.Input((6,), name="a"), L.Input((6,), name="b")
+    h = L.Concatenate()([L.Dense(4, activation="relu")(a), L.Dense(4)(b)])
+    h = L.BatchNormalization()(h)
+    cls = L.Dense(3, activation="softmax", name="cls")(h)
+    reg = L.Dense(1, name="reg")(h)
+    return mg.models.Model([a, b], {"cls": cls, "reg": reg})
+
+
+def test_model_kinds_replay_bit_for_bit(dtype, replays):
+    batches = _data("vector", dtype)
+    _assert_replayed_as_eager(_Residual, batches, replays)
+    replays[0] = 0
+    nested = _seq(lambda: [mg.models.Sequential([L.Dense(5, activation="relu"),
+                                                 L.BatchNormalization()])])
+    _assert_replayed_as_eager(nested, batches, replays)
+    replays[0] = 0
+    two = [((x, x[:, ::-1].copy()), ids) for x, ids in batches]
+    _assert_replayed_as_eager(
+        _functional_multi, two, replays,
+        loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"},
+        loss_weights={"cls": 1.0, "reg": 0.5}, metrics={"cls": ["accuracy"]},
+        target=lambda ids, x: {"cls": ids, "reg": ids[:, None].astype(x[0].dtype)})
+
+
+def test_fit_with_a_last_partial_batch_matches_eager(replays):
+    r = np.random.default_rng(3)
+    x = r.normal(size=(90, 6)).astype("float32")
+    y = r.integers(0, 3, 90)
+    histories, models = [], []
+    for jit in ("auto", False):
+        mg.random.seed(4)
+        model = LAYERS["Dropout"]()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], jit_compile=jit)
+        histories.append(model.fit(x, y, batch_size=16, epochs=6, verbose=0,
+                                   validation_split=0.1).history)
+        models.append(model)
+    # 5 full batches and one of 1 per epoch: the full ones recorded twice, then replayed
+    # (epoch 1: 1 eager + 2 recorded + 2 replays; then 5 per epoch); the last ones recorded
+    # in epochs 1 and 2, replayed from epoch 3
+    assert replays[0] == 2 + 5 * 5 + 4
+    assert histories[0] == histories[1]
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def _trained(build=LAYERS["BatchNormalization"], steps=6, jit="auto"):
+    batches = _data("vector", "float32")
+    model, _ = _train(build, batches, steps=steps, jit=jit)
+    return model, batches
+
+
+def test_an_edited_layer_is_recorded_anew(replays):
+    model, batches = _trained(LAYERS["Dropout"])
+    assert replays[0] == 3
+    model.layers[1].rate = 0.9                  # a public attribute: record anew
+    for x, y in batches[:2]:
+        model.train_on_batch(x, y)
+    assert replays[0] == 3                       # two recorded steps, no replay
+    assert model.layers[1].rate == 0.9
+    model.train_on_batch(*batches[2])
+    assert replays[0] == 4
+    model.layers[0].trainable = False            # frozen: recorded anew without its weights
+    before = [w.copy() for w in model.layers[0].get_weights()]
+    for x, y in batches:
+        model.train_on_batch(x, y)
+    assert replays[0] == 7
+    for a, b in zip(before, model.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_weight_frozen_directly_or_replaced_is_never_stale(replays):
+    model, batches = _trained()
+    kernel = model.layers[0].kernel
+    kernel.trainable = False                     # the Parameter itself, no layer edit
+    before = kernel.data.copy()
+    for x, y in batches:
+        model.train_on_batch(x, y)
+    np.testing.assert_array_equal(kernel.data, before)
+    model.set_weights([w * 0.5 for w in model.get_weights()])   # copies into the arrays
+    runs = replays[0]
+    model.train_on_batch(*batches[0])
+    assert replays[0] == runs + 1
+
+
+def test_a_gradient_hook_and_a_probe_listener_get_eager_steps(replays):
+    model, batches = _trained()
+    seen = []
+    handle = model.layers[0].kernel.register_hook(lambda g: seen.append(g.copy()))
+    runs = replays[0]
+    model.train_on_batch(*batches[0])
+    assert replays[0] == runs and len(seen) == 1
+    handle.remove()
+    with ProbeRecorder() as rec:
+        model.train_on_batch(*batches[1])
+    assert replays[0] == runs and rec.deltas
+    model.train_on_batch(*batches[2])
+    assert replays[0] == runs + 1
+
+
+class _NumpyNoise(L.Layer):
+    """A custom layer that draws noise with numpy in call: a constant of the graph."""
+
+    def call(self, x, training=False):
+        if not training:
+            return x
+        return x + np.random.default_rng().normal(size=x.shape).astype(x.dtype)
+
+
+class _Counting(L.Layer):
+    """A custom layer with a Python side effect in call (a replay would skip it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = 0
+
+    def call(self, x):
+        self.calls += 1
+        return x * 2.0
+
+
+def test_custom_layers_are_eager_under_auto_and_captured_with_true(replays):
+    build = _seq(lambda: [L.Dense(5), _Counting()])
+    model, batches = _trained(build)
+    calls = model.layers[1].calls
+    model.train_on_batch(*batches[0])
+    assert replays[0] == 0 and model.layers[1].calls == calls + 1
+    reason = [e for e in model.__dict__["_captured"].values() if isinstance(e, str)]
+    assert reason and "_Counting" in reason[0] and "jit_compile=True" in reason[0]
+    strict, _ = _trained(build, jit=True)
+    calls = strict.layers[1].calls
+    strict.train_on_batch(*batches[0])
+    assert replays[0] == 4 and strict.layers[1].calls == calls       # replayed: not called
+
+
+def test_values_computed_outside_the_ops_are_never_replayed(replays):
+    build = _seq(lambda: [L.Dense(5), _NumpyNoise()])
+    with pytest.raises(ValueError, match=r"jit_compile=True: cannot capture .*Add \(op.*"
+                                         r"changes from step to step"):
+        _trained(build, jit=True)
+    assert replays[0] == 0
+
+
+def test_the_same_batch_twice_proves_nothing_and_stays_eager(replays):
+    model = LAYERS["Dropout"]()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x, y = _data("vector", "float32")[0]
+    for _ in range(5):
+        model.train_on_batch(x, y)
+    assert replays[0] == 0
+    model.train_on_batch(x * 2.0, y)            # different data: the comparison is made
+    model.train_on_batch(x, y)
+    assert replays[0] == 1
+
+
+def test_signatures_kept_are_bounded():
+    model = LAYERS["Dropout"]()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    r = np.random.default_rng(0)
+    for n in range(1, 3 * capture.MAX_SIGNATURES):
+        model.train_on_batch(r.normal(size=(n, 6)).astype("float32"), r.integers(0, 3, n))
+    assert len(model.__dict__["_captured"]) == capture.MAX_SIGNATURES
