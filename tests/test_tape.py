@@ -411,3 +411,21 @@ def test_signatures_kept_are_bounded():
     for n in range(1, 3 * capture.MAX_SIGNATURES):
         model.train_on_batch(r.normal(size=(n, 6)).astype("float32"), r.integers(0, 3, n))
     assert len(model.__dict__["_captured"]) == capture.MAX_SIGNATURES
+
+
+@pytest.mark.parametrize("build", [LAYERS["BatchNormalization"],
+                                   _seq(lambda: [L.Dense(5), L.BatchNormalization()])])
+def test_a_replayed_step_checks_the_labels_as_eager_does(build, replays):
+    model, batches = _trained(build)
+    assert replays[0] == 3
+    x, ids = batches[0]
+    for bad in (7, -1):
+        y = ids.copy()
+        y[0] = bad
+        with pytest.raises(ValueError, match=f"label {bad} is outside \\[0, 3\\)"):
+            model.train_on_batch(x, y)
+    float_model, _ = _trained(build)
+    for i in range(4):          # float class ids: recorded, then replayed
+        float_model.train_on_batch(batches[i][0], batches[i][1].astype("float32"))
+    with pytest.raises(ValueError, match="not whole numbers"):
+        float_model.train_on_batch(x, ids + 0.5)

@@ -133,7 +133,14 @@ def _recipe_of(a, arrays):
 
 
 def _recipe(f, dtype, shape):
+    """The batch array ``f`` as the recording found it: cast to ``dtype``, reshaped. Float
+    data cast to integers (class ids) must hold whole numbers, as the eager checks demand."""
     a = f if f.dtype == dtype else f.astype(dtype)
+    if a is not f and dtype.kind in "iu" and f.dtype.kind == "f" and \
+            not np.array_equal(a, f, equal_nan=False):
+        raise ValueError(f"integer class ids expected: the batch's labels of dtype {f.dtype} "
+                         f"hold values that are not whole numbers (or out of range for "
+                         f"{dtype})")
     return np.ascontiguousarray(a.reshape(shape))
 
 
