@@ -331,22 +331,16 @@ class Optimizer:
     def _apply(self, grads, variables):
         todo = self._checked(grads, variables)
         gs = self._clip([g for _, _, g in todo])
-        lr = self._current_lr()
-        hyper = self._hyper(lr, self.iterations + 1)
-        wd_lr = 0.0 if self.weight_decay is None else self.weight_decay * lr
+        hyper = self._step_hyper()
         hp_by_key = {}
         update, all_slots, decays = self._update, self._slots, self._decays
         pairs = zip(todo, gs)
         if self._packs:
-            pairs = self._apply_packs(todo, gs, hyper, wd_lr, hp_by_key)
+            pairs = self._apply_packs(todo, gs, hyper, hp_by_key)
         for (i, var, _), g in pairs:
             w = var.data
             var.bump_version()   # updated in place below (constraints too): saved graphs stale
-            key = (w.dtype, decays[i])
-            hp = hp_by_key.get(key)
-            if hp is None:
-                hp = hp_by_key[key] = np.array((wd_lr if decays[i] else 0.0, *hyper),
-                                               dtype=w.dtype)
+            hp = _hp(hp_by_key, w.dtype, decays[i], hyper)
             slots = all_slots[i]
             gf = g.reshape(-1) if g.flags.c_contiguous else np.ascontiguousarray(g).reshape(-1)
             if w.flags.c_contiguous:
@@ -360,7 +354,20 @@ class Optimizer:
             self._apply_constraints(constrained)
         self.iterations += 1
 
-    def _apply_packs(self, todo, gs, hyper, wd_lr, hp_by_key):
+    def _step_hyper(self):
+        """(weight decay * lr, *the optimizer's hyper-parameters) of this step."""
+        lr = self._current_lr()
+        wd_lr = 0.0 if self.weight_decay is None else self.weight_decay * lr
+        return (wd_lr, *self._hyper(lr, self.iterations + 1))
+
+    def _run_pack(self, pack, members, hp):
+        """One kernel call updates every variable of ``pack`` (multi-tensor apply)."""
+        all_vars = self._vars
+        for i in members:
+            all_vars[i].bump_version()
+        self._update(pack.params, pack.grads, pack.slots, hp)
+
+    def _apply_packs(self, todo, gs, hyper, hp_by_key):
         """One kernel call per pack whose every variable has its gradient this step (in its
         view, or copied there), still lives in its view and shares one weight-decay choice;
         returns the (entry, gradient) pairs left to update one by one."""
@@ -382,14 +389,9 @@ class Optimizer:
                         np.copyto(pack.gviews[j], g)
             if not ok:
                 continue
-            key = (pack.params.dtype, decay)
-            hp = hp_by_key.get(key)
-            if hp is None:
-                hp = hp_by_key[key] = np.array((wd_lr if decay else 0.0, *hyper),
-                                               dtype=pack.params.dtype)
             for i in members:
-                by_index.pop(i)[0][1].bump_version()
-            self._update(pack.params, pack.grads, pack.slots, hp)
+                del by_index[i]
+            self._run_pack(pack, members, _hp(hp_by_key, pack.params.dtype, decay, hyper))
         return [by_index[entry[0]] for entry in todo if entry[0] in by_index]
 
     def _apply_captured(self, variables):
@@ -412,16 +414,11 @@ class Optimizer:
         for var in variables:
             if var.constraint is not None:
                 return False
-        lr = self._current_lr()
-        hyper = self._hyper(lr, self.iterations + 1)
-        wd_lr = 0.0 if self.weight_decay is None else self.weight_decay * lr
-        all_vars = self._vars
+        hyper = self._step_hyper()
+        hp_by_key = {}
         for pack, members in packs:
-            decay = decays[members[0]]
-            hp = np.array((wd_lr if decay else 0.0, *hyper), dtype=pack.params.dtype)
-            for i in members:
-                all_vars[i].bump_version()
-            self._update(pack.params, pack.grads, pack.slots, hp)
+            self._run_pack(pack, members,
+                           _hp(hp_by_key, pack.params.dtype, decays[members[0]], hyper))
         self.iterations += 1
         return True
 
@@ -525,3 +522,13 @@ class Optimizer:
 
     def _update(self, w, g, slots, hp):
         raise NotImplementedError
+
+
+def _hp(hp_by_key, dtype, decay, hyper):
+    """The kernels' hyper-parameter vector (weight decay * lr or 0, *hyper) in ``dtype``, made
+    once per (dtype, decay) and step."""
+    key = (dtype, decay)
+    hp = hp_by_key.get(key)
+    if hp is None:
+        hp = hp_by_key[key] = np.array((hyper[0] if decay else 0.0, *hyper[1:]), dtype=dtype)
+    return hp
