@@ -3,9 +3,10 @@
 For every workload each framework is built from the same initial weights, warmed up, then
 timed in blocks (one block per framework per round, never interleaved call by call) of as
 many steps as fill ``--seconds``; before each block the machine is left idle for
-``SETTLE`` seconds, so that the worker threads the previous framework left spinning (OpenBLAS
-and OpenMP busy-wait after a parallel region) do not steal a core from the next. The table gives the median ms per step over the rounds (the
-mean too for minigrad), minigrad's ratio to each peer, and the fraction of the physical
+``SETTLE`` seconds, so that the worker threads the previous framework left spinning
+(OpenBLAS and OpenMP busy-wait after a parallel region) do not steal a core from the next.
+The table gives the median ms per step over the rounds (the mean too for minigrad),
+minigrad's ratio to each peer, and the fraction of the physical
 limit: the step's GEMM FLOPs at the GEMM peak measured in this run (a 1024-cube on the BLAS
 threads minigrad's policy picks for the workload) + Adam's memory traffic and the elementwise
 passes at the ``np.copyto`` bandwidth measured in this run.

@@ -34,7 +34,8 @@ import numpy as np
 
 from .. import config
 from .._flat import pack_of, view_free
-from ..ops.softmax import _clip_bounds, _row_max_sub, _sce_dense, _sce_sparse, _softmax_rows
+from ..ops.linear import input_grad
+from ..ops.softmax import _clip_bounds, _softmax_rows, sce_rows
 from ..probe import _listeners
 from . import tape
 
@@ -104,7 +105,7 @@ def signature(model, xb, yb):
 
 class _Layer:
     """One Dense layer of the plan with its preallocated buffers."""
-    __slots__ = ("kernel", "bias", "ep", "alpha", "z", "y", "dz", "dx", "db", "wt", "kw",
+    __slots__ = ("kernel", "bias", "ep", "alpha", "z", "y", "dz", "dx", "db", "kw",
                  "kb", "x")
 
 
@@ -113,8 +114,7 @@ class Plan:
 
     def __init__(self, model, xb, yb):
         from ..layers.core import Dense
-        from ..losses import SparseCategoricalCrossentropy
-        from ..ops.linear import _COPY_WT_MAX
+        from ..losses import SparseCategoricalCrossentropy, sparse_ids
         n = xb.shape[0]
         dtype = np.dtype(model.layers[-1].dtype)
         self.dtype = dtype
@@ -134,7 +134,6 @@ class Plan:
             p.y = p.z if p.ep is None or p.ep.saves == "y" else np.empty((n, units), dtype)
             p.dz = np.empty((n, units), dtype) if p.ep is not None else None
             p.dx = np.empty((n, layer.kernel.data.shape[0]), dtype)
-            p.wt = layer.kernel.data.size <= _COPY_WT_MAX
             p.kw = p.kb = None
             p.x = None
             self.layers.append(p)
@@ -159,6 +158,7 @@ class Plan:
         loss = model._loss_fn.fns[0]
         self.loss = loss
         self.sparse = type(loss) is SparseCategoricalCrossentropy
+        self.sparse_ids = sparse_ids
         k = self.layers[-1].z.shape[1]
         self.e = np.empty((n, k), dtype)
         self.mx = np.empty(n, dtype)
@@ -201,16 +201,10 @@ class Plan:
         eps = config.epsilon()
         lo, hi = _clip_bounds(eps, logits.dtype)
         if self.sparse:
-            from ..losses import sparse_ids
-            lab = sparse_ids(self.loss.name, yb, logits.shape).reshape(-1)
-            kern = _sce_sparse
+            lab = self.sparse_ids(self.loss.name, yb, logits.shape).reshape(-1)
         else:
             lab = np.ascontiguousarray(yb, dtype=logits.dtype).reshape(-1, logits.shape[1])
-            kern = _sce_dense
-        e, mx = self.e, self.mx
-        _row_max_sub(logits, e, mx)
-        np.exp(e, out=e)
-        total = kern(logits, e, mx, lab, lo, hi, 1.0 / max(n, 1))
+        total, e = sce_rows(logits, lab, self.sparse, lo, hi, True, self.e, self.mx)
         loss = np.asarray(total / n if n else np.nan, dtype=logits.dtype)
         y_pred = _softmax_rows(logits) if model.compiled_metrics else None
         # backward: the Linear VJPs, last layer first, dW and db into the flat views
@@ -229,9 +223,7 @@ class Plan:
                               kb if kb is not None else np.empty(0, dz.dtype))
             np.matmul(p.x.T, dz, out=kw)
             if k:
-                w = p.kernel.data
-                np.matmul(dz, np.ascontiguousarray(w.T) if p.wt else w.T, out=p.dx)
-                g = p.dx
+                g = input_grad(dz, p.kernel.data, p.dx)
             p.kernel.grad = kw
             if kb is not None:
                 p.bias.grad = kb
