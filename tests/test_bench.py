@@ -111,3 +111,11 @@ def test_smoke_run_prints_one_table(tmp_path, monkeypatch):
     assert "% of limit" in text and " %" in row
     assert "cores, load" in text and "threads" in text
     assert path.exists() and path.stat().st_size > 1000
+
+
+def test_capture_costs_are_measured_on_models_that_capture():
+    """Both capture routes run on their models (a Plan for lecture, a Tape for lecture with
+    BatchNormalization and Dropout: Tape raises if the two recordings do not match)."""
+    assert cli.capture_cost() > 0
+    record, compare = cli.tape_capture_cost()
+    assert record > 0 and compare > 0

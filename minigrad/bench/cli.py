@@ -246,6 +246,37 @@ print(f"{t1 - t0:.4f} {t2 - t1:.4f}")
 """
 
 
+def tape_capture_cost():
+    """(seconds of a recorded eager step, seconds of the comparison that builds the tape) for
+    the lecture model with BatchNormalization and Dropout (captured at the ops, tape.py)."""
+    import minigrad as mg
+    from minigrad import layers as L
+
+    from ..models import tape
+    w = WORKLOADS["lecture"]
+    x, y = w.data()
+    model = mg.models.Sequential([L.Input((784,)), L.Dense(128, activation="relu"),
+                                  L.BatchNormalization(), L.Dropout(0.2),
+                                  L.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.train_on_batch(x[:32], y[:32])          # eager: metrics resolved, optimizer packed
+    variables = model.trainable_weights
+    records, compares = [], []
+    for k in range(5):
+        t0 = time.perf_counter()
+        first = tape.record(model, x[64 * k:64 * k + 32], y[64 * k:64 * k + 32], None,
+                            variables)[1]
+        t1 = time.perf_counter()
+        second = tape.record(model, x[64 * k + 32:64 * k + 64], y[64 * k + 32:64 * k + 64],
+                             None, variables)[1]
+        t2 = time.perf_counter()
+        tape.Tape(first, second, model, variables)
+        compares.append(time.perf_counter() - t2)
+        records += [t1 - t0, t2 - t1]
+    return statistics.median(records), statistics.median(compares)
+
+
 def startup():
     """(import + build s, first fit step s) in a fresh interpreter, the second of two runs
     (the first warms numba's cache)."""
@@ -373,6 +404,10 @@ def run(args, out=None):
         print(f"fresh interpreter (numba cache warm): import + build {a * 1e3:.0f} ms, first "
               f"fit step {b * 1e3:.0f} ms", file=out)
         print(f"capture of a new signature (lecture): {capture_cost() * 1e3:.2f} ms", file=out)
+        rec, cmp = tape_capture_cost()
+        print(f"capture at the ops (lecture + BatchNormalization + Dropout): two recorded "
+              f"eager steps of {rec * 1e3:.2f} ms, then {cmp * 1e3:.2f} ms to compare them",
+              file=out)
     if args.micro:
         for line in micro():
             print(line, file=out)
