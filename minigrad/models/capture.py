@@ -163,11 +163,16 @@ class Plan:
         self.e = np.empty((n, k), dtype)
         self.mx = np.empty(n, dtype)
         self.variables = variables
+        self.edits = config.EDITS[0]
+
+    def stale(self):
+        """True when a layer, loss or setting was edited since the plan was made."""
+        return config.EDITS[0] != self.edits
 
     def ready(self):
-        """True when a replay would be the eager step: weights in their arrays, no listener,
-        every gradient view free."""
-        if _listeners:
+        """True when a replay would be the eager step: nothing edited, weights in their
+        arrays, no listener, every gradient view free."""
+        if _listeners or config.EDITS[0] != self.edits:
             return False
         for t, data, pack, j in self.weights:
             # frozen since: eager; a gradient hook runs in the eager walk
@@ -265,7 +270,7 @@ def step(model, xb, yb, sample_weight, variables=None):
         if entry.ready():
             return entry.run(model, xb, yb) if type(entry) is Plan else \
                 entry.run(model, xb, yb, sample_weight)
-        if type(entry) is Plan or not tape.stale(entry):
+        if not entry.stale():
             return None                 # eager (a listener, a hook) ...
         entry = None                    # ... or a layer edited since: record anew
     if isinstance(entry, str):

@@ -30,13 +30,12 @@ same order as eager. The result is eager's bit for bit (tests/test_tape.py).
 
 What the comparison cannot see: Python that takes another branch only later (a subclassed
 model's ``if`` on a step count it keeps in a private attribute). Public attribute changes of
-any layer (``layer.rate = 0.3``, ``layer.trainable = False``, a new optimizer) bump
-``layers.base.EDITS`` and the step is recorded anew.
+any layer, loss or regularizer (``layer.rate = 0.3``, ``layer.trainable = False``, a new
+optimizer) and the ``config`` setters bump ``config.EDITS`` and the step is recorded anew.
 """
 import numpy as np
 
-from .. import function, grad_mode
-from ..layers import base as _base
+from .. import config, function, grad_mode
 from ..layers.symbolic import flatten
 from ..probe import _listeners
 from ..tensor import CHANGES, Tensor, _run_backward, _toposort
@@ -99,12 +98,6 @@ def same_inputs(first, second):
     about values computed from it)."""
     return all(a is b or _equal(a, b)
                for a, b in zip(first.arrays[:first.n_x], second.arrays[:second.n_x]))
-
-
-def stale(t):
-    """True when a Tape must be recorded anew: a layer edited since, or a weight's
-    trainable flag changed."""
-    return _base.EDITS[0] != t.edits or any(w.requires_grad is not f for w, f in t.live)
 
 
 class Recording:
@@ -268,17 +261,23 @@ class Tape:
         self.y_pred = second.y_pred
         self.tracked = second.tracked
         self.variables = variables
-        self.edits = _base.EDITS[0]
+        self.edits = config.EDITS[0]
         if not all(isinstance(t, Tensor) for t in flatten(self.y_pred)):
             raise NotCapturable("the model's output is not a Tensor")
         for t in flatten(self.y_pred):
             if id(t) not in made:
                 raise NotCapturable("the model's output is not computed by an op")
 
+    def stale(self):
+        """True when the step must be recorded anew: a layer, loss or setting edited since,
+        or a weight's trainable flag changed."""
+        return config.EDITS[0] != self.edits or any(
+            w.requires_grad is not f for w, f in self.live)
+
     def ready(self):
         """True when a replay would be the eager step: no layer edited since, the weights'
         trainable flags as recorded, grad mode on, no probe listener, no gradient hook."""
-        if _listeners or _base.EDITS[0] != self.edits or not grad_mode._state["enabled"]:
+        if _listeners or config.EDITS[0] != self.edits or not grad_mode._state["enabled"]:
             return False
         return all(t.requires_grad is flag and not t._hooks for t, flag in self.live)
 
