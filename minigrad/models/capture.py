@@ -146,7 +146,8 @@ class Plan:
                 if id(t) not in trainable:
                     raise _NotCapturable(f"weight {t.name!r} is not trainable")
                 pack, j = pack_of(t)
-                if pack is None or pack not in [pk for pk, _ in model.optimizer._packs]:
+                if pack is None or pack not in [pk for pk, _ in model.optimizer._packs] or \
+                        t.data is not pack.pviews[j]:
                     raise _NotCapturable(f"weight {t.name!r} is not in the optimizer's flat "
                                          f"buffers")
                 self.weights.append((t, t.data, pack, j))
@@ -166,8 +167,10 @@ class Plan:
         self.edits = config.EDITS[0]
 
     def stale(self):
-        """True when a layer, loss or setting was edited since the plan was made."""
-        return config.EDITS[0] != self.edits
+        """True when a layer, loss or setting was edited since the plan was made, or a weight
+        given a new array or trainable flag (a new plan is made)."""
+        return config.EDITS[0] != self.edits or any(
+            t.data is not data or not t.requires_grad for t, data, _, _ in self.weights)
 
     def ready(self):
         """True when a replay would be the eager step: nothing edited, weights in their

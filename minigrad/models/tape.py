@@ -217,6 +217,10 @@ class Tape:
         self.fed = []                   # (Tensor, batch array index, dtype, shape)
         self.live = []                  # (Tensor, requires_grad) read live at replay
         live_ids = set()
+        # a weight's array passed as config (BatchNorm's moving statistics): held by the tape,
+        # so a weight given a new array (``w.data = ...``) must send the step back to record
+        by_data = {id(w.data): w for w in model.weights}
+        self.held = []                  # (weight, the array the config holds)
         for pos, (ea, eb) in enumerate(zip(a, b)):
             cls, ins, cfg, out, needs = eb
             fed_here = False
@@ -247,6 +251,10 @@ class Tape:
                     f"outside the ops that changes from step to step")
             cfg = dict(cfg)
             binds = []
+            for vb in cfg.values():
+                w = by_data.get(id(vb)) if isinstance(vb, np.ndarray) else None
+                if w is not None:
+                    self.held.append((w, vb))
             for key, vb in cfg.items():
                 bind = _binding(ea[2][key], vb, first, second, made_data_first, made_data)
                 if bind is False:
@@ -278,14 +286,16 @@ class Tape:
         """True when the step must be recorded anew: a layer, loss or setting edited since,
         or a weight's trainable flag changed."""
         return config.EDITS[0] != self.edits or any(
-            w.requires_grad is not f for w, f in self.live)
+            w.requires_grad is not f for w, f in self.live) or any(
+            w.data is not a for w, a in self.held)
 
     def ready(self):
         """True when a replay would be the eager step: no layer edited since, the weights'
         trainable flags as recorded, grad mode on, no probe listener, no gradient hook."""
         if _listeners or config.EDITS[0] != self.edits or not grad_mode._state["enabled"]:
             return False
-        return all(t.requires_grad is flag and not t._hooks for t, flag in self.live)
+        return all(t.requires_grad is flag and not t._hooks for t, flag in self.live) and \
+            all(w.data is a for w, a in self.held)
 
     def run(self, model, xb, yb, sample_weight):
         """The step: forward by the recorded ops, the eager walk, update, metrics."""
