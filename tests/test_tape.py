@@ -332,6 +332,13 @@ def test_a_weight_frozen_directly_or_replaced_is_never_stale(replays):
     runs = replays[0]
     model.train_on_batch(*batches[0])
     assert replays[0] == runs + 1
+    bn = model.layers[1]                         # a moving statistic given a new array
+    new = bn.moving_mean.data + 1.0
+    start = new.copy()
+    bn.moving_mean.data = new
+    model.train_on_batch(*batches[1])
+    assert replays[0] == runs + 1                # recorded anew, not replayed
+    assert bn.moving_mean.data is new and not np.array_equal(new, start)
 
 
 def test_a_gradient_hook_and_a_probe_listener_get_eager_steps(replays):
