@@ -96,17 +96,11 @@ def _why_not(model):
     return None
 
 
-def signature(model, xb, yb):
-    """The batch's shapes and dtypes, the layers, optimizer, loss and metrics objects (the
-    weights' identity and trainable flags are checked by ``Plan.ready``)."""
-    return (xb.shape, xb.dtype, yb.shape, yb.dtype, tuple(map(id, model.layers)),
-            id(model.optimizer), id(model._loss_fn), id(model.compiled_metrics))
-
-
 class _Layer:
-    """One Dense layer of the plan with its preallocated buffers."""
-    __slots__ = ("kernel", "bias", "ep", "alpha", "z", "y", "dz", "dx", "db", "kw",
-                 "kb", "x")
+    """One Dense layer of the plan: its weights and their arrays (``ready`` checks that they
+    still live there), the epilogue's functions and the preallocated buffers."""
+    __slots__ = ("kernel", "bias", "w", "b", "ep", "fwd", "bwd", "alpha", "z", "y", "kept",
+                 "dz", "dx", "nodb", "kw", "kb")
 
 
 class Plan:
@@ -134,8 +128,13 @@ class Plan:
             p.y = p.z if p.ep is None or p.ep.saves == "y" else np.empty((n, units), dtype)
             p.dz = np.empty((n, units), dtype) if p.ep is not None else None
             p.dx = np.empty((n, layer.kernel.data.shape[0]), dtype)
+            p.w = p.kernel.data
+            p.b = None if p.bias is None else p.bias.data
+            p.fwd = None if p.ep is None else p.ep.forward
+            p.bwd = None if p.ep is None else p.ep.backward
+            p.kept = None if p.ep is None else (p.y if p.ep.saves == "y" else p.z)
+            p.nodb = np.empty(0, dtype)
             p.kw = p.kb = None
-            p.x = None
             self.layers.append(p)
         variables = model.trainable_weights
         trainable = {id(w) for w in variables}
@@ -165,6 +164,7 @@ class Plan:
         self.mx = np.empty(n, dtype)
         self.variables = variables
         self.edits = config.EDITS[0]
+        self.backward_order = [(k > 0, p) for k, p in enumerate(self.layers)][::-1]
 
     def stale(self):
         """True when a layer, loss or setting was edited since the plan was made, or a weight
@@ -192,16 +192,15 @@ class Plan:
         h = xb if xb.dtype == self.dtype else xb.astype(self.dtype)   # the first layer's cast
         if self.flat_input:
             h = h.reshape(n, -1)
+        xs = []
         for p in self.layers:
-            p.x = h
+            xs.append(h)
             z = p.z
-            np.matmul(h, p.kernel.data, out=z)
-            b = None if p.bias is None else p.bias.data
-            if p.ep is None:
-                if b is not None:
-                    z += b
-            else:
-                p.ep.forward(z, b, p.alpha, p.y)
+            np.matmul(h, p.w, out=z)
+            if p.fwd is not None:
+                p.fwd(z, p.b, p.alpha, p.y)
+            elif p.b is not None:
+                z += p.b
             h = p.y
         logits = h
         # the loss: the fused softmax cross-entropy on the last layer's logits (eager's route
@@ -217,26 +216,22 @@ class Plan:
         y_pred = _softmax_rows(logits) if model.compiled_metrics else None
         # backward: the Linear VJPs, last layer first, dW and db into the flat views
         g = e
-        for k in range(len(self.layers) - 1, -1, -1):
-            p = self.layers[k]
+        for needs_dx, p in self.backward_order:
             kw = p.kw[0].gviews[p.kw[1]]
             kb = None if p.kb is None else p.kb[0].gviews[p.kb[1]]
-            if p.ep is None:
+            if p.bwd is None:
                 dz = g
                 if kb is not None:
                     np.add.reduce(g, axis=0, out=kb)
             else:
                 dz = p.dz
-                p.ep.backward(p.y if p.ep.saves == "y" else p.z, g, p.alpha, dz,
-                              kb if kb is not None else np.empty(0, dz.dtype))
-            np.matmul(p.x.T, dz, out=kw)
-            if k:
-                g = input_grad(dz, p.kernel.data, p.dx)
+                p.bwd(p.kept, g, p.alpha, dz, p.nodb if kb is None else kb)
+            np.matmul(xs.pop().T, dz, out=kw)
+            if needs_dx:
+                g = input_grad(dz, p.w, p.dx)
             p.kernel.grad = kw
             if kb is not None:
                 p.bias.grad = kb
-        for p in self.layers:
-            p.x = None
         opt = model.optimizer
         if not opt._apply_captured(self.variables):
             opt.apply_gradients([(w.grad, w) for w in self.variables])
