@@ -11,6 +11,9 @@ limit: the step's GEMM FLOPs at the GEMM peak measured in this run (a 1024-cube 
 threads minigrad's policy picks for the workload) + Adam's memory traffic and the elementwise
 passes at the ``np.copyto`` bandwidth measured in this run.
 
+``--profile`` times each kernel of minigrad's captured step alone (``profile.py``): what
+they do not explain is the Python around them.
+
 ``--contention`` reruns lecture and deep beside as many busy processes as there are cores
 and reports the mean wall time (a median hides preemption) against the quiet mean.
 """
@@ -22,7 +25,7 @@ import sys
 import time
 from contextlib import nullcontext
 
-from . import machine
+from . import machine, profile
 from .peers import MAKERS, PEERS, NotInstalled
 from .workloads import WORKLOADS
 
@@ -59,6 +62,9 @@ def add_arguments(p):
                    help="time the first fit step in a fresh interpreter (warm numba cache)")
     p.add_argument("--micro", action="store_true",
                    help="the measurements behind the threading and dX-GEMM choices")
+    p.add_argument("--profile", action="store_true",
+                   help="where minigrad's captured step spends its time, kernel by kernel "
+                        "(workloads lecture, medium, deep, large among those chosen)")
 
 
 def _positive_int(text):
@@ -410,6 +416,11 @@ def run(args, out=None):
               file=out)
     if args.micro:
         for line in micro():
+            print(line, file=out)
+    if args.profile:
+        print("profile of minigrad's captured step (each kernel timed alone on the step's "
+              "shapes):", file=out)
+        for line in profile.lines([n for n in args.workloads if not WORKLOADS[n].fit]):
             print(line, file=out)
     print(f"load {_load()} (1-min average) at the end", file=out)
     return 0
