@@ -130,7 +130,7 @@ def test_profile_splits_the_captured_step_into_kernels_and_python():
     assert kernels <= set(rows)
     assert all(rows[k] > 0 for k in kernels)
     total = rows["whole train_on_batch"]
-    assert rows["Python around the kernels"] == pytest.approx(
+    assert rows["the rest: Python, colder caches"] == pytest.approx(
         total - sum(rows[k] for k in kernels))
     with pytest.raises(KeyError):
         profile.profile("no such workload")

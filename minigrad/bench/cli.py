@@ -12,7 +12,7 @@ threads minigrad's policy picks for the workload) + Adam's memory traffic and th
 passes at the ``np.copyto`` bandwidth measured in this run.
 
 ``--profile`` times each kernel of minigrad's captured step alone (``profile.py``): what
-they do not explain is the Python around them.
+they do not explain is the Python around them and the caches they find colder in the step.
 
 ``--contention`` reruns lecture and deep beside as many busy processes as there are cores
 and reports the mean wall time (a median hides preemption) against the quiet mean.
