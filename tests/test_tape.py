@@ -215,10 +215,20 @@ def test_each_loss_replays_bit_for_bit(name, dtype, replays):
                               target=target, metrics=())
 
 
-@pytest.mark.parametrize("name", list(OPTIMIZERS))
+OPTIMIZER_CASES = {
+    **OPTIMIZERS,
+    "clipnorm": lambda: mg.optimizers.Adam(1e-2, clipnorm=0.05),
+    "global_clipnorm": lambda: mg.optimizers.SGD(0.1, global_clipnorm=0.05),
+    "clipvalue": lambda: mg.optimizers.RMSprop(1e-2, clipvalue=0.01),
+    "schedule": lambda: mg.optimizers.SGD(
+        mg.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZER_CASES))
 def test_each_optimizer_replays_bit_for_bit(name, dtype, replays):
     _assert_replayed_as_eager(LAYERS["BatchNormalization"], _data("vector", dtype), replays,
-                              opt=OPTIMIZERS[name])
+                              opt=OPTIMIZER_CASES[name])
 
 
 def test_sample_and_class_weights_replay_bit_for_bit(dtype, replays):
