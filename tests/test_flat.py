@@ -90,11 +90,10 @@ def test_packed_slots_start_at_their_initial_values_and_are_views_of_the_pack():
     opt = mg.optimizers.Ftrl(0.1, initial_accumulator_value=0.25)
     opt.build([w32, w64, v32])
     assert len(opt._packs) == 2
-    inits = dict(opt._slot_specs())
-    assert inits["accumulator"] == 0.25
+    assert dict(opt._slot_specs())["accumulator"] == 0.25
     for pack, members in opt._packs:
-        for j, i in enumerate(members):
-            for k, (name, init) in enumerate(opt._slot_specs()):
+        for i in members:
+            for k, (_, init) in enumerate(opt._slot_specs()):
                 slot = opt._slots[i][k]
                 assert np.shares_memory(slot, pack.slots[k])
                 assert slot.dtype == pack.params.dtype
