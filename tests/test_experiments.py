@@ -472,6 +472,7 @@ def test_band_draws_the_median_and_the_10_90_range_and_skips_what_log_cannot_sho
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+
     from minigrad.experiments.plot import band
     fig, ax = plt.subplots()
     values = np.array([[1.0, 4.0, -1.0], [2.0, np.inf, 0.0], [3.0, 6.0, np.nan],
