@@ -11,6 +11,22 @@ _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _FORMATS = ("channels_last", "channels_first")
 
+# changes a captured training step (models/tape.py) must see: the setters here and public
+# attribute assignments of layers, losses and regularizers (``Watched``) count them
+EDITS = [0]
+
+
+class Watched:
+    """Counts assignments to public attributes in ``EDITS`` (a captured training step read
+    the old value and is recorded anew)."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name, value):
+        if name[0] != "_":
+            EDITS[0] += 1
+        object.__setattr__(self, name, value)
+
 
 def floatx():
     """The default float dtype name for new tensors and layers ("float32" unless changed)."""
@@ -24,6 +40,7 @@ def set_floatx(value):
     if name not in _VALID:
         raise ValueError(f"set_floatx: unknown float type {value!r}; expected one of {_VALID}")
     _FLOATX = name
+    EDITS[0] += 1
 
 
 def epsilon():
@@ -39,6 +56,7 @@ def set_epsilon(value):
     if not (math.isfinite(value) and 0.0 < value < 0.5):
         raise ValueError(f"set_epsilon: expected a value in (0, 0.5), got {value!r}")
     _EPSILON = float(value)
+    EDITS[0] += 1
 
 
 def image_data_format():
@@ -57,3 +75,4 @@ def set_image_data_format(data_format):
         raise ValueError(f"set_image_data_format: expected one of {_FORMATS}, got "
                          f"{data_format!r}")
     _IMAGE_DATA_FORMAT = fmt
+    EDITS[0] += 1

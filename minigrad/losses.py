@@ -541,7 +541,7 @@ def _named_error(loss, e, t_shape, p_shape):
         return ValueError(msg)
 
 
-class Loss(Configurable):
+class Loss(Configurable, config.Watched):
     """Base class: ``loss(y_true, y_pred, sample_weight=None) -> Tensor``.
 
     Subclasses implement ``call(y_true, y_pred)`` returning the loss values (a scalar, one per

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from . import config
 from ._registry import Configurable, Registry, deserialize_with, serialize_with
 from .tensor import Tensor
 
@@ -31,7 +32,7 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-class Regularizer(Configurable):
+class Regularizer(Configurable, config.Watched):
     """Base class: ``__call__(weight) -> scalar Tensor``; ``get_config``/``from_config``."""
 
     def __call__(self, x):

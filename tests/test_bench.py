@@ -111,3 +111,26 @@ def test_smoke_run_prints_one_table(tmp_path, monkeypatch):
     assert "% of limit" in text and " %" in row
     assert "cores, load" in text and "threads" in text
     assert path.exists() and path.stat().st_size > 1000
+
+
+def test_capture_costs_are_measured_on_models_that_capture():
+    """Both capture routes run on their models (a Plan for lecture, a Tape for lecture with
+    BatchNormalization and Dropout: Tape raises if the two recordings do not match)."""
+    assert cli.capture_cost() > 0
+    record, compare = cli.tape_capture_cost()
+    assert record > 0 and compare > 0
+
+
+def test_profile_splits_the_captured_step_into_kernels_and_python():
+    from minigrad.bench import profile
+    rows = dict(profile.profile("lecture", repeats=1))
+    kernels = {"forward GEMMs x @ W", "dW GEMMs x^T dz", "dX GEMMs dz W^T",
+               "epilogues act(z + b)", "epilogue VJPs", "softmax cross-entropy",
+               "softmax for the metrics", "Adam update"}
+    assert kernels <= set(rows)
+    assert all(rows[k] > 0 for k in kernels)
+    total = rows["whole train_on_batch"]
+    assert rows["the rest: Python, colder caches"] == pytest.approx(
+        total - sum(rows[k] for k in kernels))
+    with pytest.raises(KeyError):
+        profile.profile("no such workload")

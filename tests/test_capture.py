@@ -159,9 +159,11 @@ def test_model_changes_recapture_or_run_eagerly(monkeypatch):
         m.layers[0].trainable = True
     steps(2)
     assert len(runs) == 11                            # trainable again: the plan replays
-    for m in (auto, eager):                           # replaced arrays: eager from then on
-        m.layers[1].kernel.data = m.layers[1].kernel.data.copy()
+    for m in (auto, eager):                           # a replaced array leaves the flat
+        m.layers[1].kernel.data = m.layers[1].kernel.data.copy()   # buffer: the op tape
     steps(5)
+    assert len(runs) == 11
+    assert [type(e) for e in auto.__dict__["_captured"].values()] == [tape.Tape]
     for m in (auto, eager):                           # a new optimizer
         m.compile(optimizer=mg.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=m.__dict__["_jit_compile"])

@@ -332,6 +332,13 @@ def test_a_weight_frozen_directly_or_replaced_is_never_stale(replays):
     runs = replays[0]
     model.train_on_batch(*batches[0])
     assert replays[0] == runs + 1
+    bn = model.layers[1]                         # a moving statistic given a new array
+    new = bn.moving_mean.data + 1.0
+    start = new.copy()
+    bn.moving_mean.data = new
+    model.train_on_batch(*batches[1])
+    assert replays[0] == runs + 1                # recorded anew, not replayed
+    assert bn.moving_mean.data is new and not np.array_equal(new, start)
 
 
 def test_a_gradient_hook_and_a_probe_listener_get_eager_steps(replays):
@@ -429,3 +436,44 @@ def test_a_replayed_step_checks_the_labels_as_eager_does(build, replays):
         float_model.train_on_batch(batches[i][0], batches[i][1].astype("float32"))
     with pytest.raises(ValueError, match="not whole numbers"):
         float_model.train_on_batch(x, ids + 0.5)
+
+
+def test_edits_of_losses_regularizers_and_settings_are_seen(replays):
+    """Mid-training edits of a loss, a regularizer and config.epsilon: the captured model
+    follows them exactly as the eager one does (recorded anew after each)."""
+    batches = _data("vector", "float32")
+
+    def build():
+        return mg.models.Sequential([
+            L.Input((6,)), L.Dense(5, activation="tanh",
+                                   kernel_regularizer=mg.regularizers.L2(0.01)),
+            L.BatchNormalization(), L.Dense(3, activation="softmax")])
+
+    old_eps = mg.config.epsilon()
+    models, logs = [], []
+    try:
+        for jit in ("auto", False):
+            mg.config.set_epsilon(old_eps)
+            mg.random.seed(1)
+            model = build()
+            model.compile(optimizer="adam", jit_compile=jit,
+                          loss=mg.losses.CategoricalCrossentropy(label_smoothing=0.0))
+            out = []
+            for i in range(40):
+                if i == 10:
+                    model._loss_fn.fns[0].label_smoothing = 0.3
+                if i == 20:
+                    model.layers[0].kernel_regularizer.l2 = 0.5
+                if i == 30:
+                    mg.config.set_epsilon(1e-3)
+                x, ids = batches[i % len(batches)]
+                out.append(model.train_on_batch(x, _onehot(ids, x)))
+            models.append(model)
+            logs.append(out)
+    finally:
+        mg.config.set_epsilon(old_eps)
+    # 1 eager, 2 recorded, 7 replayed; then after each edit 2 recorded and 8 replayed
+    assert replays[0] == 7 + 3 * 8
+    assert logs[0] == logs[1]
+    for a, b in zip(models[0].weights, models[1].weights):
+        np.testing.assert_array_equal(a.data, b.data)

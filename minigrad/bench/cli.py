@@ -3,12 +3,16 @@
 For every workload each framework is built from the same initial weights, warmed up, then
 timed in blocks (one block per framework per round, never interleaved call by call) of as
 many steps as fill ``--seconds``; before each block the machine is left idle for
-``SETTLE`` seconds, so that the worker threads the previous framework left spinning (OpenBLAS
-and OpenMP busy-wait after a parallel region) do not steal a core from the next. The table gives the median ms per step over the rounds (the
-mean too for minigrad), minigrad's ratio to each peer, and the fraction of the physical
+``SETTLE`` seconds, so that the worker threads the previous framework left spinning
+(OpenBLAS and OpenMP busy-wait after a parallel region) do not steal a core from the next.
+The table gives the median ms per step over the rounds (the mean too for minigrad),
+minigrad's ratio to each peer, and the fraction of the physical
 limit: the step's GEMM FLOPs at the GEMM peak measured in this run (a 1024-cube on the BLAS
 threads minigrad's policy picks for the workload) + Adam's memory traffic and the elementwise
 passes at the ``np.copyto`` bandwidth measured in this run.
+
+``--profile`` times each kernel of minigrad's captured step alone (``profile.py``): what
+they do not explain is the Python around them and the caches they find colder in the step.
 
 ``--contention`` reruns lecture and deep beside as many busy processes as there are cores
 and reports the mean wall time (a median hides preemption) against the quiet mean.
@@ -21,7 +25,7 @@ import sys
 import time
 from contextlib import nullcontext
 
-from . import machine
+from . import machine, profile
 from .peers import MAKERS, PEERS, NotInstalled
 from .workloads import WORKLOADS
 
@@ -58,6 +62,9 @@ def add_arguments(p):
                    help="time the first fit step in a fresh interpreter (warm numba cache)")
     p.add_argument("--micro", action="store_true",
                    help="the measurements behind the threading and dX-GEMM choices")
+    p.add_argument("--profile", action="store_true",
+                   help="where minigrad's captured step spends its time, kernel by kernel "
+                        "(workloads lecture, medium, deep, large among those chosen)")
 
 
 def _positive_int(text):
@@ -245,6 +252,37 @@ print(f"{t1 - t0:.4f} {t2 - t1:.4f}")
 """
 
 
+def tape_capture_cost():
+    """(seconds of a recorded eager step, seconds of the comparison that builds the tape) for
+    the lecture model with BatchNormalization and Dropout (captured at the ops, tape.py)."""
+    import minigrad as mg
+    from minigrad import layers as L
+
+    from ..models import tape
+    w = WORKLOADS["lecture"]
+    x, y = w.data()
+    model = mg.models.Sequential([L.Input((784,)), L.Dense(128, activation="relu"),
+                                  L.BatchNormalization(), L.Dropout(0.2),
+                                  L.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.train_on_batch(x[:32], y[:32])          # eager: metrics resolved, optimizer packed
+    variables = model.trainable_weights
+    records, compares = [], []
+    for k in range(5):
+        t0 = time.perf_counter()
+        first = tape.record(model, x[64 * k:64 * k + 32], y[64 * k:64 * k + 32], None,
+                            variables)[1]
+        t1 = time.perf_counter()
+        second = tape.record(model, x[64 * k + 32:64 * k + 64], y[64 * k + 32:64 * k + 64],
+                             None, variables)[1]
+        t2 = time.perf_counter()
+        tape.Tape(first, second, model, variables)
+        compares.append(time.perf_counter() - t2)
+        records += [t1 - t0, t2 - t1]
+    return statistics.median(records), statistics.median(compares)
+
+
 def startup():
     """(import + build s, first fit step s) in a fresh interpreter, the second of two runs
     (the first warms numba's cache)."""
@@ -372,8 +410,17 @@ def run(args, out=None):
         print(f"fresh interpreter (numba cache warm): import + build {a * 1e3:.0f} ms, first "
               f"fit step {b * 1e3:.0f} ms", file=out)
         print(f"capture of a new signature (lecture): {capture_cost() * 1e3:.2f} ms", file=out)
+        rec, cmp = tape_capture_cost()
+        print(f"capture at the ops (lecture + BatchNormalization + Dropout): two recorded "
+              f"eager steps of {rec * 1e3:.2f} ms, then {cmp * 1e3:.2f} ms to compare them",
+              file=out)
     if args.micro:
         for line in micro():
+            print(line, file=out)
+    if args.profile:
+        print("profile of minigrad's captured step (each kernel timed alone on the step's "
+              "shapes):", file=out)
+        for line in profile.lines([n for n in args.workloads if not WORKLOADS[n].fit]):
             print(line, file=out)
     print(f"load {_load()} (1-min average) at the end", file=out)
     return 0

@@ -37,7 +37,6 @@ LAYERS = Registry("layer")
 _name_uids = {}
 _training_stack = []   # the ``training`` value of each enclosing ``__call__``
 _call_trace = []       # lists recording the layers called during a stand-in call, in order
-EDITS = [0]            # assignments to public attributes of any layer (models/tape.py)
 _ADDED_LOSSES = [0]    # 1 once any layer has called add_loss (the clearing walk is skipped before)
 
 
@@ -234,7 +233,7 @@ class Layer:
 
     def __setattr__(self, name, value):
         if name[0] != "_" and name not in self._loop_state:
-            EDITS[0] += 1           # a captured step is recorded anew (models/tape.py)
+            config.EDITS[0] += 1    # a captured step is recorded anew (models/tape.py)
         # see the module docstring: assignment order of sub-layers is only visible here
         tracked = self.__dict__.get("_tracked")
         if isinstance(value, (Layer, list, tuple, dict)) and (

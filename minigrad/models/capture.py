@@ -34,7 +34,8 @@ import numpy as np
 
 from .. import config
 from .._flat import pack_of, view_free
-from ..ops.softmax import _clip_bounds, _row_max_sub, _sce_dense, _sce_sparse, _softmax_rows
+from ..ops.linear import input_grad
+from ..ops.softmax import _clip_bounds, _softmax_rows, sce_rows
 from ..probe import _listeners
 from . import tape
 
@@ -95,17 +96,11 @@ def _why_not(model):
     return None
 
 
-def signature(model, xb, yb):
-    """The batch's shapes and dtypes, the layers, optimizer, loss and metrics objects (the
-    weights' identity and trainable flags are checked by ``Plan.ready``)."""
-    return (xb.shape, xb.dtype, yb.shape, yb.dtype, tuple(map(id, model.layers)),
-            id(model.optimizer), id(model._loss_fn), id(model.compiled_metrics))
-
-
 class _Layer:
-    """One Dense layer of the plan with its preallocated buffers."""
-    __slots__ = ("kernel", "bias", "ep", "alpha", "z", "y", "dz", "dx", "db", "wt", "kw",
-                 "kb", "x")
+    """One Dense layer of the plan: its weights and their arrays (``ready`` checks that they
+    still live there), the epilogue's functions and the preallocated buffers."""
+    __slots__ = ("kernel", "bias", "w", "b", "ep", "fwd", "bwd", "alpha", "z", "y", "kept",
+                 "dz", "dx", "nodb", "kw", "kb")
 
 
 class Plan:
@@ -113,8 +108,7 @@ class Plan:
 
     def __init__(self, model, xb, yb):
         from ..layers.core import Dense
-        from ..losses import SparseCategoricalCrossentropy
-        from ..ops.linear import _COPY_WT_MAX
+        from ..losses import SparseCategoricalCrossentropy, sparse_ids
         n = xb.shape[0]
         dtype = np.dtype(model.layers[-1].dtype)
         self.dtype = dtype
@@ -134,9 +128,13 @@ class Plan:
             p.y = p.z if p.ep is None or p.ep.saves == "y" else np.empty((n, units), dtype)
             p.dz = np.empty((n, units), dtype) if p.ep is not None else None
             p.dx = np.empty((n, layer.kernel.data.shape[0]), dtype)
-            p.wt = layer.kernel.data.size <= _COPY_WT_MAX
+            p.w = p.kernel.data
+            p.b = None if p.bias is None else p.bias.data
+            p.fwd = None if p.ep is None else p.ep.forward
+            p.bwd = None if p.ep is None else p.ep.backward
+            p.kept = None if p.ep is None else (p.y if p.ep.saves == "y" else p.z)
+            p.nodb = np.empty(0, dtype)
             p.kw = p.kb = None
-            p.x = None
             self.layers.append(p)
         variables = model.trainable_weights
         trainable = {id(w) for w in variables}
@@ -147,7 +145,8 @@ class Plan:
                 if id(t) not in trainable:
                     raise _NotCapturable(f"weight {t.name!r} is not trainable")
                 pack, j = pack_of(t)
-                if pack is None or pack not in [pk for pk, _ in model.optimizer._packs]:
+                if pack is None or pack not in [pk for pk, _ in model.optimizer._packs] or \
+                        t.data is not pack.pviews[j]:
                     raise _NotCapturable(f"weight {t.name!r} is not in the optimizer's flat "
                                          f"buffers")
                 self.weights.append((t, t.data, pack, j))
@@ -159,15 +158,24 @@ class Plan:
         loss = model._loss_fn.fns[0]
         self.loss = loss
         self.sparse = type(loss) is SparseCategoricalCrossentropy
+        self.sparse_ids = sparse_ids
         k = self.layers[-1].z.shape[1]
         self.e = np.empty((n, k), dtype)
         self.mx = np.empty(n, dtype)
         self.variables = variables
+        self.edits = config.EDITS[0]
+        self.backward_order = [(k > 0, p) for k, p in enumerate(self.layers)][::-1]
+
+    def stale(self):
+        """True when a layer, loss or setting was edited since the plan was made, or a weight
+        given a new array or trainable flag (a new plan is made)."""
+        return config.EDITS[0] != self.edits or any(
+            t.data is not data or not t.requires_grad for t, data, _, _ in self.weights)
 
     def ready(self):
-        """True when a replay would be the eager step: weights in their arrays, no listener,
-        every gradient view free."""
-        if _listeners:
+        """True when a replay would be the eager step: nothing edited, weights in their
+        arrays, no listener, every gradient view free."""
+        if _listeners or config.EDITS[0] != self.edits:
             return False
         for t, data, pack, j in self.weights:
             # frozen since: eager; a gradient hook runs in the eager walk
@@ -184,16 +192,15 @@ class Plan:
         h = xb if xb.dtype == self.dtype else xb.astype(self.dtype)   # the first layer's cast
         if self.flat_input:
             h = h.reshape(n, -1)
+        xs = []
         for p in self.layers:
-            p.x = h
+            xs.append(h)
             z = p.z
-            np.matmul(h, p.kernel.data, out=z)
-            b = None if p.bias is None else p.bias.data
-            if p.ep is None:
-                if b is not None:
-                    z += b
-            else:
-                p.ep.forward(z, b, p.alpha, p.y)
+            np.matmul(h, p.w, out=z)
+            if p.fwd is not None:
+                p.fwd(z, p.b, p.alpha, p.y)
+            elif p.b is not None:
+                z += p.b
             h = p.y
         logits = h
         # the loss: the fused softmax cross-entropy on the last layer's logits (eager's route
@@ -201,42 +208,30 @@ class Plan:
         eps = config.epsilon()
         lo, hi = _clip_bounds(eps, logits.dtype)
         if self.sparse:
-            from ..losses import sparse_ids
-            lab = sparse_ids(self.loss.name, yb, logits.shape).reshape(-1)
-            kern = _sce_sparse
+            lab = self.sparse_ids(self.loss.name, yb, logits.shape).reshape(-1)
         else:
             lab = np.ascontiguousarray(yb, dtype=logits.dtype).reshape(-1, logits.shape[1])
-            kern = _sce_dense
-        e, mx = self.e, self.mx
-        _row_max_sub(logits, e, mx)
-        np.exp(e, out=e)
-        total = kern(logits, e, mx, lab, lo, hi, 1.0 / max(n, 1))
+        total, e = sce_rows(logits, lab, self.sparse, lo, hi, True, self.e, self.mx)
         loss = np.asarray(total / n if n else np.nan, dtype=logits.dtype)
         y_pred = _softmax_rows(logits) if model.compiled_metrics else None
         # backward: the Linear VJPs, last layer first, dW and db into the flat views
         g = e
-        for k in range(len(self.layers) - 1, -1, -1):
-            p = self.layers[k]
+        for needs_dx, p in self.backward_order:
             kw = p.kw[0].gviews[p.kw[1]]
             kb = None if p.kb is None else p.kb[0].gviews[p.kb[1]]
-            if p.ep is None:
+            if p.bwd is None:
                 dz = g
                 if kb is not None:
                     np.add.reduce(g, axis=0, out=kb)
             else:
                 dz = p.dz
-                p.ep.backward(p.y if p.ep.saves == "y" else p.z, g, p.alpha, dz,
-                              kb if kb is not None else np.empty(0, dz.dtype))
-            np.matmul(p.x.T, dz, out=kw)
-            if k:
-                w = p.kernel.data
-                np.matmul(dz, np.ascontiguousarray(w.T) if p.wt else w.T, out=p.dx)
-                g = p.dx
+                p.bwd(p.kept, g, p.alpha, dz, p.nodb if kb is None else kb)
+            np.matmul(xs.pop().T, dz, out=kw)
+            if needs_dx:
+                g = input_grad(dz, p.w, p.dx)
             p.kernel.grad = kw
             if kb is not None:
                 p.bias.grad = kb
-        for p in self.layers:
-            p.x = None
         opt = model.optimizer
         if not opt._apply_captured(self.variables):
             opt.apply_gradients([(w.grad, w) for w in self.variables])
@@ -273,7 +268,7 @@ def step(model, xb, yb, sample_weight, variables=None):
         if entry.ready():
             return entry.run(model, xb, yb) if type(entry) is Plan else \
                 entry.run(model, xb, yb, sample_weight)
-        if type(entry) is Plan or not tape.stale(entry):
+        if not entry.stale():
             return None                 # eager (a listener, a hook) ...
         entry = None                    # ... or a layer edited since: record anew
     if isinstance(entry, str):

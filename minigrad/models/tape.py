@@ -30,13 +30,12 @@ same order as eager. The result is eager's bit for bit (tests/test_tape.py).
 
 What the comparison cannot see: Python that takes another branch only later (a subclassed
 model's ``if`` on a step count it keeps in a private attribute). Public attribute changes of
-any layer (``layer.rate = 0.3``, ``layer.trainable = False``, a new optimizer) bump
-``layers.base.EDITS`` and the step is recorded anew.
+any layer, loss or regularizer (``layer.rate = 0.3``, ``layer.trainable = False``, a new
+optimizer) and the ``config`` setters bump ``config.EDITS`` and the step is recorded anew.
 """
 import numpy as np
 
-from .. import function, grad_mode
-from ..layers import base as _base
+from .. import config, function, grad_mode
 from ..layers.symbolic import flatten
 from ..probe import _listeners
 from ..tensor import CHANGES, Tensor, _run_backward, _toposort
@@ -101,12 +100,6 @@ def same_inputs(first, second):
                for a, b in zip(first.arrays[:first.n_x], second.arrays[:second.n_x]))
 
 
-def stale(t):
-    """True when a Tape must be recorded anew: a layer edited since, or a weight's
-    trainable flag changed."""
-    return _base.EDITS[0] != t.edits or any(w.requires_grad is not f for w, f in t.live)
-
-
 class Recording:
     """The ops of one eager step, before the comparison with a second one."""
 
@@ -127,8 +120,14 @@ def _tracked(model):
 def _recipe_of(a, arrays):
     """The index of the batch array that ``a`` is a cast and reshape of, or None."""
     for k, f in enumerate(arrays):
-        if a is f or (f.size == a.size and _equal(a, _recipe(f, a.dtype, a.shape))):
+        if a is f:
             return k
+        if f.size == a.size:
+            try:
+                if _equal(a, _recipe(f, a.dtype, a.shape)):
+                    return k
+            except ValueError:      # floats that are not class ids: not this one
+                continue
     return None
 
 
@@ -218,6 +217,10 @@ class Tape:
         self.fed = []                   # (Tensor, batch array index, dtype, shape)
         self.live = []                  # (Tensor, requires_grad) read live at replay
         live_ids = set()
+        # a weight's array passed as config (BatchNorm's moving statistics): held by the tape,
+        # so a weight given a new array (``w.data = ...``) must send the step back to record
+        by_data = {id(w.data): w for w in model.weights}
+        self.held = []                  # (weight, the array the config holds)
         for pos, (ea, eb) in enumerate(zip(a, b)):
             cls, ins, cfg, out, needs = eb
             fed_here = False
@@ -248,6 +251,10 @@ class Tape:
                     f"outside the ops that changes from step to step")
             cfg = dict(cfg)
             binds = []
+            for vb in cfg.values():
+                w = by_data.get(id(vb)) if isinstance(vb, np.ndarray) else None
+                if w is not None:
+                    self.held.append((w, vb))
             for key, vb in cfg.items():
                 bind = _binding(ea[2][key], vb, first, second, made_data_first, made_data)
                 if bind is False:
@@ -268,19 +275,27 @@ class Tape:
         self.y_pred = second.y_pred
         self.tracked = second.tracked
         self.variables = variables
-        self.edits = _base.EDITS[0]
+        self.edits = config.EDITS[0]
         if not all(isinstance(t, Tensor) for t in flatten(self.y_pred)):
             raise NotCapturable("the model's output is not a Tensor")
         for t in flatten(self.y_pred):
             if id(t) not in made:
                 raise NotCapturable("the model's output is not computed by an op")
 
+    def stale(self):
+        """True when the step must be recorded anew: a layer, loss or setting edited since,
+        or a weight's trainable flag changed."""
+        return config.EDITS[0] != self.edits or any(
+            w.requires_grad is not f for w, f in self.live) or any(
+            w.data is not a for w, a in self.held)
+
     def ready(self):
         """True when a replay would be the eager step: no layer edited since, the weights'
         trainable flags as recorded, grad mode on, no probe listener, no gradient hook."""
-        if _listeners or _base.EDITS[0] != self.edits or not grad_mode._state["enabled"]:
+        if _listeners or config.EDITS[0] != self.edits or not grad_mode._state["enabled"]:
             return False
-        return all(t.requires_grad is flag and not t._hooks for t, flag in self.live)
+        return all(t.requires_grad is flag and not t._hooks for t, flag in self.live) and \
+            all(w.data is a for w, a in self.held)
 
     def run(self, model, xb, yb, sample_weight):
         """The step: forward by the recorded ops, the eager walk, update, metrics."""

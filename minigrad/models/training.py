@@ -34,7 +34,7 @@ class Trainer:
     """The training half of ``Model`` (a mixin: it needs ``__call__``, ``losses``,
     ``trainable_weights``, ``dtype`` and ``_input_shape`` from the container)."""
 
-    # set by fit and callbacks; not edits of the model (layers.base.EDITS)
+    # set by fit and callbacks; not edits of the model (config.EDITS)
     _loop_state = frozenset({"history", "stop_training", "resume_epoch", "compiled_metrics"})
 
     def _init_training_state(self):

@@ -131,9 +131,12 @@ def _scale_bwd(s, g, out):
 
 # ---- array helpers shared with the fused Linear ------------------------------------------------
 @functools.cache
-def _exp_cap(dtype):
+def _exp_cap(dtype, _caps={}):  # noqa: B006 (a cache: np.finfo costs ~0.5 us a call)
     """An argument below which exp is finite in ``dtype`` (log of the largest float, floored)."""
-    return float(math.floor(math.log(np.finfo(dtype).max)))
+    cap = _caps.get(dtype)
+    if cap is None:
+        cap = _caps[dtype] = float(math.floor(math.log(np.finfo(dtype).max)))
+    return cap
 
 
 def sigmoid_into(x, out):
@@ -1034,7 +1037,7 @@ def _finish(z, b, act, alpha, scale):
     if b is None:
         b = np.zeros(z.shape[1], dtype=z.dtype)
     t = np.empty_like(z) if act == _ELU else z
-    cap = _exp_cap(z.dtype) if act == _SIGMOID else 0.0   # np.finfo costs ~0.5 us a call
+    cap = _exp_cap(z.dtype) if act == _SIGMOID else 0.0
     _linear_fwd(z, b, act, alpha, scale, cap, t)
     if act == _SIGMOID:
         fz = z.reshape(-1)

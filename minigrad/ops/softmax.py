@@ -223,6 +223,20 @@ def _labels(z, labels, ids_checked=False):
     return ids, True
 
 
+def sce_rows(rows, lab, sparse, lo, hi, want, e=None, mx=None):
+    """(sum_i loss_i, e) for logit rows (n, k) and labels (ids (n,) when ``sparse``, else
+    rows (n, k)); with ``want``, e becomes the unit gradient dz / g of the batch mean (its 1/n
+    folded into the kernel's write), else it holds exp(z - max). ``e`` (n, k) and ``mx`` (n,)
+    may be given preallocated (a captured step's buffers)."""
+    n = rows.shape[0]
+    e = np.empty(rows.shape, dtype=rows.dtype) if e is None else e
+    mx = np.empty(n, dtype=rows.dtype) if mx is None else mx
+    _row_max_sub(rows, e, mx)
+    np.exp(e, out=e)
+    kern = _sce_sparse if sparse else _sce_dense
+    return kern(rows, e, mx, lab, lo, hi, 1.0 / max(n, 1) if want else 0.0), e
+
+
 class SoftmaxCrossEntropy(Function):
     """Batch mean of the cross-entropy of softmax(z) against labels y (one row per sample).
 
@@ -257,14 +271,7 @@ class SoftmaxCrossEntropy(Function):
         return np.asarray(total / n if n else np.nan, dtype=z.dtype)
 
     def _run(self, rows, lab, want):
-        e = np.empty(rows.shape, dtype=rows.dtype)
-        mx = np.empty(rows.shape[0], dtype=rows.dtype)
-        _row_max_sub(rows, e, mx)
-        np.exp(e, out=e)
-        kern = _sce_sparse if self.sparse else _sce_dense
-        # the batch mean's 1/n is folded into the gradient the kernel writes
-        gscale = 1.0 / max(rows.shape[0], 1) if want else 0.0
-        return kern(rows, e, mx, lab, self.lo, self.hi, gscale), e
+        return sce_rows(rows, lab, self.sparse, self.lo, self.hi, want)
 
     def backward(self, g):
         dz = self.saved[0] if len(self.saved) == 1 else self._run(*self.saved, True)[1]
