@@ -78,9 +78,10 @@ def view_free(pack, j):
 
 class Pack:
     """One dtype's flat buffers for ``variables``: ``params`` (their values), ``grads``,
-    ``slots`` (one flat buffer per slot kind, filled with ``slot_inits``)."""
+    ``slots`` (one flat buffer per slot kind, holding the values of ``slots``: per variable,
+    its flat slot arrays, every variable the same kinds in the same order)."""
 
-    def __init__(self, variables, slot_inits):
+    def __init__(self, variables, slots):
         dtype = variables[0].data.dtype
         sizes = [v.data.size for v in variables]
         offsets = np.concatenate(([0], np.cumsum(sizes))).tolist()
@@ -90,9 +91,11 @@ class Pack:
         self.offsets = offsets
         self.params = _alloc.empty(total, dtype)
         self.grads = _alloc.zeros(total, dtype)
-        self.slots = [_alloc.full(total, init, dtype) for init in slot_inits]
+        self.slots = [_alloc.empty(total, dtype) for _ in slots[0]]
         self.pviews, self.gviews = [], []
-        for v, a, b in zip(variables, offsets, offsets[1:]):
+        for v, own, a, b in zip(variables, slots, offsets, offsets[1:]):
+            for buf, values in zip(self.slots, own):
+                buf[a:b] = values
             shape = v.data.shape
             self.params[a:b] = v.data.reshape(-1)
             v.data = self.params[a:b].reshape(shape)

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import callable_name
-from ._registry import CUSTOM, Registry, resolve_custom
+from ._registry import CUSTOM, Registry, deserialize_with, resolve_custom
 from .ops import activation as _act
 from .ops import unary as _unary
 from .ops.softmax import log_softmax as _log_softmax
@@ -223,14 +223,9 @@ def serialize(activation):
 
 
 def deserialize(name, custom_objects=None):
-    """The function saved as ``name``: looked up in ``custom_objects`` first, then here."""
-    if isinstance(name, dict) and CUSTOM in name:
-        return resolve_custom("activation", name, custom_objects)
-    if not isinstance(name, str):
-        return get(name)
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    try:
-        return registry.lookup(name)
-    except ValueError as e:
-        raise ValueError(f"{e}; a custom activation must be passed in custom_objects") from None
+    """The function saved as ``name`` (a name or a ``{CUSTOM: name}`` marker): looked up in
+    ``custom_objects`` and the registered custom objects first, then here (the shared
+    ``_registry.deserialize_with``); anything else goes through ``get``."""
+    if isinstance(name, str) or (isinstance(name, dict) and CUSTOM in name):
+        return deserialize_with(registry, name, custom_objects)
+    return get(name)

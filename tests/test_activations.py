@@ -54,6 +54,22 @@ def test_activation_arguments_and_softmax_node():
     assert A.softmax(logits)._ctx.inputs[0] is logits
 
 
+@mg.saving.register_keras_serializable(package="ActTests")
+def _cubed(x):
+    return x * x * x
+
+
+def test_deserialize_finds_registered_functions_like_every_other_kind():
+    # one lookup (_registry.deserialize_with): custom_objects, then the registered objects
+    assert A.deserialize("ActTests>_cubed") is _cubed
+    assert A.deserialize("_cubed") is _cubed                       # the one bare-name match
+    assert A.deserialize(A.serialize(_cubed)) is _cubed
+    assert A.deserialize("_cubed", custom_objects={"_cubed": A.tanh}) is A.tanh
+    assert A.deserialize(None) is A.linear and A.deserialize(A.relu) is A.relu
+    with pytest.raises(TypeError, match="Could not interpret activation"):
+        A.deserialize({"class_name": "relu"})
+
+
 def test_activation_registry_errors_and_custom_functions():
     assert A.get(None) is A.linear
     assert A.get("ReLU") is A.relu                              # case and underscores ignored

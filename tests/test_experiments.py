@@ -468,6 +468,33 @@ def test_save_load_to_frame_and_plot(serial_records, tmp_path):
     assert Path(png).read_bytes()[:4] == b"\x89PNG"
 
 
+def test_band_draws_the_median_and_the_10_90_range_and_skips_what_log_cannot_show():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from minigrad.experiments.plot import band
+    fig, ax = plt.subplots()
+    values = np.array([[1.0, 4.0, -1.0], [2.0, np.inf, 0.0], [3.0, 6.0, np.nan],
+                       [9.0, 5.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # the all-gap third column warns nothing
+        line = band(ax, np.arange(1, 4), values, "case", "C0", 0, log=True)
+    med = line.get_ydata()
+    np.testing.assert_allclose(med[:2], [np.median([1, 2, 3, 9]), np.median([4, 6, 5])])
+    assert np.isnan(med[2]) and line.get_label() == "case (4 seeds)"
+    (poly,) = ax.collections
+    lo_hi = np.percentile([1, 2, 3, 9], [10, 90])
+    ys = poly.get_paths()[0].vertices[:, 1]
+    assert np.isclose(ys, lo_hi[0]).any() and np.isclose(ys, lo_hi[1]).any()
+    one = band(ax, [1, 2], [[1.0, 2.0]], "single", "C1", 1)
+    assert one.get_label() == "single (1 seed)" and len(ax.collections) == 1   # no band
+    assert band(ax, [1, 2], [[0.0, -2.0]], "none", "C2", 2, log=True) is None
+    assert band(ax, [1, 2], np.zeros((0, 2)), "empty", "C3", 3) is None
+    assert len(ax.get_lines()) == 2
+    plt.close(fig)
+
+
 def test_residual_gradients_match_a_numpy_backward_pass():
     """h1 = s(x W1 + b1); h2 = h1 + s(h1 W2 + b2); logits = h2 W3 + b3; mean cross-entropy:
     the recorded kernel gradient norms against a float64 backward pass written out by hand."""

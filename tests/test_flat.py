@@ -83,6 +83,30 @@ def test_one_pack_per_dtype():
     np.testing.assert_array_equal(v32.data, [[-0.5, -0.5]] * 2)
 
 
+def test_packed_slots_start_at_their_initial_values_and_are_views_of_the_pack():
+    w32 = Parameter(np.ones((2, 3), np.float32))
+    w64 = Parameter(np.ones(4))
+    v32 = Parameter(np.zeros(5, np.float32))
+    opt = mg.optimizers.Ftrl(0.1, initial_accumulator_value=0.25)
+    opt.build([w32, w64, v32])
+    assert len(opt._packs) == 2
+    assert dict(opt._slot_specs())["accumulator"] == 0.25
+    for pack, members in opt._packs:
+        for i in members:
+            for k, (_, init) in enumerate(opt._slot_specs()):
+                slot = opt._slots[i][k]
+                assert np.shares_memory(slot, pack.slots[k])
+                assert slot.dtype == pack.params.dtype
+                np.testing.assert_array_equal(slot, np.full(opt._vars[i].data.size, init))
+    # the layout the state getter reports: accumulator 0.25, linear 0, per variable
+    state = opt.variables[1:]
+    expected = [np.full(v.data.shape, init) for v in (w32, w64, v32)
+                for _, init in opt._slot_specs()]
+    assert len(state) == len(expected)
+    for a, b in zip(state, expected):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_variable_packed_by_another_optimizer_is_not_moved():
     w = Parameter(np.array([1.0, 2.0]))
     first, second = mg.optimizers.SGD(0.1), mg.optimizers.SGD(1.0)

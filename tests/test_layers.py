@@ -221,6 +221,35 @@ def test_dropout_seeds_and_noise_shape():
     assert all(len(set(r)) == 1 for r in rows) and len({r[0] for r in rows}) == 2
 
 
+@pytest.mark.parametrize("make", [L.Dropout, L.AlphaDropout])
+@pytest.mark.parametrize("noise_shape, shape, message", [
+    ((None, 1), (6, 4, 3), r"noise_shape \(None, 1\) and the input shape \(6, 4, 3\) have "
+                           r"different ranks"),
+    ((2, 1), (6, 4), r"noise_shape \(2, 1\) does not broadcast to the input shape \(6, 4\)"),
+    # a mask larger than the input would grow the output: refused as Keras's broadcast_to does
+    ((None, 5), (6, 1), r"noise_shape \(None, 5\) does not broadcast to the input shape "
+                        r"\(6, 1\)"),
+])
+def test_dropout_layers_resolve_noise_shape_alike(make, noise_shape, shape, message):
+    layer = make(0.5, noise_shape=noise_shape, seed=0, name="drop")
+    name = type(layer).__name__
+    with pytest.raises(ValueError, match=rf"^{name} 'drop': {message}"):
+        layer(np.ones(shape), training=True)
+    assert layer(np.ones(shape)).shape == shape          # not checked at inference (as Keras)
+
+
+@pytest.mark.parametrize("make", [L.Dropout, L.AlphaDropout])
+def test_dropout_layers_share_a_mask_along_the_noise_shape_ones(make):
+    x = np.random.default_rng(0).normal(size=(8, 5, 3)) + 4.0      # all positive
+    y = make(0.5, noise_shape=(None, 1, 3), seed=2, dtype="float64")(x, training=True).data
+    assert y.shape == x.shape
+    # a dropped entry is 0 (Dropout) or a * alpha' + b < 0 (AlphaDropout): the minimum of y
+    dropped = y == y.min()
+    kept_value = x / 0.5 if make is L.Dropout else y
+    assert (dropped | (y == kept_value)).all()
+    assert (dropped == dropped[:, :1, :]).all() and 0 < dropped.mean() < 1
+
+
 # ------------------------------------------------------------------------- RReLU / PReLU
 def test_rrelu_slopes_in_range_when_training_and_fixed_at_inference():
     lower, upper = 0.1, 0.3

@@ -93,6 +93,31 @@ def test_reshape_lambda_identity():
         L.Lambda(3)
 
 
+@mg.saving.register_keras_serializable(package="MergeTests")
+def _tripled(t):
+    return t * 3.0
+
+
+@mg.saving.register_keras_serializable(package="MergeTests")
+def _first_two(shape):
+    return shape[:-1] + (2,)
+
+
+def test_lambda_from_a_config_resolves_saved_names_through_the_registry():
+    x = np.arange(6.0).reshape(2, 3)
+    cfg = L.Lambda(_tripled, output_shape=_first_two, dtype="float64").get_config()
+    assert cfg["function"] == {"__custom_object__": "MergeTests>_tripled"}
+    assert cfg["output_shape"] == {"__custom_object__": "MergeTests>_first_two"}
+    lam = L.Lambda.from_config(cfg)         # no layers.deserialize: the layer resolves them
+    assert lam.function is _tripled and lam.compute_output_shape((None, 3)) == (None, 2)
+    np.testing.assert_array_equal(lam(x).data, x * 3.0)
+    for key in ("function", "output_shape"):
+        bad = dict(cfg, name="lam", **{key: {"__custom_object__": "nowhere"}})
+        with pytest.raises(ValueError, match=rf"^Lambda 'lam': the {key} 'nowhere' was saved "
+                                             r"as a custom object: pass custom_objects="):
+            L.Lambda.from_config(bad)
+
+
 def test_functional_forms_call_the_merge_layer():
     """Keras's lowercase forms (Géron's ``keras.layers.concatenate([input_A, hidden2])``)."""
     a, b = _inputs((4, 3), (4, 3))

@@ -9,6 +9,7 @@ import pytest
 
 import minigrad as keras
 from minigrad import ops
+from minigrad.ops.norm import layer_norm, unit_norm
 
 
 def _words(text):
@@ -178,6 +179,52 @@ def huber_fn(y_true, y_pred):
     squared_loss = ops.square(error) / 2
     linear_loss = ops.abs(error) - 0.5
     return ops.where(is_small_error, squared_loss, linear_loss)
+
+
+_AXIS_OPS = {
+    "sum": ops.sum, "mean": ops.mean, "max": ops.max, "var": ops.var, "prod": ops.prod,
+    "logsumexp": ops.logsumexp,
+    "layer_norm": lambda x, axis: layer_norm(x, axis=axis),
+    "unit_norm": lambda x, axis: unit_norm(x, axis=axis),
+}
+
+
+@pytest.mark.parametrize("name", list(_AXIS_OPS))
+def test_every_axis_argument_is_checked_by_one_helper(name):
+    """Reductions and the row ops share ops._rows.normalize_axes: the same axes, the same
+    errors (naming the op, the axis, the rank and the shape)."""
+    fn = _AXIS_OPS[name]
+    x = np.arange(1.0, 13.0).reshape(3, 4)
+    with pytest.raises(ValueError, match=rf"^{name}: axis 2 is out of range for a tensor of "
+                                         r"rank 2 \(shape \(3, 4\); an int in \[-2, 2\)"):
+        fn(x, 2)
+    with pytest.raises(ValueError, match=rf"^{name}: axis \(1, -1\) repeats an axis of a "
+                                         r"tensor of rank 2 \(shape \(3, 4\)\)"):
+        fn(x, (1, -1))
+    for bad in (1.5, True, "0", (0, 1.0)):
+        with pytest.raises(TypeError, match=rf"^{name}: axis must be an int or a sequence"):
+            fn(x, bad)
+    with pytest.raises(ValueError, match=rf"^{name}: needs a tensor of rank >= 1 for axis 0"):
+        fn(np.float64(2.0), 0)
+    # both spellings of one axis set give the same result
+    np.testing.assert_array_equal(fn(x, (-1, 0)).data, fn(x, [1, 0]).data)
+    np.testing.assert_array_equal(fn(x, np.int64(-1)).data, fn(x, 1).data)
+
+
+def test_reductions_take_none_and_the_empty_tuple_the_row_ops_do_not():
+    x = np.arange(1.0, 13.0).reshape(3, 4)
+    assert ops.sum(x, None).data == x.sum() and ops.max(x).data == 12.0
+    np.testing.assert_array_equal(ops.sum(x, ()).data, x)          # numpy: reduce nothing
+    np.testing.assert_array_equal(ops.sum(x, -2).data, x.sum(0))
+    with pytest.raises(ValueError, match=r"^layer_norm: axis must name at least one axis"):
+        layer_norm(x, axis=())
+    with pytest.raises(TypeError, match=r"^unit_norm: axis must be an int or a sequence"):
+        unit_norm(x, axis=None)
+    with pytest.raises(TypeError, match=r"^softmax: axis must be an int, got \(0, 1\)"):
+        ops.softmax(x, axis=(0, 1))
+    with pytest.raises(ValueError, match=r"^softmax: axis -3 is out of range for a tensor of "
+                                         r"rank 2 \(shape \(3, 4\)"):
+        ops.softmax(x, axis=-3)
 
 
 def test_a_loss_written_with_keras_ops_runs_and_is_differentiable():

@@ -6,7 +6,6 @@ import minigrad as mg
 from minigrad import optimizers
 from minigrad.diagnostics import GradientMonitor, gradient_report, plot_gradients
 from minigrad.diagnostics.cli import build_model
-from minigrad.diagnostics.plot import plot_profiles
 
 matplotlib = pytest.importorskip("matplotlib")
 
@@ -84,11 +83,17 @@ def test_legend_outside_words_on_axes_and_a_title_naming_the_configuration(monit
     assert fig._suptitle.get_text() == "10 x 8 sigmoid, sgd"
 
 
-def test_coinciding_curves_stay_distinguishable(tmp_path):
-    same = [1.0, 2.0, 4.0]
-    profiles = {f"case {i}": same for i in range(12)}
-    fig = plot_profiles(profiles, title="twelve identical profiles")
+def test_coinciding_curves_stay_distinguishable():
+    # the gradients --compare picture (Results.plot): twelve cases, identical profiles
+    from minigrad.experiments.config import DEFAULTS
+    from minigrad.experiments.results import Results
+    same = {f"dense_{k}": {"kernel_grad_norm": v} for k, v in enumerate([1.0, 2.0, 4.0])}
+    results = Results([{"config": dict(DEFAULTS, case=f"case {i}", seed=seed, depth=3 + i),
+                        "error": None, "grad_init": same}
+                       for i in range(12) for seed in (0, 1)])
+    fig = results.plot(title="twelve identical profiles")
     lines = fig.axes[0].get_lines()
+    assert len(lines) == 12
     looks = {(line.get_linestyle(), line.get_marker()) for line in lines}
     assert len(looks) == 12
     assert len({tuple(matplotlib.colors.to_rgba(line.get_color())) for line in lines}) == 12

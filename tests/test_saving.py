@@ -497,3 +497,60 @@ def test_unregistered_custom_layer_in_a_functional_model_names_itself(tmp_path):
         load_model(tmp_path / "s.keras")
     loaded = load_model(tmp_path / "s.keras", custom_objects={"Scale": Scale})
     np.testing.assert_array_equal(loaded.predict(np.ones((1, 2)), verbose=0), [[2.0, 2.0]])
+
+
+def _save_as(kind, model, path):
+    if kind == "model":
+        model.save(path)
+    else:
+        saving.save_training_state(model, path, {"epoch": 3})
+
+
+def _load_as(kind, path):
+    if kind == "model":
+        return load_model(path)
+    model = build(seed=5)
+    assert saving.load_training_state(model, path) == {"epoch": 3}
+    return model
+
+
+@pytest.mark.parametrize("kind", ["model", "training state"])
+def test_optimizer_state_round_trips_and_is_checked_alike_in_both_files(tmp_path, data, kind):
+    x, y = data
+    model = build()
+    model.fit(x[:64], y[:64], epochs=1, batch_size=32, verbose=0)
+    _save_as(kind, model, tmp_path / "f")
+    with zipfile.ZipFile(tmp_path / "f") as zf:
+        doc = json.loads(zf.read("model.json"))
+        members = zf.namelist()
+    saved = model.optimizer.variables
+    assert doc["optimizer_state"] == len(saved) > 1
+    assert [m for m in members if m.startswith("optimizer/")] == [
+        f"optimizer/{i:05d}.npy" for i in range(len(saved))]
+    loaded = _load_as(kind, tmp_path / "f")
+    assert loaded.optimizer.iterations == 2
+    for a, b in zip(loaded.optimizer.variables, saved, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+    with zipfile.ZipFile(tmp_path / "f") as zin, zipfile.ZipFile(tmp_path / "gap", "w") as zout:
+        for item in zin.namelist():
+            if item != "optimizer/00002.npy":
+                zout.writestr(item, zin.read(item))
+    with pytest.raises(ValueError, match=r"'.*gap' is missing optimizer arrays"):
+        _load_as(kind, tmp_path / "gap")
+
+    wrong = io.BytesIO()
+    np.save(wrong, np.zeros(7, np.float32), allow_pickle=False)
+    rewrite_member(tmp_path / "f", tmp_path / "bad", "optimizer/00002.npy", wrong.getvalue())
+    with pytest.raises(ValueError, match=r"saved optimizer state in '.*bad' does not fit the "
+                                         r"model's trainable weights"):
+        _load_as(kind, tmp_path / "bad")
+
+
+def test_a_model_saved_before_any_step_has_no_optimizer_members(tmp_path):
+    for kind in ("model", "training state"):
+        _save_as(kind, build(), tmp_path / kind)
+        with zipfile.ZipFile(tmp_path / kind) as zf:
+            assert json.loads(zf.read("model.json"))["optimizer_state"] == 0
+            assert not [m for m in zf.namelist() if m.startswith("optimizer/")]
+        assert _load_as(kind, tmp_path / kind).optimizer.iterations == 0

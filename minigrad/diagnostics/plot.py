@@ -173,24 +173,3 @@ def _default_title(obj, kind, metric):
     act = hidden[0] if len(set(hidden)) == 1 else "mixed activations"
     what = "monitor" if kind == "monitor" else "one batch"
     return f"{metric_label(metric)}: {len(acts)} kernel layers, {act} ({what})"
-
-
-def plot_profiles(profiles, path=None, metric="kernel_grad_norm", title=None):
-    """One line per labelled per-layer profile ``{label: [values]}`` against layer index, log
-    scale (the ``gradients --compare`` picture). PNG to ``path``, or the Figure if None."""
-    if path is not None:
-        check_path(path)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(figure_width(profiles), 5))
-    colors = case_colors(len(profiles))
-    for i, (label, values) in enumerate(profiles.items()):
-        ls, marker = style(i)
-        ax.plot(range(1, len(values) + 1), positive(values), linestyle=ls, marker=marker,
-                color=colors[i], label=label)
-    ax.set_yscale("log")
-    layer_axis(ax)
-    ax.set_ylabel(metric_label(metric))
-    ax.set_title(title or f"{metric_label(metric)} by depth")
-    legend_outside(ax, title="case")
-    fig.tight_layout()
-    return finish(fig, path)

@@ -18,7 +18,7 @@ from ..diagnostics.rows import METRICS
 
 
 def _profiles(records, metric, when):
-    """seeds x layers array of ``metric`` (NaN where not positive and finite)."""
+    """seeds x layers array of ``metric`` (NaN past a record's last layer)."""
     rows = [r.get(f"grad_{when}") for r in records if r.get("error") is None]
     rows = [r for r in rows if r]
     if not rows:
@@ -28,8 +28,31 @@ def _profiles(records, metric, when):
     for i, r in enumerate(rows):
         values = np.array([v[metric] for v in r.values()], dtype=float)
         out[i, :len(values)] = values
-    out[~(np.isfinite(out) & (out > 0))] = np.nan
     return out
+
+
+def band(ax, x, values, label, color, style_index, log=False):
+    """The median over seeds (rows of ``values``) as a line, the 10-90 % range as a band (two
+    seeds or more); ``log``: values not finite and positive are gaps. Returns the line, or
+    None when nothing is left to draw. (The sweep picture and every study figure.)"""
+    values = np.asarray(values, dtype=float)
+    if log:
+        values = np.where(np.isfinite(values) & (values > 0), values, np.nan)
+    if not values.size or np.isnan(values).all():
+        return None
+    import warnings
+    with warnings.catch_warnings():
+        # all-NaN columns (a layer every seed overflowed) are gaps, not warnings
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(values, axis=0)
+        lo, hi = np.nanpercentile(values, [10, 90], axis=0)
+    ls, marker = style(style_index)
+    n = values.shape[0]
+    (line,) = ax.plot(x, med, linestyle=ls, marker=marker, markevery=max(1, len(x) // 12),
+                      color=color, label=f"{label} ({n} seed{'s' if n > 1 else ''})")
+    if n > 1:
+        ax.fill_between(x, lo, hi, color=color, alpha=0.2, linewidth=0)
+    return line
 
 
 def plot_results(results, path=None, by=None, metric="kernel_grad_norm", when="init",
@@ -48,21 +71,13 @@ def plot_results(results, path=None, by=None, metric="kernel_grad_norm", when="i
     colors = case_colors(len(groups))
     for i, (name, records) in enumerate(groups.items()):
         values = _profiles(records, metric, when)
-        if values is None:
-            continue
-        x = np.arange(1, values.shape[1] + 1)
-        with np.errstate(all="ignore"), _quiet():
-            med = np.nanmedian(values, axis=0)
-            lo, hi = np.nanpercentile(values, [10, 90], axis=0)
-        ls, marker = style(i)
-        (line,) = ax.plot(x, med, linestyle=ls, marker=marker, color=colors[i],
-                          label=f"{name} ({values.shape[0]} seeds)")
-        if values.shape[0] > 1:
-            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
-        drawn += 1
+        if values is not None:
+            x = np.arange(1, values.shape[1] + 1)
+            drawn += band(ax, x, values, name, colors[i], i, log=True) is not None
     if not drawn:
         plt.close(fig)
-        raise ValueError(f"Results.plot: no record has grad_{when} measurements to draw")
+        raise ValueError(f"Results.plot: no record has finite, positive grad_{when} "
+                         f"measurements to draw")
     ax.set_yscale("log")
     layer_axis(ax)
     ax.set_ylabel(METRIC_LABELS[metric])
@@ -71,16 +86,3 @@ def plot_results(results, path=None, by=None, metric="kernel_grad_norm", when="i
     legend_outside(ax, title="case")
     fig.tight_layout()
     return finish(fig, path)
-
-
-class _quiet:
-    """All-NaN columns (a layer every seed overflowed) are gaps, not warnings."""
-
-    def __enter__(self):
-        import warnings
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._w.__exit__(*exc)

@@ -170,6 +170,15 @@ def _build_wrapper(build):
     return wrapped
 
 
+def _weights_of(layers):
+    """The weights of ``layers`` (a ``_walk``), in order. Each is listed once: a weight lives
+    in the ``_weights`` of the one layer whose ``add_weight`` made it, and the walk visits
+    each layer once (a layer shared by two sub-models too)."""
+    if len(layers) == 1:
+        return list(layers[0]._weights)
+    return [w for layer in layers for w in layer._weights]
+
+
 class Layer:
     """Base class of every layer (see the module docstring for the lifecycle)."""
 
@@ -395,17 +404,7 @@ class Layer:
     def weights(self):
         """Every weight, in ``add_weight`` order (then the sub-layers', in order); a weight
         reached twice (a layer shared by two sub-models) is listed once."""
-        out = list(self._weights)
-        layers = self._layers
-        if not layers:
-            return out
-        seen = {id(w) for w in out}
-        for layer in layers:
-            for w in layer.weights:
-                if id(w) not in seen:
-                    seen.add(id(w))
-                    out.append(w)
-        return out
+        return _weights_of(self._walk())
 
     @property
     def trainable_weights(self):
@@ -482,7 +481,7 @@ class Layer:
         _ADDED_LOSSES[0] = 1
 
     def _clear_added_losses(self):
-        for layer in self._flatten_layers():
+        for layer in self._walk():
             layer._added_losses = []
 
     @property
@@ -490,11 +489,11 @@ class Layer:
         """Graph terms: each trainable weight's regularizer applied to the current value
         (built afresh on every access), then the activity losses of the last call; over this
         layer and every nested one, each once (a layer shared by two sub-models too)."""
-        # fit reads this at every step: one walk, no weight-list copies
-        flat = self._flatten_layers() if self._layers else (self,)
+        # fit reads this at every step: one walk serves the weights and the activity losses
+        flat = self._walk()
         terms = []
         if self._trainable:
-            for layer in flat:
+            for layer in flat:          # _weights_of's order, without building its list
                 for w in layer._weights:
                     if w.regularizer is not None and w.requires_grad:
                         terms.append(w.regularizer(w))
@@ -504,6 +503,10 @@ class Layer:
             if layer._added_losses:
                 terms += layer._added_losses
         return terms
+
+    def _walk(self):
+        """``_flatten_layers()``, without building the walk for a layer with no sub-layers."""
+        return self._flatten_layers() if self._layers else (self,)
 
     def _flatten_layers(self):
         """This layer and every nested layer, depth first in tracking order, each once."""

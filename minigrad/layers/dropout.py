@@ -8,6 +8,24 @@ from ..tensor import Tensor
 from .base import Layer
 
 
+def noise_shape_for(layer, noise_shape, shape):
+    """The mask shape for an input of ``shape`` from a Keras ``noise_shape`` (None: the input's
+    shape; a None entry takes the input's size there). It must have the input's rank and
+    broadcast to the input's shape (each entry 1 or the input's size); the ValueError names
+    the layer."""
+    if noise_shape is None:
+        return tuple(shape)
+    owner = f"{type(layer).__name__} {layer.name!r}"
+    if len(noise_shape) != len(shape):
+        raise ValueError(f"{owner}: noise_shape {noise_shape} and the input shape {shape} "
+                         f"have different ranks")
+    mask = tuple(n if d is None else d for d, n in zip(noise_shape, shape))
+    if any(m not in (1, n) for m, n in zip(mask, shape)):
+        raise ValueError(f"{owner}: noise_shape {noise_shape} does not broadcast to the input "
+                         f"shape {shape} (each entry must be None, 1 or the input's size)")
+    return mask
+
+
 class Dropout(Layer):
     """In training, each element is zeroed with probability ``rate`` and the survivors are
     scaled by 1/(1 - rate), so E[y] = x; at inference y = x (the same Tensor, no node).
@@ -33,16 +51,7 @@ class Dropout(Layer):
                            training=True, rng=self._rng)
 
     def _mask_ones(self, shape):
-        if len(self.noise_shape) != len(shape):
-            raise ValueError(f"Dropout {self.name!r}: noise_shape {self.noise_shape} and the "
-                             f"input shape {shape} have different ranks")
-        mask = tuple(n if d is None else d for d, n in zip(self.noise_shape, shape))
-        try:
-            np.broadcast_shapes(mask, shape)
-        except ValueError:
-            raise ValueError(f"Dropout {self.name!r}: noise_shape {self.noise_shape} does not "
-                             f"broadcast to the input shape {shape}") from None
-        return np.ones(mask, dtype=self.dtype)
+        return np.ones(noise_shape_for(self, self.noise_shape, shape), dtype=self.dtype)
 
     def get_config(self):
         cfg = super().get_config()

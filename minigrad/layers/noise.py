@@ -15,6 +15,7 @@ from .. import _checks, regularizers
 from .. import random as _random
 from ..ops.noise import RandomAffine
 from .base import Layer
+from .dropout import noise_shape_for
 
 # SELU's constants (Klambauer et al. 2017), as Keras's AlphaDropout writes them
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -99,28 +100,15 @@ class AlphaDropout(_NoiseLayer):
         self.rate = _checks.rate(f"AlphaDropout {self.name!r}", "rate", rate, hi_open=True)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
 
-    def _mask_shape(self, shape):
-        if self.noise_shape is None:
-            return shape
-        if len(self.noise_shape) != len(shape):
-            raise ValueError(f"AlphaDropout {self.name!r}: noise_shape {self.noise_shape} "
-                             f"and the input shape {shape} have different ranks")
-        mask = tuple(n if d is None else d for d, n in zip(self.noise_shape, shape))
-        try:
-            np.broadcast_shapes(mask, shape)
-        except ValueError:
-            raise ValueError(f"AlphaDropout {self.name!r}: noise_shape {self.noise_shape} "
-                             f"does not broadcast to the input shape {shape}") from None
-        return mask
-
     def call(self, x, training=False):
         if not training or self.rate == 0.0:
             return x
-        self._mask_shape(x.shape)          # a bad noise_shape fails here, naming the layer
+        noise_shape_for(self, self.noise_shape, x.shape)     # a bad one fails here, named
         return RandomAffine.apply(x, draw=self._draw)
 
     def _draw(self, shape, dtype):
-        keep = self._generator().random(self._mask_shape(shape)) >= self.rate
+        mask_shape = noise_shape_for(self, self.noise_shape, shape)
+        keep = self._generator().random(mask_shape) >= self.rate
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1.0 - self.rate) * (1.0 + self.rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * self.rate

@@ -2,7 +2,7 @@
 import math
 
 from .. import _checks
-from .._registry import CUSTOM, lookup_custom, registered_name
+from .._registry import CUSTOM, registered_name, resolve_custom
 from ..ops.shape import reshape
 from .base import Layer
 
@@ -72,14 +72,10 @@ class Lambda(Layer):
 
     def __init__(self, function, output_shape=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(function, dict) and CUSTOM in function:
-            name = function[CUSTOM]
-            function = lookup_custom(name)
-            if function is None:
-                raise ValueError(f"Lambda {self.name!r}: the function {name!r} is not "
-                                 f"registered: pass custom_objects={{{name!r}: ...}} or "
-                                 f"register it with @minigrad.saving."
-                                 f"register_keras_serializable()")
+        # a config built without layers.deserialize (which resolves these with the caller's
+        # custom_objects) can still carry saved-by-name markers: resolved from the registry
+        function, output_shape = (self._custom(v, what) for v, what in
+                                  ((function, "function"), (output_shape, "output_shape")))
         if not callable(function):
             raise TypeError(f"Lambda {self.name!r}: function must be callable, got "
                             f"{function!r}")
@@ -88,6 +84,14 @@ class Lambda(Layer):
             else tuple(output_shape)
         self._output_shape_fn = output_shape if callable(output_shape) else None
         self.arguments = dict(arguments or {})
+
+    def _custom(self, value, what):
+        if not (isinstance(value, dict) and CUSTOM in value):
+            return value
+        try:
+            return resolve_custom(what, value, None)
+        except ValueError as e:
+            raise ValueError(f"Lambda {self.name!r}: {e}") from None
 
     def call(self, x, training=False):
         return self.function(x, **self.arguments)
@@ -104,8 +108,9 @@ class Lambda(Layer):
         _checks.callable_name(f"Lambda {self.name!r}", self.function, "function")
         cfg["function"] = {CUSTOM: registered_name(self.function)}
         if self._output_shape_fn is not None:
-            cfg["output_shape"] = {CUSTOM: _checks.callable_name(
-                f"Lambda {self.name!r}", self._output_shape_fn, "output_shape function")}
+            _checks.callable_name(f"Lambda {self.name!r}", self._output_shape_fn,
+                                  "output_shape function")
+            cfg["output_shape"] = {CUSTOM: registered_name(self._output_shape_fn)}
         elif self.output_shape_arg is not None:
             cfg["output_shape"] = list(self.output_shape_arg)
         if self.arguments:

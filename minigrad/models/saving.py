@@ -38,11 +38,7 @@ def save_model(model, filepath):
     """Write ``model`` (architecture, weights, compile config, optimizer state)."""
     doc = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
            "model": model_spec(model), "compile": _compile_config(model)}
-    arrays = _weight_arrays(model, doc)
-    opt_arrays = _optimizer_arrays(model)
-    doc["optimizer_state"] = len(opt_arrays)
-    arrays += [(f"optimizer/{i:05d}.npy", a) for i, a in enumerate(opt_arrays)]
-    _atomic_write(filepath, doc, arrays)
+    _atomic_write(filepath, doc, _weight_arrays(model, doc) + _optimizer_arrays(model, doc))
 
 
 def model_spec(model):
@@ -67,11 +63,7 @@ def save_training_state(model, filepath, state):
     ``BackupAndRestore``."""
     doc = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
            "training_state": _jsonable(state, "training state")}
-    arrays = _weight_arrays(model, doc)
-    opt_arrays = _optimizer_arrays(model)
-    doc["optimizer_state"] = len(opt_arrays)
-    arrays += [(f"optimizer/{i:05d}.npy", a) for i, a in enumerate(opt_arrays)]
-    _atomic_write(filepath, doc, arrays)
+    _atomic_write(filepath, doc, _weight_arrays(model, doc) + _optimizer_arrays(model, doc))
 
 
 def _weight_arrays(model, doc):
@@ -84,16 +76,16 @@ def _weight_arrays(model, doc):
     return [(f"weights/{i:05d}.npy", w.data) for i, w in enumerate(weights)]
 
 
-def _optimizer_arrays(model):
-    """``optimizer.variables`` ([iterations, *slots]); nothing for an optimizer that has
-    neither stepped nor built slots (loading then starts it fresh, as saved)."""
+def _optimizer_arrays(model, doc):
+    """The members ``optimizer/NNNNN.npy``: ``optimizer.variables`` ([iterations, *slots]);
+    none for an optimizer that has neither stepped nor built slots (loading then starts it
+    fresh, as saved). Their count goes into ``doc["optimizer_state"]``."""
     opt = getattr(model, "optimizer", None)
-    if opt is None:
-        return []
-    arrays = [np.asarray(getattr(v, "data", v)) for v in opt.variables]
-    if len(arrays) <= 1 and opt.iterations == 0:
-        return []
-    return arrays
+    arrays = [] if opt is None else [np.asarray(getattr(v, "data", v)) for v in opt.variables]
+    if len(arrays) <= 1 and (opt is None or opt.iterations == 0):
+        arrays = []
+    doc["optimizer_state"] = len(arrays)
+    return [(f"optimizer/{i:05d}.npy", a) for i, a in enumerate(arrays)]
 
 
 def _compile_config(model):
@@ -262,23 +254,43 @@ def _weights_from(doc, arrays, path):
     return out
 
 
+def _optimizer_state_from(doc, arrays, path):
+    """The saved ``optimizer.variables`` (empty when none were saved)."""
+    n_opt = doc.get("optimizer_state") or 0
+    state = [arrays.get(f"optimizer/{i:05d}.npy") for i in range(n_opt)]
+    if any(a is None for a in state):
+        raise ValueError(f"load: {path!r} is missing optimizer arrays")
+    return state
+
+
+def _restore_optimizer(model, state, path):
+    """Build ``model.optimizer``'s slots for ``model.trainable_weights`` (the order they were
+    created in) and fill them with the saved ``state``; nothing when none was saved."""
+    if not state:
+        return
+    model.optimizer.build(model.trainable_weights)
+    try:
+        model.optimizer.set_state(state)
+    except ValueError as e:
+        raise ValueError(f"load: the saved optimizer state in {path!r} does not fit the "
+                         f"model's trainable weights ({e})") from None
+
+
 def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 - Keras's name
     """Rebuild a model saved by ``save``: same architecture and weights, and (``compile``)
     the same optimizer, loss, metrics and optimizer state, so training continues exactly."""
     doc, arrays = _read(filepath, (MODEL_FORMAT,))
     path = os.fspath(filepath)
     weights = _weights_from(doc, arrays, path)
-    n_opt = doc.get("optimizer_state") or 0
-    opt_state = [arrays.get(f"optimizer/{i:05d}.npy") for i in range(n_opt)]
-    if any(a is None for a in opt_state):
-        raise ValueError(f"load: {path!r} is missing optimizer arrays")
+    opt_state = _optimizer_state_from(doc, arrays, path)
     model = model_from_spec(doc.get("model") or {}, custom_objects, path)
     if not model.built:
         raise ValueError(f"load: {path!r}: the saved architecture has no input shape, so the "
                          f"weights cannot be placed")
     model.set_weights(weights)
     if compile and doc.get("compile"):
-        _compile_from(model, doc["compile"], custom_objects, opt_state)
+        _compile_from(model, doc["compile"], custom_objects)
+        _restore_optimizer(model, opt_state, path)
     return model
 
 
@@ -297,18 +309,9 @@ def load_training_state(model, filepath):
     if not isinstance(state, dict):   # a file's content, not an argument's type
         raise ValueError(f"load: {path!r} is a weights file without a training state (not "  # noqa: TRY004
                          f"written by BackupAndRestore)")
-    n_opt = doc.get("optimizer_state") or 0
-    opt_state = [arrays.get(f"optimizer/{i:05d}.npy") for i in range(n_opt)]
-    if any(a is None for a in opt_state):
-        raise ValueError(f"load: {path!r} is missing optimizer arrays")
+    opt_state = _optimizer_state_from(doc, arrays, path)
     _set_weights_from(model, doc, arrays, path)
-    if opt_state:
-        model.optimizer.build(model.trainable_weights)
-        try:
-            model.optimizer.set_state(opt_state)
-        except ValueError as e:
-            raise ValueError(f"load: the saved optimizer state in {path!r} does not fit the "
-                             f"model's trainable weights ({e})") from None
+    _restore_optimizer(model, opt_state, path)
     return state
 
 
@@ -400,9 +403,8 @@ def model_from_config(config, custom_objects=None, cls=None):
     return model
 
 
-def _compile_from(model, cfg, custom_objects, opt_state):
-    """Compile ``model`` as saved and put the optimizer back in its saved state: slots
-    built for ``model.trainable_weights`` (the order they were created in), then filled."""
+def _compile_from(model, cfg, custom_objects):
+    """Compile ``model`` as saved (optimizer, loss, metrics)."""
     from .. import losses, metrics, optimizers
     custom_objects = dict(custom_objects or {})
     try:
@@ -419,13 +421,6 @@ def _compile_from(model, cfg, custom_objects, opt_state):
         raise ValueError(f"load: cannot restore the compile configuration: {e}. If it names "
                          f"a custom function or class, pass it in custom_objects (or load "
                          f"with compile=False)") from None
-    if opt_state:
-        optimizer.build(model.trainable_weights)
-        try:
-            optimizer.set_state(opt_state)
-        except ValueError as e:
-            raise ValueError(f"load: the saved optimizer state does not fit the model's "
-                             f"trainable weights ({e})") from None
 
 
 def _from_identifier(module, identifier, custom_objects):

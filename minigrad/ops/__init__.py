@@ -356,7 +356,7 @@ def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the
     (constant) maximum, so it never overflows. VJP: dx = g * softmax(x) over ``axis``."""
     x = convert_to_tensor(x)
-    axes = _reduce._axes(axis, x.ndim, "logsumexp")
+    axes = _reduce._axes(axis, x.shape, "logsumexp")
     if x.size:
         m = np.max(x.data, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0).astype(x.dtype)   # an all -inf row stays -inf

@@ -1,4 +1,5 @@
-"""Row helpers shared by the row operations (ops/softmax.py, ops/norm.py).
+"""Row helpers shared by the row operations (ops/softmax.py, ops/norm.py), and the ops' one
+axis normaliser (``normalize_axes``, also behind the reductions of ops/reduce.py).
 
 A row op reduces over one axis (softmax, batch norm's channels) or several (layer norm's
 features). Its kernels take C-contiguous 2-D ``(rows, features)`` arrays: the reduced axes
@@ -8,28 +9,55 @@ contiguous array that is a view, never a copy.
 import numpy as np
 
 
+def normalize_axes(name, axis, shape, all_if_none=False, empty_ok=False):
+    """THE axis normaliser of the ops: ``axis`` (an int or a sequence of ints; None means
+    every axis when ``all_if_none``) for a tensor of ``shape``, as a sorted tuple of distinct
+    non-negative axes. TypeError for a non-integer axis; ValueError naming the op, the axis,
+    the rank and the shape for one out of range (any axis of a 0-d tensor), a repeated axis,
+    or no axis at all unless ``empty_ok`` (numpy's reduce-over-nothing)."""
+    ndim = len(shape)
+    if axis is None and all_if_none:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        if -ndim <= axis < ndim:            # the common case, kept short: reductions call it
+            return (int(axis) % ndim,)
+        axes = (axis,)
+    else:
+        try:
+            axes = tuple(axis)
+        except TypeError:
+            raise TypeError(f"{name}: axis must be an int or a sequence of ints, got "
+                            f"{axis!r}") from None
+        if not axes and not empty_ok:
+            raise ValueError(f"{name}: axis must name at least one axis, got {axis!r}")
+    out = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{name}: axis must be an int or a sequence of ints, got {axis!r}")
+        if ndim == 0:
+            raise ValueError(f"{name}: needs a tensor of rank >= 1 for axis {axis!r}, got a "
+                             f"0-d tensor")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{name}: axis {a} is out of range for a tensor of rank {ndim} "
+                             f"(shape {tuple(shape)}; an int in [-{ndim}, {ndim}) is expected)")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: axis {axis!r} repeats an axis of a tensor of rank {ndim} "
+                         f"(shape {tuple(shape)})")
+    return tuple(sorted(out))
+
+
 def check_axis(name, x, axis):
-    """``axis`` as a non-negative int for ``x``; ValueError naming the op otherwise."""
-    if x.ndim == 0:
-        raise ValueError(f"{name}: needs a tensor of rank >= 1, got a 0-d tensor")
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
-            or not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"{name}: axis {axis!r} is out of range for a tensor of shape "
-                         f"{x.shape} (an int in [-{x.ndim}, {x.ndim}) is expected)")
-    return int(axis) % x.ndim
+    """``axis`` (one int) as a non-negative axis of ``x`` (``normalize_axes``' checks)."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}: axis must be an int, got {axis!r}")
+    return normalize_axes(name, axis, x.shape)[0]
 
 
 def check_axes(name, x, axis):
     """``axis`` (an int or a sequence of ints) as a sorted tuple of distinct non-negative
-    axes of ``x``; ValueError naming the op otherwise."""
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    if not axes:
-        raise ValueError(f"{name}: axis must name at least one axis, got {axis!r}")
-    out = sorted(check_axis(name, x, a) for a in axes)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name}: axis {axis!r} repeats an axis of a tensor of shape "
-                         f"{x.shape}")
-    return tuple(out)
+    axes of ``x`` (``normalize_axes``)."""
+    return normalize_axes(name, axis, x.shape)
 
 
 def _prod(dims):

@@ -1,25 +1,16 @@
 """Reductions with ``axis`` (int, tuple or None) and ``keepdims``: sum, mean, max, min, var,
 prod, the Euclidean norm; and the running sum ``cumsum``."""
-import builtins
 
 import numpy as np
 
 from ..function import Function
+from ._rows import normalize_axes
 
 
-def _axes(axis, ndim, name):
-    """Normalise ``axis`` to a sorted tuple of non-negative axes, checking the range."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"{name}: axis {a} is out of range for a tensor of rank {ndim}")
-        out.append(int(a) % builtins.max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name}: repeated axis in {axis}")
-    return tuple(sorted(out))
+def _axes(axis, shape, name):
+    """``axis`` (int, sequence or None: every axis; ``()`` reduces nothing, as numpy) as a
+    sorted tuple of non-negative axes (``_rows.normalize_axes``)."""
+    return normalize_axes(name, axis, shape, all_if_none=True, empty_ok=True)
 
 
 def _expand(g, shape, axes):
@@ -31,7 +22,7 @@ class Sum(Function):
     """y = sum(x, axes).  VJP: dx = g broadcast over the reduced axes."""
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = _axes(axis, x.ndim, "sum")
+        self.axes = _axes(axis, x.shape, "sum")
         self.shape = x.shape
         return np.sum(x, axis=self.axes, keepdims=keepdims)
 
@@ -43,7 +34,7 @@ class Mean(Function):
     """y = mean(x, axes).  VJP: dx = g / N broadcast, N = number of reduced elements."""
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = _axes(axis, x.ndim, "mean")
+        self.axes = _axes(axis, x.shape, "mean")
         self.shape = x.shape
         self.count = int(np.prod([x.shape[a] for a in self.axes]))
         return np.mean(x, axis=self.axes, keepdims=keepdims)
@@ -58,7 +49,7 @@ class Max(Function):
     reducer = staticmethod(np.max)
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = _axes(axis, x.ndim, type(self).__name__.lower())
+        self.axes = _axes(axis, x.shape, type(self).__name__.lower())
         if x.size == 0:
             raise ValueError(f"{type(self).__name__.lower()}: empty tensor of shape {x.shape}")
         y = self.reducer(x, axis=self.axes, keepdims=True)
@@ -83,7 +74,7 @@ class Var(Function):
     """Population variance y = mean((x - mean(x))**2).  VJP: dx = g * 2 (x - mean) / N."""
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = _axes(axis, x.ndim, "var")
+        self.axes = _axes(axis, x.shape, "var")
         self.count = int(np.prod([x.shape[a] for a in self.axes]))
         centered = x - x.mean(axis=self.axes, keepdims=True)
         self.save(centered)
@@ -100,7 +91,7 @@ class Prod(Function):
     where g * y / x would divide by zero)."""
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = _axes(axis, x.ndim, "prod")
+        self.axes = _axes(axis, x.shape, "prod")
         self.save(x)
         return np.prod(x, axis=self.axes, keepdims=keepdims)
 
@@ -126,7 +117,7 @@ class Norm(Function):
     (the subgradient PyTorch takes: a zero vector must not make the gradient NaN)."""
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = _axes(axis, x.ndim, "norm")
+        self.axes = _axes(axis, x.shape, "norm")
         y = np.sqrt(np.sum(x * x, axis=self.axes, keepdims=True))
         self.save(x, y)
         return y if keepdims else y.reshape([n for i, n in enumerate(x.shape)
@@ -146,7 +137,7 @@ class Cumsum(Function):
     def forward(self, x, axis=0):
         if x.ndim == 0:
             raise ValueError("cumsum: needs a tensor of rank >= 1, got a 0-d tensor")
-        self.axis = _axes(axis, x.ndim, "cumsum")[0]
+        self.axis = _axes(axis, x.shape, "cumsum")[0]
         return np.cumsum(x, axis=self.axis)
 
     def backward(self, g):

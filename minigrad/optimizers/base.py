@@ -224,14 +224,11 @@ class Optimizer:
         for i in indices:
             if _flat.packable(self._vars[i]):
                 groups.setdefault(self._vars[i].data.dtype, []).append(i)
-        inits = [init for _, init in self._slot_specs()]
         for members in groups.values():
-            pack = _flat.Pack([self._vars[i] for i in members], inits)
+            # the slots were initialised by _add_variable; the pack takes their values over
+            pack = _flat.Pack([self._vars[i] for i in members], [self._slots[i] for i in members])
             for j, i in enumerate(members):
-                views = pack.slot_views(j)
-                for view, old in zip(views, self._slots[i]):
-                    view[...] = old
-                self._slots[i] = views
+                self._slots[i] = pack.slot_views(j)
             self._packs.append((pack, members))
 
     def build(self, variables):

@@ -152,28 +152,6 @@ def probe_note(config):
 
 
 # ---- figure parts -------------------------------------------------------------------------------
-def band(ax, x, values, label, color, style_index, log=False):
-    """The median over seeds (rows of ``values``) as a line, the 10-90 % range as a band."""
-    from ...diagnostics.plot import style
-    values = np.asarray(values, dtype=float)
-    if log:
-        values = np.where(np.isfinite(values) & (values > 0), values, np.nan)
-    if not values.size or np.isnan(values).all():
-        return None
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(values, axis=0)
-        lo, hi = np.nanpercentile(values, [10, 90], axis=0)
-    ls, marker = style(style_index)
-    n = values.shape[0]
-    (line,) = ax.plot(x, med, linestyle=ls, marker=marker, markevery=max(1, len(x) // 12),
-                      color=color, label=f"{label} ({n} seed{'s' if n > 1 else ''})")
-    if n > 1:
-        ax.fill_between(x, lo, hi, color=color, alpha=0.2, linewidth=0)
-    return line
-
-
 def legend_below(ax, ncol=1):
     """Legend under the axes (the figures have several panels side by side)."""
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, fontsize="small",

@@ -193,7 +193,8 @@ class Glorot2010(Study):
 
     def plot(self, results, path):
         from ...diagnostics.plot import _pyplot, case_colors, depth_colors, finish, layer_axis
-        from .base import band, legend_below
+        from ..plot import band
+        from .base import legend_below
         plt = _pyplot()
         groups = results.groups()
         fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(16, 5.6))

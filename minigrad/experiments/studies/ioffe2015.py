@@ -154,7 +154,8 @@ class Ioffe2015(Study):
 
     def plot(self, results, path):
         from ...diagnostics.plot import _pyplot, case_colors, finish, style
-        from .base import band, legend_below
+        from ..plot import band
+        from .base import legend_below
         plt = _pyplot()
         groups = results.groups()
         fig, axes = plt.subplots(1, 3, figsize=(16, 5.6))

@@ -163,7 +163,8 @@ class Lecture(Study):
 
     def plot(self, results, path):
         from ...diagnostics.plot import _pyplot, case_colors, finish, layer_axis
-        from .base import band, legend_below
+        from ..plot import band
+        from .base import legend_below
         plt = _pyplot()
         groups = results.groups()
         fig, axes = plt.subplots(1, 2, figsize=(14, 7.5), sharey=True)

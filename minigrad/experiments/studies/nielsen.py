@@ -192,7 +192,8 @@ class Nielsen(Study):
 
     def plot(self, results, path):
         from ...diagnostics.plot import _pyplot, case_colors, finish, layer_axis
-        from .base import band, legend_below
+        from ..plot import band
+        from .base import legend_below
         plt = _pyplot()
         groups = results.groups()
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 5.6))
