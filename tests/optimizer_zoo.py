@@ -16,3 +16,14 @@ OPTIMIZERS = {
     "ftrl": lambda: mg.optimizers.Ftrl(0.1, l1_regularization_strength=0.01),
     "lion": lambda: mg.optimizers.Lion(1e-3),
 }
+
+# the zoo plus the update's other settings: clipping (per tensor, global, per value) and a
+# learning-rate schedule (the captured-step tests run each of these)
+WITH_SETTINGS = {
+    **OPTIMIZERS,
+    "clipnorm": lambda: mg.optimizers.Adam(1e-2, clipnorm=0.05),
+    "global_clipnorm": lambda: mg.optimizers.SGD(0.1, global_clipnorm=0.05),
+    "clipvalue": lambda: mg.optimizers.RMSprop(1e-2, clipvalue=0.01),
+    "schedule": lambda: mg.optimizers.SGD(
+        mg.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)),
+}

@@ -5,7 +5,7 @@ float64, and the replay really ran. Outside that set the op-level tape (tests/te
 takes over."""
 import numpy as np
 import pytest
-from optimizer_zoo import OPTIMIZERS as OPTIMIZER_ZOO
+from optimizer_zoo import WITH_SETTINGS
 
 import minigrad as mg
 from minigrad import layers as L
@@ -15,14 +15,7 @@ from minigrad.probe import ProbeRecorder
 STEPS = 200
 FUSED = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "relu6", "softplus", "gelu",
          "silu", "mish", "linear"]
-OPTIMIZERS = {
-    **OPTIMIZER_ZOO,
-    "clipnorm": lambda: mg.optimizers.Adam(1e-2, clipnorm=0.05),
-    "global_clipnorm": lambda: mg.optimizers.SGD(0.1, global_clipnorm=0.05),
-    "clipvalue": lambda: mg.optimizers.RMSprop(1e-2, clipvalue=0.01),
-    "schedule": lambda: mg.optimizers.SGD(
-        mg.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)),
-}
+OPTIMIZERS = WITH_SETTINGS
 
 
 def _model(dtype, hidden=("tanh",), loss="sparse_categorical_crossentropy", opt=None,

@@ -6,7 +6,7 @@ ran (every step after the two recorded ones). Then what must not be replayed: a 
 model, a hook, a listener, values computed outside the ops."""
 import numpy as np
 import pytest
-from optimizer_zoo import OPTIMIZERS
+from optimizer_zoo import OPTIMIZERS, WITH_SETTINGS
 
 import minigrad as mg
 from minigrad import layers as L
@@ -215,20 +215,10 @@ def test_each_loss_replays_bit_for_bit(name, dtype, replays):
                               target=target, metrics=())
 
 
-OPTIMIZER_CASES = {
-    **OPTIMIZERS,
-    "clipnorm": lambda: mg.optimizers.Adam(1e-2, clipnorm=0.05),
-    "global_clipnorm": lambda: mg.optimizers.SGD(0.1, global_clipnorm=0.05),
-    "clipvalue": lambda: mg.optimizers.RMSprop(1e-2, clipvalue=0.01),
-    "schedule": lambda: mg.optimizers.SGD(
-        mg.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)),
-}
-
-
-@pytest.mark.parametrize("name", list(OPTIMIZER_CASES))
+@pytest.mark.parametrize("name", list(WITH_SETTINGS))
 def test_each_optimizer_replays_bit_for_bit(name, dtype, replays):
     _assert_replayed_as_eager(LAYERS["BatchNormalization"], _data("vector", dtype), replays,
-                              opt=OPTIMIZER_CASES[name])
+                              opt=WITH_SETTINGS[name])
 
 
 def test_sample_and_class_weights_replay_bit_for_bit(dtype, replays):
