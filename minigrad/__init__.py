@@ -72,6 +72,7 @@ _LAZY_ATTRS = {
     "Input": (".layers", "Input"),
     "Sequential": (".models", "Sequential"),
     "Model": (".models", "Model"),
+    "Variable": (".variables", "Variable"),
     "relu": (".ops.activation", "relu"),
     "sigmoid": (".ops.activation", "sigmoid"),
     "tanh": (".ops.activation", "tanh"),

@@ -2,7 +2,8 @@
 
 ``clear_session()`` resets the layer-name counters (the next ``Dense`` is named ``dense``
 again, as in Keras); ``floatx``/``set_floatx``, ``epsilon``/``set_epsilon`` and
-``image_data_format``/``set_image_data_format`` are the global settings of ``minigrad.config``.
+``image_data_format``/``set_image_data_format`` are the global settings of ``minigrad.config``;
+``Variable`` is ``minigrad.Variable`` (Keras's ``keras.backend.Variable``).
 """
 import gc
 
@@ -14,9 +15,10 @@ from ..config import (
     set_floatx,
     set_image_data_format,
 )
+from ..variables import Variable
 
-__all__ = ["clear_session", "epsilon", "floatx", "image_data_format", "set_epsilon",
-           "set_floatx", "set_image_data_format"]
+__all__ = ["Variable", "clear_session", "epsilon", "floatx", "image_data_format",
+           "set_epsilon", "set_floatx", "set_image_data_format"]
 
 
 def clear_session(free_memory=True):

@@ -31,6 +31,7 @@ from .._registry import Registry
 from ..ops.shape import cast
 from ..probe import _listeners, probe
 from ..tensor import Parameter, Tensor
+from ..variables import Variable
 from .symbolic import _symbolic, is_symbolic, map_structure, symbolic_call
 
 LAYERS = Registry("layer")
@@ -38,6 +39,7 @@ _name_uids = {}
 _training_stack = []   # the ``training`` value of each enclosing ``__call__``
 _call_trace = []       # lists recording the layers called during a stand-in call, in order
 _ADDED_LOSSES = [0]    # 1 once any layer has called add_loss (the clearing walk is skipped before)
+_SHARED_VARIABLES = [0]   # 1 once a Variable is tracked by two layers (weights deduplicate)
 
 
 def to_snake_case(name):
@@ -173,10 +175,26 @@ def _build_wrapper(build):
 def _weights_of(layers):
     """The weights of ``layers`` (a ``_walk``), in order. Each is listed once: a weight lives
     in the ``_weights`` of the one layer whose ``add_weight`` made it, and the walk visits
-    each layer once (a layer shared by two sub-models too)."""
+    each layer once (a layer shared by two sub-models too); a Variable tracked by several
+    layers (``_SHARED_VARIABLES``) is listed where it is first met."""
     if len(layers) == 1:
         return list(layers[0]._weights)
-    return [w for layer in layers for w in layer._weights]
+    out = [w for layer in layers for w in layer._weights]
+    if _SHARED_VARIABLES[0]:
+        seen = set()
+        out = [w for w in out if not (id(w) in seen or seen.add(id(w)))]
+    return out
+
+
+def _variables_in(value):
+    """The Variables inside a list, tuple or dict (nested), in order."""
+    if isinstance(value, Variable):
+        return [value]
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, (list, tuple)):
+        return []
+    return [v for e in value for v in _variables_in(e)]
 
 
 class Layer:
@@ -246,13 +264,49 @@ class Layer:
             tracked[name] = value
         elif tracked and name in tracked:
             del tracked[name]
+        if isinstance(value, Variable):
+            self._track_variable(value)
+        elif name[0] != "_" and isinstance(value, (list, tuple, dict)) and value:
+            for v in _variables_in(value):
+                self._track_variable(v)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
         tracked = self.__dict__.get("_tracked")
         if tracked and name in tracked:
             del tracked[name]
+        value = self.__dict__.get(name)
+        if isinstance(value, Variable):
+            self._untrack_variable(value)
         object.__delattr__(self, name)
+
+    def _track_variable(self, v):
+        """A Variable assigned as an attribute (also inside a list, tuple or dict) becomes one
+        of this layer's weights, as in Keras 3: appended to ``weights`` once, frozen with the
+        layer when it was created trainable. Reassigning the attribute keeps it tracked (as
+        Keras); ``del layer.attr`` untracks it."""
+        weights = self.__dict__.get("_weights")
+        if weights is None:
+            raise RuntimeError(f"{type(self).__name__}: a Variable was assigned before "
+                               f"Layer.__init__ ran; call super().__init__() first")
+        if any(w is v for w in weights):
+            return
+        weights.append(v)
+        if v.trainable:
+            self._created_trainable.append(v)
+            if not self._trainable:
+                v.trainable = False
+        v._owners += 1
+        if v._owners > 1:
+            _SHARED_VARIABLES[0] = 1     # weights lists deduplicate from now on
+
+    def _untrack_variable(self, v):
+        for store in (self._weights, self._created_trainable):
+            for i, w in enumerate(store):
+                if w is v:
+                    del store[i]
+                    break
+        v._owners -= 1
 
     @property
     def _layers(self):
