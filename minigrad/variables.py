@@ -117,6 +117,16 @@ class Variable(Parameter):
         """``assign(variable - value)``; returns the variable."""
         return self.assign(self.data - self._delta(value))
 
+    def _delta(self, delta):
+        delta = np.asarray(delta.data if isinstance(delta, Tensor) else delta,
+                           dtype=self.data.dtype)
+        try:
+            np.broadcast_shapes(self.data.shape, delta.shape)
+        except ValueError:
+            raise ValueError(f"Variable {self.name!r}: cannot add a value of shape "
+                             f"{delta.shape} to a variable of shape {self.data.shape}") from None
+        return delta
+
     def __repr__(self):
         return (f"<Variable path={self.name}, shape={self.data.shape}, "
                 f"dtype={self.data.dtype.name}, value={self.data}>")
