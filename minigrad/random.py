@@ -4,6 +4,10 @@
 given their own ``seed=k`` use ``make_generator(k)`` instead of the global one; the live ones
 are listed by ``private_generators()`` (code that must leave every random state as it found
 it, such as ``gradient_report``, saves and restores them without searching objects).
+
+Keras 3's ``keras.random`` lives here too (below): ``normal``, ``uniform``,
+``truncated_normal``, ``randint``, ``categorical``, ``dropout``, ``shuffle``, ``gamma``,
+``binomial``, ``beta`` and ``SeedGenerator``, each draw made inside an op.
 """
 import weakref
 

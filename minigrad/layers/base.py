@@ -20,6 +20,8 @@ place an assignment is seen as it happens (a later ``__dict__`` scan loses the o
 reassigned attribute and cannot tell a layer list from internal state), so it stays a
 few type tests and one dict update. Containers are read when the layers are listed, so
 ``self.blocks = []`` followed by ``self.blocks.append(Dense(4))`` is tracked too.
+A ``minigrad.Variable`` assigned as an attribute (or inside a list, tuple or dict assigned as a
+public attribute) becomes one of the layer's weights at that moment, as in Keras 3.
 """
 import inspect
 import re
