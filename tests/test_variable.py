@@ -217,3 +217,30 @@ def test_save_and_load_a_model_whose_custom_layer_holds_variables(tmp_path):
     mg.random.seed(2)
     back.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
     np.testing.assert_array_equal(back.layers[0].scale.data, model.layers[0].scale.data)
+
+
+def test_a_captured_step_trains_variables_as_the_eager_step(monkeypatch):
+    from minigrad.models import tape
+    replays = [0]
+    real = tape.Tape.run
+
+    def counting(self, *a):
+        replays[0] += 1
+        return real(self, *a)
+
+    monkeypatch.setattr(tape.Tape, "run", counting)
+    x, y = _data()
+
+    def train(jit):
+        mg.random.seed(4)
+        model = mg.Sequential([mg.layers.Input((3,)), Scale(frozen_offset=True)])
+        model.compile(optimizer="adam", loss="mse", jit_compile=jit)
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)       # 16 steps
+        return model
+
+    eager = train(False)
+    captured = train(True)
+    assert replays[0] == 16 - 3
+    for a, b in zip(captured.weights, eager.weights):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=a.name)
+    assert captured.layers[0].offset.version == 0
