@@ -322,7 +322,9 @@ class Tape:
         loss = self.loss
         _run_backward(loss, np.array(1, dtype=loss.data.dtype).reshape(loss.data.shape),
                       False, self.order)
-        model.optimizer.apply_gradients([(w.grad, w) for w in self.variables])
+        opt = model.optimizer
+        if not getattr(opt, "_packs", None) or not opt._apply_replayed(self.variables):
+            opt.apply_gradients([(w.grad, w) for w in self.variables])
         from .training import _values
         model._update_metrics(yb, _values(self.y_pred), sample_weight)
         return float(loss.data)
