@@ -280,7 +280,7 @@ class Tape:
         self.tracked = second.tracked
         self.variables = variables
         self.edits = config.EDITS[0]
-        from .training import _values      # (training imports this module)
+        from .training import _values  # (training imports this module)
         self.values = _values
         if not all(isinstance(t, Tensor) for t in flatten(self.y_pred)):
             raise NotCapturable("the model's output is not a Tensor")
