@@ -304,8 +304,7 @@ def encode(value, op_name, ref):
         return {"__dtype__": np.dtype(value).name}
     if isinstance(value, np.generic):
         return {"__scalar__": value.item(), "dtype": value.dtype.name}
-    if isinstance(value, np.ndarray) or hasattr(value, "data") and isinstance(
-            getattr(value, "data"), np.ndarray):
+    if isinstance(value, np.ndarray) or isinstance(getattr(value, "data", None), np.ndarray):
         array = np.asarray(getattr(value, "data", value))
         if not _stores:
             raise ValueError(f"op node {op_name} has a constant array argument of shape "

@@ -755,6 +755,7 @@ def _symbolic_dispatch(name, fn):
     wrapped = _DISPATCHED.get(id(fn))
     if wrapped is not None:
         return wrapped
+
     @functools.wraps(fn)
     def op(*args, **kwargs):
         for a in args:
