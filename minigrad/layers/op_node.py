@@ -135,11 +135,39 @@ class Operation:
         except (ValueError, TypeError, IndexError) as e:
             kind = type(e) if type(e) in (ValueError, TypeError, IndexError) else ValueError
             raise kind(f"minigrad.ops.{self.op} ({self.name!r}) cannot be applied to "
-                          f"symbolic tensors of shapes "
-                          f"{', '.join(str(t.shape) for t in self.inputs)}: {e}") from None
+                          f"{self.describe()} (None: any size; run on stand-in zeros of "
+                          f"size {size}): {e}") from None
         finally:
             _symbolic[0] -= 1
         return y
+
+    def describe(self):
+        """The shapes of the call's tensor arguments, symbolic and constant, in order."""
+        parts = []
+
+        def walk(value):
+            if isinstance(value, _Slot):
+                parts.append(f"{self.inputs[value.index].shape}")
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    walk(v)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    walk(v)
+            elif _array_of(value) is not None:
+                parts.append(f"{_array_of(value).shape} (a constant)")
+        walk(self.template)
+        return "shapes " + ", ".join(parts)
+
+
+def _array_of(value):
+    """The ndarray of a constant array argument (an ndarray or a Tensor), else None."""
+    from ..tensor import Tensor
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, Tensor):
+        return value.data
+    return None
 
 
 class _Slot:
@@ -304,8 +332,8 @@ def encode(value, op_name, ref):
         return {"__dtype__": np.dtype(value).name}
     if isinstance(value, np.generic):
         return {"__scalar__": value.item(), "dtype": value.dtype.name}
-    if isinstance(value, np.ndarray) or isinstance(getattr(value, "data", None), np.ndarray):
-        array = np.asarray(getattr(value, "data", value))
+    array = _array_of(value)
+    if array is not None:
         if not _stores:
             raise ValueError(f"op node {op_name} has a constant array argument of shape "
                              f"{array.shape} ({array.dtype}), which JSON cannot hold: save "
