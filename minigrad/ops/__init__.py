@@ -740,13 +740,16 @@ _KerasTensor = _NoSymbolic   # set to the class by minigrad.layers.symbolic on i
 _DISPATCHED = {}
 
 
-def _nested_symbolic(value):
-    if type(value) is _KerasTensor:
-        return True
-    if type(value) in (list, tuple):
-        return builtins.any(_nested_symbolic(v) for v in value)
-    if type(value) is dict:
-        return builtins.any(_nested_symbolic(v) for v in value.values())
+def _nested_symbolic(values):
+    """True when an element of ``values`` (or of a list/tuple/dict in it) is a KerasTensor."""
+    for v in values:
+        t = type(v)
+        if t is _KerasTensor:
+            return True
+        if (t is list or t is tuple) and _nested_symbolic(v):
+            return True
+        if t is dict and _nested_symbolic(v.values()):
+            return True
     return False
 
 
@@ -763,7 +766,7 @@ def _symbolic_dispatch(name, fn):
             if t is _KerasTensor or (t is list or t is tuple) and _nested_symbolic(a):
                 break
         else:
-            if not kwargs or not builtins.any(_nested_symbolic(v) for v in kwargs.values()):
+            if not kwargs or not _nested_symbolic(kwargs.values()):
                 return fn(*args, **kwargs)
         from ..layers.op_node import call_symbolic
         return call_symbolic(name, args, kwargs)
