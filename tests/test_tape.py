@@ -477,3 +477,41 @@ def test_edits_of_losses_regularizers_and_settings_are_seen(replays):
     assert logs[0] == logs[1]
     for a, b in zip(models[0].weights, models[1].weights):
         np.testing.assert_array_equal(a.data, b.data)
+
+
+class _WithAddedLoss(mg.Model):
+    """A subclassed model whose call adds a loss term (add_loss)."""
+
+    def __init__(self):
+        super().__init__()
+        self.d1 = L.Dense(8, activation="relu")
+        self.d2 = L.Dense(3, activation="softmax")
+
+    def call(self, x, training=False):
+        h = self.d1(x)
+        self.add_loss(mg.ops.mean(h * h) * 0.01)
+        return self.d2(h)
+
+
+def test_fit_from_a_generator_with_class_weights_and_add_loss_matches_eager(replays):
+    r = np.random.default_rng(0)
+    x = r.normal(size=(96, 5)).astype("float32")
+    y = r.integers(0, 3, 96)
+
+    def batches():
+        while True:
+            for i in range(0, 96, 16):
+                yield x[i:i + 16], y[i:i + 16]
+    runs = []
+    for jit in ("auto", False):
+        mg.random.seed(3)
+        model = _WithAddedLoss()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], jit_compile=jit)
+        history = model.fit(batches(), steps_per_epoch=6, epochs=4, verbose=0,
+                            class_weight={0: 1.0, 1: 2.0, 2: 0.5}).history
+        runs.append((history, model.get_weights()))
+    assert replays[0] == 24 - 3
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)

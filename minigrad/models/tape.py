@@ -47,6 +47,10 @@ class NotCapturable(Exception):
 
 def feeds(x, y, sample_weight):
     """The batch's arrays in a fixed order, and a key of their structure, shapes and dtypes."""
+    if type(x) is np.ndarray and type(y) is np.ndarray and sample_weight is None:
+        # the common case, the key the loop below would build
+        return [x, y], ("ndarray", (x.shape, x.dtype.str), "ndarray", (y.shape, y.dtype.str),
+                        "NoneType")
     arrays = []
     key = []
     for part in (x, y, sample_weight):
@@ -276,6 +280,8 @@ class Tape:
         self.tracked = second.tracked
         self.variables = variables
         self.edits = config.EDITS[0]
+        from .training import _values  # (training imports this module)
+        self.values = _values
         if not all(isinstance(t, Tensor) for t in flatten(self.y_pred)):
             raise NotCapturable("the model's output is not a Tensor")
         for t in flatten(self.y_pred):
@@ -322,7 +328,8 @@ class Tape:
         loss = self.loss
         _run_backward(loss, np.array(1, dtype=loss.data.dtype).reshape(loss.data.shape),
                       False, self.order)
-        model.optimizer.apply_gradients([(w.grad, w) for w in self.variables])
-        from .training import _values
-        model._update_metrics(yb, _values(self.y_pred), sample_weight)
+        opt = model.optimizer
+        if not getattr(opt, "_packs", None) or not opt._apply_replayed(self.variables):
+            opt.apply_gradients([(w.grad, w) for w in self.variables])
+        model._update_metrics(yb, self.values(self.y_pred), sample_weight)
         return float(loss.data)

@@ -398,6 +398,39 @@ class Optimizer:
         hyper-parameters in the same order. Returns False, changing nothing, unless the packs
         cover exactly ``variables`` and no clipping, constraint or mixed weight decay is in
         play (the caller then runs ``apply_gradients``)."""
+        if not self._packs_cover(variables):
+            return False
+        self._run_packs()
+        return True
+
+    def _apply_replayed(self, variables):
+        """The optimizer step of a step replayed at the ops (``models/tape.py``): as
+        ``_apply_captured``, once each gradient is in its pack's view (an op that did not
+        write it there has its array copied in, as ``_apply_packs`` does). Returns False,
+        changing nothing, when a gradient is missing, does not fit, or its view is held
+        elsewhere (the caller then runs ``apply_gradients``)."""
+        if not self._packs_cover(variables):
+            return False
+        copies = []
+        for var in variables:
+            g = var.grad
+            pack, j = _flat.pack_of(var)
+            if g is None or pack is None or var.data is not pack.pviews[j]:
+                return False
+            view = pack.gviews[j]
+            if g is not view:
+                if type(g) is not np.ndarray or g.shape != view.shape or \
+                        g.dtype != view.dtype or not _flat.view_free(pack, j):
+                    return False
+                copies.append((view, g))
+        for view, g in copies:
+            np.copyto(view, g)
+        self._run_packs()
+        return True
+
+    def _packs_cover(self, variables):
+        """True when the packs hold exactly ``variables``, one weight-decay choice per pack,
+        and no clipping or constraint is in play: an update is then one kernel per pack."""
         if self.clipnorm is not None or self.clipvalue is not None or \
                 self.global_clipnorm is not None or len(self._vars) != len(variables):
             return False
@@ -408,16 +441,16 @@ class Optimizer:
             first = decays[members[0]]
             if any(decays[i] != first for i in members):
                 return False
-        for var in variables:
-            if var.constraint is not None:
-                return False
+        return all(var.constraint is None for var in variables)
+
+    def _run_packs(self):
+        decays = self._decays
         hyper = self._step_hyper()
         hp_by_key = {}
-        for pack, members in packs:
+        for pack, members in self._packs:
             self._run_pack(pack, members,
                            _hp(hp_by_key, pack.params.dtype, decays[members[0]], hyper))
         self.iterations += 1
-        return True
 
     def _as_array(self, g, var, k):
         if isinstance(g, Tensor):
