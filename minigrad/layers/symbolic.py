@@ -44,8 +44,42 @@ class KerasTensor:
                         "to layers and to Model(inputs, outputs)")
 
     def __array__(self, *args, **kwargs):
-        raise TypeError(f"{self!r} is symbolic (it comes from Input): call layers on it to "
-                        f"build a model, then call the model on data")
+        raise TypeError(f"{self!r} is symbolic (it comes from Input): call layers or "
+                        f"minigrad.ops functions on it to build a model, then call the model "
+                        f"on data")
+
+    # numpy defers to the reflected operator (``array @ t`` -> ``t.__rmatmul__(array)``)
+    __array_ufunc__ = None
+
+    def __iter__(self):
+        raise TypeError(f"{self!r} is symbolic: it cannot be iterated (index it, or use "
+                        f"minigrad.ops.split / unstack-style ops)")
+
+    # Keras 3's KerasTensor methods: each records an op node of the functional graph (the
+    # binary operators are installed below, from one table)
+    def __neg__(self):
+        return _op("negative", self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _op("absolute", self)
+
+    def __invert__(self):
+        return _op("logical_not", self)
+
+    def __getitem__(self, key):
+        return _op("get_item", self, key)
+
+    def __round__(self, ndigits=None):
+        return _op("round", self, decimals=ndigits or 0)
+
+    def reshape(self, newshape):
+        return _op("reshape", self, newshape)
+
+    def squeeze(self, axis=None):
+        return _op("squeeze", self, axis)
 
 
 class Node:
@@ -198,3 +232,51 @@ def _merge_unknown(a, b):
     if not a:
         return ()
     return (None,) + tuple(p if p == q else None for p, q in zip(a[1:], b[1:]))
+
+
+# ---- operators on symbolic tensors (Keras 3: each records an op node) ----------------------
+def _op(name, *args, **kwargs):
+    from .op_node import symbolic_op
+    return symbolic_op(name, args, kwargs)
+
+
+def _binary(name):
+    def forward(self, other):
+        return _op(name, self, other)
+
+    def reflected(self, other):
+        return _op(name, other, self)
+    return forward, reflected
+
+
+def _install_operators():
+    table = {"add": "add", "sub": "subtract", "mul": "multiply", "matmul": "matmul",
+             "truediv": "true_divide", "pow": "power", "floordiv": "floor_divide",
+             "mod": "mod", "and": "logical_and", "or": "logical_or", "xor": "logical_xor"}
+    for dunder, name in table.items():
+        forward, reflected = _binary(name)
+        forward.__name__, reflected.__name__ = f"__{dunder}__", f"__r{dunder}__"
+        forward.__doc__ = reflected.__doc__ = f"An op node ``minigrad.ops.{name}``."
+        setattr(KerasTensor, f"__{dunder}__", forward)
+        setattr(KerasTensor, f"__r{dunder}__", reflected)
+    # comparisons as Keras's KerasTensor: no symbolic ``==`` (``__eq__`` and ``__hash__`` stay
+    # identity, which dicts keyed by tensors rely on)
+    for dunder, name in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                         ("ge", "greater_equal"), ("ne", "not_equal")):
+        forward, _ = _binary(name)
+        forward.__name__ = f"__{dunder}__"
+        setattr(KerasTensor, f"__{dunder}__", forward)
+
+
+_install_operators()
+
+
+def _register_with_ops():
+    """minigrad.ops's dispatch recognises this class (whichever module is imported first)."""
+    import sys
+    ops = sys.modules.get("minigrad.ops")
+    if ops is not None:
+        ops._KerasTensor = KerasTensor
+
+
+_register_with_ops()

@@ -6,8 +6,13 @@ that order, each layer on the values its node's inputs took in this call. Shared
 layer, several nodes), merges and nested models (a model called on symbolic tensors is one
 node) need nothing special. The layers are listed inputs first, then in the order of their
 first node.
+
+A ``minigrad.ops`` function or a tensor operator applied to symbolic tensors is an op node
+(``layers/op_node.py``): its ``Operation`` is among the model's ``_operations`` (summary,
+config) but not among its ``layers``, as Keras's ``Functional.layers`` lists only Layers.
 """
-from ..layers.base import unique_name
+from ..layers import op_node
+from ..layers.base import Layer, unique_name
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor, flatten, map_structure
 from . import structure
@@ -28,16 +33,20 @@ class Functional(Model):
         self._flat_outputs = flatten(self._output_struct)
         self._nodes = _topological_nodes(self)
         input_layers = [t.node.layer for t in self._flat_inputs]
-        layers = list(input_layers)
+        operations = list(input_layers)
         for node in self._nodes:
-            if all(node.layer is not other for other in layers):
-                layers.append(node.layer)
-        _check_unique_names(self, layers)
+            if all(node.layer is not other for other in operations):
+                operations.append(node.layer)
+        _check_unique_names(self, operations)
         # internal lists of layers: set past the attribute tracking (they are not attributes
         # a user assigned, and _layers reads _layer_list itself)
-        object.__setattr__(self, "_layer_list", layers)
+        object.__setattr__(self, "_operations", operations)
+        object.__setattr__(self, "_layer_list", [op for op in operations
+                                                 if isinstance(op, Layer)])
+        # an op node's plan entry has single_in None: it runs on its inputs' values in order
         plan = [(n.layer, n.inputs, [id(t) for t in n.flat_outputs], n.training,
-                 isinstance(n.inputs, KerasTensor), isinstance(n.outputs, KerasTensor))
+                 isinstance(n.inputs, KerasTensor) if isinstance(n.layer, Layer) else None,
+                 isinstance(n.outputs, KerasTensor))
                 for n in self._nodes]
         object.__setattr__(self, "_plan", plan)
         self.dtype = self._flat_inputs[0].dtype
@@ -100,11 +109,12 @@ class Functional(Model):
         for t, x in zip(self._flat_inputs, self._match_inputs(inputs)):
             values[id(t)] = x
         for layer, args, out_ids, node_training, single_in, single_out in self._plan:
-            if single_in:
-                x = values[id(args)]
+            if single_in is None:
+                y = layer.run([values[id(t)] for t in args])
             else:
-                x = map_structure(lambda t: values[id(t)], args)
-            y = layer(x, training=training if node_training is None else node_training)
+                x = values[id(args)] if single_in else \
+                    map_structure(lambda t: values[id(t)], args)
+                y = layer(x, training=training if node_training is None else node_training)
             if single_out:
                 values[out_ids[0]] = y
             else:
@@ -162,7 +172,10 @@ class Functional(Model):
             return [t.node.layer.name, node_index[id(t.node)], t.index]
 
         layers = []
-        for layer in self._layer_list:
+        for layer in self._operations:
+            if isinstance(layer, op_node.Operation):
+                layers.append(op_node.get_spec(layer, ref))
+                continue
             spec = serialize(layer)
             spec.pop("build_config", None)
             spec["name"] = layer.name
@@ -181,6 +194,10 @@ class Functional(Model):
         made, outputs = {}, {}   # layer name -> layer; (name, node) -> output structure
         pending = []
         for spec in config["layers"]:
+            if op_node.is_op_spec(spec):
+                pending += [(spec["name"], 0, dict(node, op_spec=spec))
+                            for node in spec.get("inbound_nodes", [])[:1]]
+                continue
             layer = deserialize({"class_name": spec["class_name"], "config": spec["config"]},
                                 custom_objects)
             made[spec["name"]] = layer
@@ -190,8 +207,14 @@ class Functional(Model):
         while pending:
             waiting = []
             for name, k, node in pending:
-                if not all((r[0], r[1]) in outputs for r in _refs(node["args"])):
+                refs = op_node.refs_of(node) if "op_spec" in node else _refs(node["args"])
+                if not all((r[0], r[1]) in outputs for r in refs):
                     waiting.append((name, k, node))
+                    continue
+                if "op_spec" in node:
+                    outputs[(name, k)] = op_node.replay(
+                        node["op_spec"], node,
+                        lambda r: _pick(outputs[(r[0], r[1])], r[2]))
                     continue
                 args = _map_refs(lambda r: _pick(outputs[(r[0], r[1])], r[2]), node["args"])
                 outputs[(name, k)] = made[name](args, training=node.get("training"))

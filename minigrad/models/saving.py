@@ -7,6 +7,8 @@ Layout of a model file (any extension)::
                            "weights": [{"name", "shape", "dtype"}, ...], "optimizer_state": n}
     weights/00000.npy     one array per weight, in ``model.weights`` order
     optimizer/00000.npy   ``optimizer.variables`` ([iterations, *slots]) when it has state
+    constants/00000.npy   constant arrays passed to op nodes of a functional model
+                          (``model.json`` names them by index; "constants": their count)
 
 Arrays are written with ``np.save(allow_pickle=False)`` and read with ``np.load(...,
 allow_pickle=False)``, so loading can never run code: an object array is refused. Writes are
@@ -36,9 +38,16 @@ _CUSTOM = CUSTOM   # JSON marker for a callable saved by name (see _registry)
 # ---- writing ----------------------------------------------------------------------------
 def save_model(model, filepath):
     """Write ``model`` (architecture, weights, compile config, optimizer state)."""
+    from ..layers.op_node import constant_store
+    with constant_store() as store:    # op nodes' constant arrays, kept beside the weights
+        spec = model_spec(model)
     doc = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
-           "model": model_spec(model), "compile": _compile_config(model)}
-    _atomic_write(filepath, doc, _weight_arrays(model, doc) + _optimizer_arrays(model, doc))
+           "model": spec, "compile": _compile_config(model)}
+    constants = [(f"constants/{i:05d}.npy", a) for i, a in enumerate(store.arrays)]
+    if constants:
+        doc["constants"] = len(constants)
+    _atomic_write(filepath, doc, _weight_arrays(model, doc) + _optimizer_arrays(model, doc)
+                  + constants)
 
 
 def model_spec(model):
@@ -283,7 +292,13 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 - Ker
     path = os.fspath(filepath)
     weights = _weights_from(doc, arrays, path)
     opt_state = _optimizer_state_from(doc, arrays, path)
-    model = model_from_spec(doc.get("model") or {}, custom_objects, path)
+    from ..layers.op_node import constant_store
+    n_const = doc.get("constants") or 0
+    constants = [arrays.get(f"constants/{i:05d}.npy") for i in range(n_const)]
+    if any(a is None for a in constants):
+        raise ValueError(f"load: {path!r} is missing constants/ arrays of its op nodes")
+    with constant_store(constants):
+        model = model_from_spec(doc.get("model") or {}, custom_objects, path)
     if not model.built:
         raise ValueError(f"load: {path!r}: the saved architecture has no input shape, so the "
                          f"weights cannot be placed")

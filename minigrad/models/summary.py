@@ -40,8 +40,9 @@ def summary_text(model, line_length=None):
     """The summary table as a string (``summary`` prints it), laid out as Keras's: columns
     end at 45 %, 85 % and 100 % of ``line_length`` (None: 65, widened to fit long names); a
     functional model adds "Connected to" (columns at 30 %, 56 %, 74 %, 100 % of 108)."""
-    layers = model.layers
-    names = [f"{layer.name} ({type(layer).__name__})" for layer in layers]
+    layers = getattr(model, "_operations", None) or model.layers   # op nodes too (Keras)
+    names = [f"{layer.name} ({getattr(layer, 'type_name', type(layer).__name__)})"
+             for layer in layers]
     functional = hasattr(model, "_nodes")
     if functional:
         line_length = line_length or 108

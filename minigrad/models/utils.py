@@ -22,12 +22,14 @@ def clone_model(model, custom_objects=None):
     from .model import Model
     if not isinstance(model, Model):
         raise TypeError(f"clone_model: expected a minigrad Model, got {type(model).__name__}")
-    spec = json.loads(json.dumps(model_spec(model)))   # layer names kept, as Keras
-    # Keras clones from the objects themselves, so the model's own classes (a subclassed
-    # model, custom layers) need no registration
+    from ..layers.op_node import constant_store
     known = {}
     _classes_in(model, known)
-    return model_from_spec(spec, {**known, **(custom_objects or {})}, "clone_model")
+    with constant_store():   # op nodes' constant arrays pass from the config to the clone
+        spec = json.loads(json.dumps(model_spec(model)))   # layer names kept, as Keras
+        # Keras clones from the objects themselves, so the model's own classes (a
+        # subclassed model, custom layers) need no registration
+        return model_from_spec(spec, {**known, **(custom_objects or {})}, "clone_model")
 
 
 def _classes_in(layer, out):

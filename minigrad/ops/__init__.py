@@ -14,7 +14,9 @@ function is this package's attribute, and the module is reached by its full path
 the names to the modules.
 """
 import builtins  # the module defines all, any, max, min, sum, abs, round: builtins by path
+import functools
 import math
+import sys
 
 import numpy as np
 
@@ -703,7 +705,7 @@ _ACTIVATIONS = ("elu", "selu", "leaky_relu", "relu6", "softplus", "softsign", "s
 
 def __getattr__(name):
     if name in _ACTIVATIONS and callable(getattr(_activation, name, None)):
-        return getattr(_activation, name)
+        return _symbolic_dispatch(name, getattr(_activation, name))
     raise AttributeError(f"module 'minigrad.ops' has no attribute {name!r}")
 
 
@@ -723,3 +725,58 @@ sparse_sigmoid = _activation.sparse_sigmoid
 sparsemax = _activation.sparsemax
 threshold = _activation.threshold
 __all__ = sorted({*__all__, "gelu", "hard_shrink", "sparse_sigmoid", "sparsemax", "threshold"})
+
+
+# ---------------------------------------------------------------------------- symbolic tensors
+# Keras 3 (``if any_symbolic_tensors(...): return Op().symbolic_call(...)``): every public
+# function also takes KerasTensors (from Input, a layer or another op) and then records an op
+# node of the functional graph instead of computing (minigrad/layers/op_node.py). The check is
+# a type test per argument; on Tensors the function runs as before.
+class _NoSymbolic:   # until minigrad.layers.symbolic is imported no KerasTensor can exist
+    pass
+
+
+_KerasTensor = _NoSymbolic   # set to the class by minigrad.layers.symbolic on import
+_DISPATCHED = {}
+
+
+def _nested_symbolic(values):
+    """True when an element of ``values`` (or of a list/tuple/dict in it) is a KerasTensor."""
+    for v in values:
+        t = type(v)
+        if t is _KerasTensor:
+            return True
+        if (t is list or t is tuple) and _nested_symbolic(v):
+            return True
+        if t is dict and _nested_symbolic(v.values()):
+            return True
+    return False
+
+
+def _symbolic_dispatch(name, fn):
+    """``fn`` taking symbolic tensors too (one wrapper per function, so aliases stay one)."""
+    wrapped = _DISPATCHED.get(id(fn))
+    if wrapped is not None:
+        return wrapped
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        for a in args:
+            t = type(a)
+            if t is _KerasTensor or (t is list or t is tuple) and _nested_symbolic(a):
+                break
+        else:
+            if not kwargs or not _nested_symbolic(kwargs.values()):
+                return fn(*args, **kwargs)
+        from ..layers.op_node import call_symbolic
+        return call_symbolic(name, args, kwargs)
+
+    _DISPATCHED[id(fn)] = op
+    return op
+
+
+for _name in __all__:
+    globals()[_name] = _symbolic_dispatch(_name, globals()[_name])
+del _name
+if "minigrad.layers.symbolic" in sys.modules:
+    _KerasTensor = sys.modules["minigrad.layers.symbolic"].KerasTensor
