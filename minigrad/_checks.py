@@ -101,3 +101,56 @@ def callable_name(owner, fn, what="callable"):
                          "it cannot be saved; use a named function (def) and pass it to load "
                          "via custom_objects")
     return name
+
+
+def shape(owner, value, why="it must be fully defined"):
+    """A shape: an int or a sequence of non-negative ints, as a tuple. TypeError for a
+    non-sequence; ValueError for a None entry (``why`` says why it may not be None) or a
+    negative or non-integer one."""
+    import numpy as np
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (value,)
+    try:
+        dims = tuple(value)
+    except TypeError:
+        raise TypeError(f"{owner}: shape must be a tuple of integers, got {value!r}") from None
+    if any(d is None for d in dims):
+        raise ValueError(f"{owner}: shape {dims} must be fully defined, without None "
+                         f"dimensions ({why})")
+    if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0 for d in dims):
+        raise ValueError(f"{owner}: shape {value!r} must hold non-negative integers")
+    return tuple(int(d) for d in dims)
+
+
+def dtype(owner, value, floating=False):
+    """A dtype's name; None is ``config.floatx()``. ValueError for an unknown dtype, or (with
+    ``floating``) a non-float one."""
+    import numpy as np
+
+    from . import config
+    if value is None:
+        return config.floatx()
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        raise ValueError(f"{owner}: invalid dtype {value!r}") from None
+    if floating and dt.kind != "f":
+        raise ValueError(f"{owner} requires a floating point dtype, got dtype={value!r}")
+    return dt.name
+
+
+def noise_shape(owner, value, input_shape):
+    """The mask shape for an input of ``input_shape`` from a Keras ``noise_shape`` (None: the
+    input's shape; a None entry takes the input's size there). It must have the input's rank
+    and broadcast to it (each entry 1 or the input's size); the ValueError names ``owner``."""
+    if value is None:
+        return tuple(input_shape)
+    value = tuple(value)
+    if len(value) != len(input_shape):
+        raise ValueError(f"{owner}: noise_shape {value} and the input shape {input_shape} "
+                         f"have different ranks")
+    mask = tuple(n if d is None else int(d) for d, n in zip(value, input_shape))
+    if any(m not in (1, n) for m, n in zip(mask, input_shape)):
+        raise ValueError(f"{owner}: noise_shape {value} does not broadcast to the input "
+                         f"shape {input_shape} (each entry must be None, 1 or the input's size)")
+    return mask

@@ -13,6 +13,8 @@ import weakref
 
 import numpy as np
 
+from . import _checks
+
 _global = np.random.default_rng()
 
 
@@ -166,34 +168,11 @@ def draw_generator(seed):
 
 
 def _shape(owner, shape):
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (shape,)
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{owner}: shape must be a tuple of integers, got {shape!r}") from None
-    out = []
-    for d in dims:
-        if d is None:
-            raise ValueError(f"{owner}: shape {shape!r} has an undefined (None) dimension; "
-                             f"random values need a fully defined shape")
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0:
-            raise ValueError(f"{owner}: shape {shape!r} must hold non-negative integers")
-        out.append(int(d))
-    return tuple(out)
+    return _checks.shape(owner, shape, "random values need one")
 
 
 def _float_dtype(owner, dtype):
-    from . import config
-    if dtype is None:
-        return config.floatx()
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"{owner}: invalid dtype {dtype!r}") from None
-    if dt.kind != "f":
-        raise ValueError(f"{owner} requires a floating point dtype, got dtype={dtype!r}")
-    return dt.name
+    return _checks.dtype(owner, dtype, floating=True)
 
 
 def _param(owner, name, value):
@@ -392,20 +371,8 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     if noise_shape is None and seed is None:
         # the framework's dropout op: one fused pass, the global generator at call time
         return Dropout.apply(x, rate=rate)
-    shape = x.shape if noise_shape is None else _noise_shape(who, noise_shape, x.shape)
+    shape = x.shape if noise_shape is None else _checks.noise_shape(who, noise_shape, x.shape)
     return x * _draw(_dropout_mask, shape, rate, x.dtype.name, seed)
-
-
-def _noise_shape(who, noise_shape, shape):
-    noise_shape = tuple(noise_shape)
-    if len(noise_shape) != len(shape):
-        raise ValueError(f"{who}: noise_shape {noise_shape} and the input shape {shape} have "
-                         f"different ranks")
-    mask = tuple(n if d is None else int(d) for d, n in zip(noise_shape, shape))
-    if any(m not in (1, n) for m, n in zip(mask, shape)):
-        raise ValueError(f"{who}: noise_shape {noise_shape} does not broadcast to the input "
-                         f"shape {shape} (each entry must be None, 1 or the input's size)")
-    return mask
 
 
 def gamma(shape, alpha, dtype=None, seed=None):

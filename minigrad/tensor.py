@@ -257,10 +257,11 @@ def _raw(x):
 
 
 def _describe(t):
-    """How errors name a variable: a Parameter by its name, another tensor by shape/dtype."""
+    """How errors name a variable: a Parameter (Variable) by its class and name, another
+    tensor by shape/dtype."""
     name = getattr(t, "name", None)
     if name is not None:
-        return f"Parameter {name!r}"
+        return f"{type(t).__name__} {name!r}"
     return f"a tensor of shape {t.data.shape} and dtype {t.data.dtype}"
 
 

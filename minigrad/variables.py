@@ -9,6 +9,7 @@ an attribute of a layer is tracked as one of the layer's weights (layers/base.py
 """
 import numpy as np
 
+from . import _checks
 from .tensor import Parameter, Tensor
 
 _AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
@@ -117,16 +118,6 @@ class Variable(Parameter):
         """``assign(variable - value)``; returns the variable."""
         return self.assign(self.data - self._delta(value))
 
-    def _delta(self, delta):
-        delta = np.asarray(delta.data if isinstance(delta, Tensor) else delta,
-                           dtype=self.data.dtype)
-        try:
-            np.broadcast_shapes(self.data.shape, delta.shape)
-        except ValueError:
-            raise ValueError(f"Variable {self.name!r}: cannot add a value of shape "
-                             f"{delta.shape} to a variable of shape {self.data.shape}") from None
-        return delta
-
     def __repr__(self):
         return (f"<Variable path={self.name}, shape={self.data.shape}, "
                 f"dtype={self.data.dtype.name}, value={self.data}>")
@@ -141,8 +132,8 @@ def _initial_value(who, initializer, shape, dtype):
         if shape is None:
             raise ValueError(f"{who}: an initializer ({initializer!r}) needs shape=; got "
                              f"shape=None")
-        shape = _shape(who, shape)
-        dt = _dtype(who, dtype)
+        shape = _checks.shape(who, shape, "a variable needs one")
+        dt = _checks.dtype(who, dtype)
         value = np.asarray(initializer(shape, dtype=dt))
         if value.shape != shape:
             raise ValueError(f"{who}: the initializer {initializer!r} returned shape "
@@ -156,10 +147,10 @@ def _initial_value(who, initializer, shape, dtype):
     else:
         value = initializer
     if dtype is not None:
-        dt = _dtype(who, dtype)
+        dt = _checks.dtype(who, dtype)
     elif isinstance(value, (np.ndarray, np.generic)):
         dt = value.dtype if value.dtype.kind != "f" or value.dtype.itemsize >= 4 else \
-            np.dtype(_dtype(who, None))
+            np.dtype(_checks.dtype(who, None))
     else:
         probe = np.asarray(value)
         kind = probe.dtype.kind
@@ -167,39 +158,14 @@ def _initial_value(who, initializer, shape, dtype):
             raise TypeError(f"{who}: cannot make a variable from {type(value).__name__} data"
                             f" ({initializer!r})")
         # Keras's conversion of Python data: floats -> floatx, ints -> int32
-        dt = np.dtype(_dtype(who, None)) if kind == "f" else \
+        dt = np.dtype(_checks.dtype(who, None)) if kind == "f" else \
             np.dtype("int32") if kind in "iu" else probe.dtype
     try:
         arr = np.array(value, dtype=dt)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{who}: cannot convert the initial value {initializer!r} to "
                         f"{np.dtype(dt).name}: {e}") from None
-    if shape is not None and tuple(arr.shape) != _shape(who, shape):
+    if shape is not None and tuple(arr.shape) != _checks.shape(who, shape, "a variable needs one"):
         raise ValueError(f"{who}: the initial value has shape {arr.shape}, but shape="
                          f"{tuple(shape)!r} was given")
     return arr
-
-
-def _shape(who, shape):
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (shape,)
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{who}: shape must be a tuple of integers, got {shape!r}") from None
-    if any(d is None for d in dims):
-        raise ValueError(f"{who}: shapes used to initialize variables must be fully defined "
-                         f"(no None dimensions), got shape={dims}")
-    if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0 for d in dims):
-        raise ValueError(f"{who}: shape must hold non-negative integers, got {shape!r}")
-    return tuple(int(d) for d in dims)
-
-
-def _dtype(who, dtype):
-    from . import config
-    if dtype is None:
-        return config.floatx()
-    try:
-        return np.dtype(dtype).name
-    except TypeError:
-        raise ValueError(f"{who}: invalid dtype {dtype!r}") from None

@@ -7,10 +7,11 @@ model, a hook, a listener, values computed outside the ops."""
 import numpy as np
 import pytest
 from optimizer_zoo import OPTIMIZERS, WITH_SETTINGS
+from replays import count_replays
 
 import minigrad as mg
 from minigrad import layers as L
-from minigrad.models import capture, tape
+from minigrad.models import capture
 from minigrad.probe import ProbeRecorder
 
 STEPS = 200
@@ -20,13 +21,7 @@ DTYPES = ["float32", "float64"]
 @pytest.fixture
 def replays(monkeypatch):
     """The number of replayed steps so far (a list of one count)."""
-    count = [0]
-    for cls in (tape.Tape, capture.Plan):
-        def counting(self, *a, real=cls.run):
-            count[0] += 1
-            return real(self, *a)
-        monkeypatch.setattr(cls, "run", counting)
-    return count
+    return count_replays(monkeypatch)
 
 
 @pytest.fixture(params=DTYPES)

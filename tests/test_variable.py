@@ -2,6 +2,7 @@
 in ops, tracking as a layer's weight, training by fit, saving."""
 import numpy as np
 import pytest
+from replays import count_replays
 
 import minigrad as mg
 from minigrad.models import load_model
@@ -220,15 +221,7 @@ def test_save_and_load_a_model_whose_custom_layer_holds_variables(tmp_path):
 
 
 def test_a_captured_step_trains_variables_as_the_eager_step(monkeypatch):
-    from minigrad.models import tape
-    replays = [0]
-    real = tape.Tape.run
-
-    def counting(self, *a):
-        replays[0] += 1
-        return real(self, *a)
-
-    monkeypatch.setattr(tape.Tape, "run", counting)
+    replays = count_replays(monkeypatch)
     x, y = _data()
 
     def train(jit):

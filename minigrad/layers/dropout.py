@@ -13,17 +13,7 @@ def noise_shape_for(layer, noise_shape, shape):
     shape; a None entry takes the input's size there). It must have the input's rank and
     broadcast to the input's shape (each entry 1 or the input's size); the ValueError names
     the layer."""
-    if noise_shape is None:
-        return tuple(shape)
-    owner = f"{type(layer).__name__} {layer.name!r}"
-    if len(noise_shape) != len(shape):
-        raise ValueError(f"{owner}: noise_shape {noise_shape} and the input shape {shape} "
-                         f"have different ranks")
-    mask = tuple(n if d is None else d for d, n in zip(noise_shape, shape))
-    if any(m not in (1, n) for m, n in zip(mask, shape)):
-        raise ValueError(f"{owner}: noise_shape {noise_shape} does not broadcast to the input "
-                         f"shape {shape} (each entry must be None, 1 or the input's size)")
-    return mask
+    return _checks.noise_shape(f"{type(layer).__name__} {layer.name!r}", noise_shape, shape)
 
 
 class Dropout(Layer):
