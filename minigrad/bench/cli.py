@@ -285,9 +285,12 @@ def tape_capture_cost():
 
 def startup():
     """(import + build s, first fit step s) in a fresh interpreter, the second of two runs
-    (the first warms numba's cache)."""
+    (the first warms numba's cache and Python's bytecode cache, which an environment with
+    PYTHONDONTWRITEBYTECODE would otherwise leave cold: an installed package has its
+    bytecode compiled by pip)."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     for _ in range(2):
         done = subprocess.run([sys.executable, "-c", _STARTUP], capture_output=True, text=True,
                               env=env, check=True)
