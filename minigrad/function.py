@@ -12,10 +12,8 @@ may become a leaf's ``.grad`` uncopied: a backward may return any array, even ``
 import numpy as np
 
 from . import config, grad_mode
+from .probe import TAPE
 from .tensor import CHANGES, Tensor
-
-# the op list of a training step being recorded (models/tape.py), else None
-TAPE = [None]
 
 
 class Function:

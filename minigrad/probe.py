@@ -7,12 +7,23 @@ Listeners are any ``fn(tag, kind, array)``; ``ProbeRecorder`` is the one the dia
 
 _listeners = []
 
+# the op list of a training step being recorded (models/tape.py), else None; a probe sent
+# outside the ops joins it, so that a replayed step sends it too (function.py shares it)
+TAPE = [None]
+
+
+class ProbeEvent:
+    """A probe sent during a recorded step: the tape's entry ``(ProbeEvent, tag, kind,
+    array)``."""
+
 
 def probe(tag, kind, array):
     """Send ``(tag, kind, array)`` to every listener; costs one list test when none listen."""
     if _listeners:
         for fn in tuple(_listeners):
             fn(tag, kind, array)
+        if TAPE[0] is not None:
+            TAPE[0].append((ProbeEvent, tag, kind, array))
 
 
 def add_probe_listener(fn):

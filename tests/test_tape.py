@@ -336,7 +336,7 @@ def test_a_weight_frozen_directly_or_replaced_is_never_stale(replays):
     assert bn.moving_mean.data is new and not np.array_equal(new, start)
 
 
-def test_a_gradient_hook_and_a_probe_listener_get_eager_steps(replays):
+def test_a_gradient_hook_gets_eager_steps_and_a_listener_its_own_tape(replays):
     model, batches = _trained()
     seen = []
     handle = model.layers[0].kernel.register_hook(lambda g: seen.append(g.copy()))
@@ -344,11 +344,46 @@ def test_a_gradient_hook_and_a_probe_listener_get_eager_steps(replays):
     model.train_on_batch(*batches[0])
     assert replays[0] == runs and len(seen) == 1
     handle.remove()
-    with ProbeRecorder() as rec:
-        model.train_on_batch(*batches[1])
-    assert replays[0] == runs and rec.deltas
-    model.train_on_batch(*batches[2])
-    assert replays[0] == runs + 1
+    with ProbeRecorder() as rec:                 # listening: recorded twice, then replayed
+        sent = []
+        for i in range(4):
+            rec.clear()
+            model.train_on_batch(*batches[1 + i % 2])
+            sent.append((sorted(rec.outputs), sorted(rec.deltas)))
+    assert replays[0] == runs + 2
+    assert sent[0][0] and sent[0][1] and sent.count(sent[0]) == 4    # the same probes
+    model.train_on_batch(*batches[2])            # not listening: the first tape again
+    assert replays[0] == runs + 3
+
+
+@pytest.mark.parametrize("build", [LAYERS["BatchNormalization"],
+                                   _seq(lambda: [L.Dense(5, activation="sigmoid"),
+                                                 L.Dense(5, activation="sigmoid")])],
+                         ids=["batchnorm", "dense-sigmoid"])
+@pytest.mark.parametrize("every", [1, 3])
+def test_a_gradient_monitor_sees_replayed_steps_as_eager_ones(build, every, replays):
+    """GradientMonitor(every=k) during fit: its records (gradients, activations, deltas,
+    update ratios) and the weights equal eager's bit for bit, and the listening steps were
+    replayed from their own tape (the Dense family too, whose kernel plan sends no probes)."""
+    from minigrad.diagnostics import GradientMonitor
+    r = np.random.default_rng(5)
+    x = r.normal(size=(96, 6)).astype("float32")
+    y = r.integers(0, 3, 96)
+    runs = []
+    for jit in ("auto", False):
+        mg.random.seed(2)
+        model = build()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], jit_compile=jit)
+        monitor = GradientMonitor(every=every)
+        history = model.fit(x, y, batch_size=16, epochs=5, verbose=0, shuffle=False,
+                            callbacks=[monitor]).history
+        runs.append((history, model.get_weights(), monitor.steps, monitor.history))
+    assert replays[0] >= 20
+    assert runs[0][0] == runs[1][0] and runs[0][2] == runs[1][2]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert list(runs[0][3].values()) == list(runs[1][3].values())   # (layer names differ)
 
 
 class _NumpyNoise(L.Layer):

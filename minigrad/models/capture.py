@@ -11,13 +11,15 @@ clipping, schedules, weight decay and constraints are the eager code itself) and
 own updates. The result is the eager step's, bit for bit (tests/test_capture.py: every
 optimizer, every layer kind and loss of the proven set, 200 steps, float32 and float64).
 
-Signature: the batch's shapes and dtypes, the model's layers and the trainable flags and
-identity of their weights, the optimizer, the loss and the metrics objects. Anything else
-(another batch shape, the last partial batch) runs eagerly; a changed signature (a layer made
-untrainable, a new optimizer from compile) captures anew. Before each replay the plan checks
+Signature: the batch's structure, shapes and dtypes, the model's layers, the optimizer, the
+loss and the metrics objects, and whether a probe listener waits. Another batch shape (the
+last partial batch) is another signature, captured anew (a kernel plan at once, a tape after
+two recorded steps; at most ``MAX_SIGNATURES`` are kept); an edit (``config.EDITS``: a layer
+made untrainable, a loss or regularizer changed, a new optimizer) captures anew. Before each replay the plan checks
 that every weight still lives in its recorded array (set_weights copies into it; a replaced
-``.data`` sends the step back to eager) and has no gradient hook, that no probe listener (an
-attached GradientMonitor) waits, and that no gradient view is held elsewhere.
+``.data`` makes a new plan) and has no gradient hook, that no probe listener (an attached
+GradientMonitor) waits, and that no gradient view is held elsewhere. A step with a listener
+is never a kernel plan (it sends no probes): it has its own signature and the op tape.
 
 The kernel plan serves the Dense family: a ``Sequential`` of an optional leading ``Flatten``
 and ``Dense`` layers without regularizers, the hidden ones with a fused activation (any
@@ -260,8 +262,11 @@ def step(model, xb, yb, sample_weight, variables=None):
     if flag is False or model.compiled_metrics is None:
         return None
     arrays, key = tape.feeds(xb, yb, sample_weight)
+    # a listening step (an attached GradientMonitor) has its own tape: the probes sent
+    # outside the ops are part of it
+    listening = bool(_listeners)
     sig = (key, tuple(map(id, model.layers)), id(model.optimizer), id(model._loss_fn),
-           id(model.compiled_metrics))
+           id(model.compiled_metrics), listening)
     cache = model.__dict__.setdefault("_captured", {})
     entry = cache.get(sig)
     if isinstance(entry, (Plan, tape.Tape)):
@@ -273,7 +278,7 @@ def step(model, xb, yb, sample_weight, variables=None):
         entry = None                    # ... or a layer edited since: record anew
     if isinstance(entry, str):
         return None
-    if entry is None and sample_weight is None and type(xb) is np.ndarray and \
+    if entry is None and not listening and sample_weight is None and type(xb) is np.ndarray and \
             type(yb) is np.ndarray and _why_not(model) is None and \
             getattr(model.optimizer, "_packs", None):
         try:

@@ -28,6 +28,11 @@ optimizer's ``apply_gradients`` and the metrics, as in the eager step. Random dr
 inside ops (Dropout, RReLU, the noise layers), so the replay draws the same numbers in the
 same order as eager. The result is eager's bit for bit (tests/test_tape.py).
 
+Probes (the diagnostics' listeners, e.g. an attached GradientMonitor): a step recorded while
+a listener waits has its own signature; the probes sent outside the ops (a layer's "output")
+join the recording and are sent again after the same op at replay, with that op's new array;
+those sent inside an op's forward or backward (a Linear's "delta") are sent by the op itself.
+
 What the comparison cannot see: Python that takes another branch only later (a subclassed
 model's ``if`` on a step count it keeps in a private attribute). Public attribute changes of
 any layer, loss or regularizer (``layer.rate = 0.3``, ``layer.trainable = False``, a new
@@ -37,7 +42,7 @@ import numpy as np
 
 from .. import config, function, grad_mode
 from ..layers.symbolic import flatten
-from ..probe import _listeners
+from ..probe import ProbeEvent, _listeners, probe
 from ..tensor import CHANGES, Tensor, _run_backward, _toposort
 
 
@@ -119,6 +124,17 @@ class Recording:
 def _tracked(model):
     fn = model._loss_fn
     return list(getattr(fn, "last_values", ())) if getattr(fn, "tracked", False) else []
+
+
+def _split(tape):
+    """(the ops of a recording, its probes as (ops before them - 1, tag, kind, array))."""
+    ops, probes = [], []
+    for entry in tape:
+        if entry[0] is ProbeEvent:
+            probes.append((len(ops) - 1, entry[1], entry[2], entry[3]))
+        else:
+            ops.append(entry)
+    return ops, probes
 
 
 def _recipe_of(a, arrays):
@@ -209,7 +225,7 @@ class Tape:
     """A replayable step (see the module docstring), built from two recordings."""
 
     def __init__(self, first, second, model, variables):
-        a, b = first.tape, second.tape
+        (a, probes_a), (b, probes_b) = _split(first.tape), _split(second.tape)
         if len(a) != len(b):
             raise NotCapturable(f"the step ran {len(a)} ops, then {len(b)}")
         if second.order is None:
@@ -274,6 +290,9 @@ class Tape:
             made_data[id(out.data)] = pos
             made_data_first[id(ea[3].data)] = pos
             self.entries.append((cls, ins, cfg, out, needs, out._ctx is not None, binds))
+        self.probes = self._probes(probes_a, probes_b, first, second, made_data_first,
+                                   made_data)
+        self.listening = bool(_listeners)
         self.loss = second.loss
         self.order = second.order
         self.y_pred = second.y_pred
@@ -288,6 +307,32 @@ class Tape:
             if id(t) not in made:
                 raise NotCapturable("the model's output is not computed by an op")
 
+    @staticmethod
+    def _probes(probes_a, probes_b, first, second, made_first, made):
+        """{op position: [(tag, kind, where the array comes from)]}: the probes sent outside
+        the ops (a layer's "output"), sent again after that op at replay."""
+        if len(probes_a) != len(probes_b):
+            raise NotCapturable(f"the step sent {len(probes_a)} probes, then {len(probes_b)}")
+        out = {}
+        for pa, pb in zip(probes_a, probes_b):
+            after, tag, kind, array = pb
+            if pa[:3] != pb[:3]:
+                raise NotCapturable(f"probe {tag!r} ({kind}) differs between two steps")
+            bind = False
+            if isinstance(array, np.ndarray) and isinstance(pa[3], np.ndarray):
+                pos = made.get(id(array))
+                if pos is not None and made_first.get(id(pa[3])) == pos:
+                    bind = ("out", pos)
+                else:
+                    k = _recipe_of(array, second.arrays)
+                    if k is not None and _recipe_of(pa[3], first.arrays) == k:
+                        bind = ("feed", k, array.dtype, array.shape)
+            if not bind:
+                raise NotCapturable(f"probe {tag!r} ({kind}): an array computed outside the "
+                                    f"ops")
+            out.setdefault(after, []).append((tag, kind, bind))
+        return out
+
     def stale(self):
         """True when the step must be recorded anew: a layer, loss or setting edited since,
         or a weight's trainable flag changed."""
@@ -295,10 +340,17 @@ class Tape:
             w.requires_grad is not f for w, f in self.live) or any(
             w.data is not a for w, a in self.held)
 
+    def _send(self, k, arrays):
+        for tag, kind, bind in self.probes.get(k, ()):
+            probe(tag, kind, _resolve(bind, arrays, self.entries))
+
     def ready(self):
         """True when a replay would be the eager step: no layer edited since, the weights'
-        trainable flags as recorded, grad mode on, no probe listener, no gradient hook."""
-        if _listeners or config.EDITS[0] != self.edits or not grad_mode._state["enabled"]:
+        trainable flags as recorded, grad mode on, a probe listener present exactly when one
+        was at recording (the probes sent outside the ops are in the tape then), no gradient
+        hook."""
+        if bool(_listeners) is not self.listening or config.EDITS[0] != self.edits or \
+                not grad_mode._state["enabled"]:
             return False
         return all(t.requires_grad is flag and not t._hooks for t, flag in self.live) and \
             all(w.data is a for w, a in self.held)
@@ -308,8 +360,10 @@ class Tape:
         arrays = feeds(xb, yb, sample_weight)[0]
         for t, k, dtype, shape in self.fed:
             t.data = _recipe(arrays[k], dtype, shape)
-        entries = self.entries
-        for cls, ins, cfg, out, needs, linked, binds in entries:
+        entries, probes = self.entries, self.probes
+        if probes:
+            self._send(-1, arrays)
+        for k, (cls, ins, cfg, out, needs, linked, binds) in enumerate(entries):
             for key, bind in binds:
                 cfg[key] = _resolve(bind, arrays, entries)
             fn = cls()
@@ -320,6 +374,8 @@ class Tape:
                 fn.inputs = ins
                 fn.changes = CHANGES[0]
                 out._ctx = fn
+            if probes and k in probes:
+                self._send(k, arrays)
         for i, (value, n) in enumerate(self.tracked):
             if value is not None:
                 model._loss_fn.last[i] = (float(value.data), n)
