@@ -3,7 +3,8 @@ layer kind, each loss, each optimizer and each model kind once on a small model,
 of the captured model equal 200 eager steps bit for bit (weights, optimizer slots, moving
 statistics, the loss and metrics of every step) in float32 and float64, and the replay really
 ran (every step after the two recorded ones). Then what must not be replayed: a changed
-model, a hook, a listener, values computed outside the ops."""
+model, a hook, values computed outside the ops; and a probe listener (a GradientMonitor),
+whose steps have their own tape that sends the probes again."""
 import numpy as np
 import pytest
 from optimizer_zoo import OPTIMIZERS, WITH_SETTINGS
@@ -11,6 +12,7 @@ from replays import count_replays
 
 import minigrad as mg
 from minigrad import layers as L
+from minigrad.diagnostics import GradientMonitor
 from minigrad.models import capture
 from minigrad.probe import ProbeRecorder
 
@@ -365,7 +367,6 @@ def test_a_gradient_monitor_sees_replayed_steps_as_eager_ones(build, every, repl
     """GradientMonitor(every=k) during fit: its records (gradients, activations, deltas,
     update ratios) and the weights equal eager's bit for bit, and the listening steps were
     replayed from their own tape (the Dense family too, whose kernel plan sends no probes)."""
-    from minigrad.diagnostics import GradientMonitor
     r = np.random.default_rng(5)
     x = r.normal(size=(96, 6)).astype("float32")
     y = r.integers(0, 3, 96)

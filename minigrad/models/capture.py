@@ -15,10 +15,10 @@ Signature: the batch's structure, shapes and dtypes, the model's layers, the opt
 loss and the metrics objects, and whether a probe listener waits. Another batch shape (the
 last partial batch) is another signature, captured anew (a kernel plan at once, a tape after
 two recorded steps; at most ``MAX_SIGNATURES`` are kept); an edit (``config.EDITS``: a layer
-made untrainable, a loss or regularizer changed, a new optimizer) captures anew. Before each replay the plan checks
-that every weight still lives in its recorded array (set_weights copies into it; a replaced
-``.data`` makes a new plan) and has no gradient hook, that no probe listener (an attached
-GradientMonitor) waits, and that no gradient view is held elsewhere. A step with a listener
+made untrainable, a loss or regularizer changed, a new optimizer) captures anew. Before each
+replay the plan checks that every weight still lives in its recorded array (set_weights
+copies into it; a replaced ``.data`` makes a new plan) and has no gradient hook, that no probe
+listener (an attached GradientMonitor) waits, and that no gradient view is held elsewhere. A step with a listener
 is never a kernel plan (it sends no probes): it has its own signature and the op tape.
 
 The kernel plan serves the Dense family: a ``Sequential`` of an optional leading ``Flatten``
