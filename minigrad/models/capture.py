@@ -18,8 +18,9 @@ two recorded steps; at most ``MAX_SIGNATURES`` are kept); an edit (``config.EDIT
 made untrainable, a loss or regularizer changed, a new optimizer) captures anew. Before each
 replay the plan checks that every weight still lives in its recorded array (set_weights
 copies into it; a replaced ``.data`` makes a new plan) and has no gradient hook, that no probe
-listener (an attached GradientMonitor) waits, and that no gradient view is held elsewhere. A step with a listener
-is never a kernel plan (it sends no probes): it has its own signature and the op tape.
+listener (an attached GradientMonitor) waits, and that no gradient view is held elsewhere.
+A step with a listener is never a kernel plan (it sends no probes): it has its own signature
+and the op tape.
 
 The kernel plan serves the Dense family: a ``Sequential`` of an optional leading ``Flatten``
 and ``Dense`` layers without regularizers, the hidden ones with a fused activation (any
