@@ -270,26 +270,36 @@ def test_model_kinds_replay_bit_for_bit(dtype, replays):
         target=lambda ids, x: {"cls": ids, "reg": ids[:, None].astype(x[0].dtype)})
 
 
+def _fit_as_eager(build, data, seed=4, callback=None, **fit_kw):
+    """fit with jit_compile="auto", then False, each from the same seed on ``data()``'s
+    (x, y); asserts equal histories and weights; returns the two callbacks (``callback()``
+    makes one per fit)."""
+    runs = []
+    for jit in ("auto", False):
+        mg.random.seed(seed)
+        model = build()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], jit_compile=jit)
+        cb = None if callback is None else callback()
+        x, y = data()
+        history = model.fit(x, y, verbose=0, callbacks=[cb] if cb else None, **fit_kw)
+        runs.append((history.history, model.get_weights(), cb))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+    return runs[0][2], runs[1][2]
+
+
 def test_fit_with_a_last_partial_batch_matches_eager(replays):
     r = np.random.default_rng(3)
     x = r.normal(size=(90, 6)).astype("float32")
     y = r.integers(0, 3, 90)
-    histories, models = [], []
-    for jit in ("auto", False):
-        mg.random.seed(4)
-        model = LAYERS["Dropout"]()
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], jit_compile=jit)
-        histories.append(model.fit(x, y, batch_size=16, epochs=6, verbose=0,
-                                   validation_split=0.1).history)
-        models.append(model)
+    _fit_as_eager(LAYERS["Dropout"], lambda: (x, y), batch_size=16, epochs=6,
+                  validation_split=0.1)
     # 5 full batches and one of 1 per epoch: the full ones recorded twice, then replayed
     # (epoch 1: 1 eager + 2 recorded + 2 replays; then 5 per epoch); the last ones recorded
     # in epochs 1 and 2, replayed from epoch 3
     assert replays[0] == 2 + 5 * 5 + 4
-    assert histories[0] == histories[1]
-    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
-        np.testing.assert_array_equal(a, b)
 
 
 def _trained(build=LAYERS["BatchNormalization"], steps=6, jit="auto"):
@@ -370,21 +380,11 @@ def test_a_gradient_monitor_sees_replayed_steps_as_eager_ones(build, every, repl
     r = np.random.default_rng(5)
     x = r.normal(size=(96, 6)).astype("float32")
     y = r.integers(0, 3, 96)
-    runs = []
-    for jit in ("auto", False):
-        mg.random.seed(2)
-        model = build()
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], jit_compile=jit)
-        monitor = GradientMonitor(every=every)
-        history = model.fit(x, y, batch_size=16, epochs=5, verbose=0, shuffle=False,
-                            callbacks=[monitor]).history
-        runs.append((history, model.get_weights(), monitor.steps, monitor.history))
+    auto, eager = _fit_as_eager(build, lambda: (x, y), seed=2, batch_size=16, epochs=5,
+                                shuffle=False, callback=lambda: GradientMonitor(every=every))
     assert replays[0] >= 20
-    assert runs[0][0] == runs[1][0] and runs[0][2] == runs[1][2]
-    for a, b in zip(runs[0][1], runs[1][1]):
-        np.testing.assert_array_equal(a, b)
-    assert list(runs[0][3].values()) == list(runs[1][3].values())   # (layer names differ)
+    assert auto.steps == eager.steps
+    assert list(auto.history.values()) == list(eager.history.values())   # (names differ)
 
 
 class _NumpyNoise(L.Layer):
@@ -533,16 +533,6 @@ def test_fit_from_a_generator_with_class_weights_and_add_loss_matches_eager(repl
         while True:
             for i in range(0, 96, 16):
                 yield x[i:i + 16], y[i:i + 16]
-    runs = []
-    for jit in ("auto", False):
-        mg.random.seed(3)
-        model = _WithAddedLoss()
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], jit_compile=jit)
-        history = model.fit(batches(), steps_per_epoch=6, epochs=4, verbose=0,
-                            class_weight={0: 1.0, 1: 2.0, 2: 0.5}).history
-        runs.append((history, model.get_weights()))
+    _fit_as_eager(_WithAddedLoss, lambda: (batches(), None), seed=3, steps_per_epoch=6,
+                  epochs=4, class_weight={0: 1.0, 1: 2.0, 2: 0.5})
     assert replays[0] == 24 - 3
-    assert runs[0][0] == runs[1][0]
-    for a, b in zip(runs[0][1], runs[1][1]):
-        np.testing.assert_array_equal(a, b)
