@@ -13,7 +13,7 @@ from replays import count_replays
 import minigrad as mg
 from minigrad import layers as L
 from minigrad.diagnostics import GradientMonitor
-from minigrad.models import capture
+from minigrad.models import capture, tape
 from minigrad.probe import ProbeRecorder
 
 STEPS = 200
@@ -414,7 +414,8 @@ def test_custom_layers_are_eager_under_auto_and_captured_with_true(replays):
     calls = model.layers[1].calls
     model.train_on_batch(*batches[0])
     assert replays[0] == 0 and model.layers[1].calls == calls + 1
-    reason = [e for e in model.__dict__["_captured"].values() if isinstance(e, str)]
+    reason = [str(e) for e in model.__dict__["_captured"].values()
+              if isinstance(e, capture.Refused)]
     assert reason and "_Counting" in reason[0] and "jit_compile=True" in reason[0]
     strict, _ = _trained(build, jit=True)
     calls = strict.layers[1].calls
@@ -536,3 +537,21 @@ def test_fit_from_a_generator_with_class_weights_and_add_loss_matches_eager(repl
     _fit_as_eager(_WithAddedLoss, lambda: (batches(), None), seed=3, steps_per_epoch=6,
                   epochs=4, class_weight={0: 1.0, 1: 2.0, 2: 0.5})
     assert replays[0] == 24 - 3
+
+
+def test_a_refused_signature_is_tried_again_after_an_edit(replays):
+    """A model whose loss needs no trainable weight is refused; made trainable again (an
+    edit) it is recorded and replayed."""
+    model = LAYERS["BatchNormalization"]()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    batches = _data("vector", "float32")
+    model.train_on_batch(*batches[0])            # eager: the optimizer is built
+    model.trainable = False
+    for x, y in batches:
+        model.train_on_batch(x, y)
+    assert [type(e) for e in model.__dict__["_captured"].values()] == [capture.Refused]
+    model.trainable = True
+    for x, y in batches:
+        model.train_on_batch(x, y)
+    assert replays[0] == 3
+    assert [type(e) for e in model.__dict__["_captured"].values()] == [tape.Tape]

@@ -277,8 +277,10 @@ def step(model, xb, yb, sample_weight, variables=None):
         if not entry.stale():
             return None                 # eager (a listener, a hook) ...
         entry = None                    # ... or a layer edited since: record anew
-    if isinstance(entry, str):
-        return None
+    if isinstance(entry, Refused):
+        if entry.edits == config.EDITS[0]:
+            return None
+        entry = None                    # edited since the refusal: try again
     if entry is None and not listening and sample_weight is None and type(xb) is np.ndarray and \
             type(yb) is np.ndarray and _why_not(model) is None and \
             getattr(model.optimizer, "_packs", None):
@@ -292,24 +294,42 @@ def step(model, xb, yb, sample_weight, variables=None):
     if flag == "auto" and entry is None:
         layer = tape.custom_layer(model)
         if layer is not None:
-            _store(cache, sig, f"layer {layer.name!r} of the user's class "
-                               f"{type(layer).__name__} (captured only with jit_compile=True)")
+            _store(cache, sig, Refused(f"layer {layer.name!r} of the user's class "
+                                       f"{type(layer).__name__} (captured only with "
+                                       f"jit_compile=True)"))
             return None
     if variables is None:
         variables = model.trainable_weights
     model._build_optimizer(variables)
     loss, rec = tape.record(model, xb, yb, sample_weight, variables)
-    if isinstance(entry, tape.Recording) and not tape.same_inputs(entry, rec):
+    if isinstance(entry, tape.Recording) and entry.edits[1] == rec.edits[0] and \
+            not tape.same_inputs(entry, rec):
         try:
             _store(cache, sig, tape.Tape(entry, rec, model, variables))
         except tape.NotCapturable as e:
             if flag is True:
                 raise ValueError(f"jit_compile=True: cannot capture the training step of "
                                  f"model {model.name!r}: {e}") from None
-            _store(cache, sig, str(e))
+            _store(cache, sig, Refused(str(e)))
     else:
         _store(cache, sig, rec)
     return loss
+
+
+class Refused:
+    """Why a signature is not captured (kept as the cache entry); tried again after an edit
+    (``config.EDITS``), which may have removed the reason."""
+
+    __slots__ = ("reason", "edits")
+
+    def __init__(self, reason):
+        self.reason = reason
+        self.edits = config.EDITS[0]
+
+    def __str__(self):
+        return self.reason
+
+    __repr__ = __str__
 
 
 def _store(cache, sig, entry):

@@ -91,6 +91,7 @@ def custom_layer(model):
 def record(model, xb, yb, sample_weight, variables):
     """One eager training step with the op list kept; returns ``(loss, Recording)``."""
     tape = []
+    start = config.EDITS[0]
     function.TAPE[0] = tape
     try:
         loss_t, y_pred = model._forward_loss(xb, yb, sample_weight)
@@ -99,6 +100,9 @@ def record(model, xb, yb, sample_weight, variables):
     rec = Recording(tape, loss_t, y_pred, feeds(xb, yb, sample_weight)[0], model)
     rec.n_x = len(flatten(xb))
     loss = model._backward_step(loss_t, y_pred, yb, sample_weight, variables)
+    # edits made by the step itself (a layer of the user's setting an attribute in call)
+    # are part of every recording; one between two recordings restarts the pair
+    rec.edits = (start, config.EDITS[0])
     return loss, rec
 
 
@@ -119,6 +123,7 @@ class Recording:
         self.arrays = arrays
         self.tracked = _tracked(model)
         self.order = _toposort(loss) if loss.requires_grad else None
+        self.edits = None                  # (count before, count after) the recorded step
 
 
 def _tracked(model):
