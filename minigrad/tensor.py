@@ -91,9 +91,7 @@ class Tensor:
     def bump_version(self):
         """Record an in-place change of ``data``: a graph that saved this tensor for backward
         before the change refuses to run backward (RuntimeError), as PyTorch does."""
-        self._version = self.version + 1
-        CHANGES[0] += 1
-        self._stamp = CHANGES[0]
+        bump_versions((self,))
 
     def assign(self, value):
         """Overwrite the value in place (shape and dtype kept; the gradient is untouched) and
@@ -254,6 +252,16 @@ class Tensor:
 
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def bump_versions(tensors):
+    """``bump_version`` of several tensors changed together (an optimizer's pack): one count
+    of the global changes, which is all the version check compares against."""
+    CHANGES[0] += 1
+    stamp = CHANGES[0]
+    for t in tensors:
+        t._version = getattr(t, "_version", 0) + 1
+        t._stamp = stamp
 
 
 def _describe(t):

@@ -25,7 +25,7 @@ from .. import _alloc, _checks, _flat
 from .._kernel import flat
 from .._registry import Registry
 from ..grad_mode import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, bump_versions
 from . import schedules as _schedules
 
 registry = Registry("optimizer")
@@ -360,8 +360,7 @@ class Optimizer:
     def _run_pack(self, pack, members, hp):
         """One kernel call updates every variable of ``pack`` (multi-tensor apply)."""
         all_vars = self._vars
-        for i in members:
-            all_vars[i].bump_version()
+        bump_versions([all_vars[i] for i in members])
         self._update(pack.params, pack.grads, pack.slots, hp)
 
     def _apply_packs(self, todo, gs, hyper, hp_by_key):
