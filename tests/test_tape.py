@@ -62,8 +62,9 @@ def _train(build, batches, loss="sparse_categorical_crossentropy", opt=None, jit
     return model, logs
 
 
-def _assert_replayed_as_eager(build, batches, replays, **kw):
-    auto, logs_auto = _train(build, batches, **kw)
+def _assert_replayed_as_eager(build, batches, replays, jit="auto", **kw):
+    """``jit``: "auto", or True for the user's own code (which "auto" runs eagerly)."""
+    auto, logs_auto = _train(build, batches, jit=jit, **kw)
     ran = replays[0]
     eager, logs_eager = _train(build, batches, jit=False, **kw)
     entries = list(auto.__dict__.get("_captured", {}).values())
@@ -141,7 +142,9 @@ IMAGE_LAYERS = {
 
 @pytest.mark.parametrize("kind", list(LAYERS))
 def test_each_layer_kind_replays_bit_for_bit(kind, dtype, replays):
-    _assert_replayed_as_eager(LAYERS[kind], _data("vector", dtype), replays)
+    # a Lambda runs the user's function: captured with jit_compile=True
+    _assert_replayed_as_eager(LAYERS[kind], _data("vector", dtype), replays,
+                              jit=True if kind == "Lambda" else "auto")
 
 
 @pytest.mark.parametrize("kind", list(IMAGE_LAYERS))
@@ -209,7 +212,8 @@ def test_each_loss_replays_bit_for_bit(name, dtype, replays):
         return mg.models.Sequential([L.Input((6,)), L.Dense(5, activation="tanh"),
                                      L.BatchNormalization(), L.Dense(3, activation=act)])
     _assert_replayed_as_eager(build, _data("vector", dtype), replays, loss=_loss(name),
-                              target=target, metrics=())
+                              target=target, metrics=(),
+                              jit=True if name == "custom function" else "auto")
 
 
 @pytest.mark.parametrize("name", list(WITH_SETTINGS))
@@ -256,7 +260,7 @@ def _functional_multi():
 
 def test_model_kinds_replay_bit_for_bit(dtype, replays):
     batches = _data("vector", dtype)
-    _assert_replayed_as_eager(_Residual, batches, replays)
+    _assert_replayed_as_eager(_Residual, batches, replays, jit=True)   # the user's call
     replays[0] = 0
     nested = _seq(lambda: [mg.models.Sequential([L.Dense(5, activation="relu"),
                                                  L.BatchNormalization()])])
@@ -270,16 +274,16 @@ def test_model_kinds_replay_bit_for_bit(dtype, replays):
         target=lambda ids, x: {"cls": ids, "reg": ids[:, None].astype(x[0].dtype)})
 
 
-def _fit_as_eager(build, data, seed=4, callback=None, **fit_kw):
+def _fit_as_eager(build, data, seed=4, callback=None, jit="auto", **fit_kw):
     """fit with jit_compile="auto", then False, each from the same seed on ``data()``'s
     (x, y); asserts equal histories and weights; returns the two callbacks (``callback()``
     makes one per fit)."""
     runs = []
-    for jit in ("auto", False):
+    for flag in (jit, False):
         mg.random.seed(seed)
         model = build()
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], jit_compile=jit)
+                      metrics=["accuracy"], jit_compile=flag)
         cb = None if callback is None else callback()
         x, y = data()
         history = model.fit(x, y, verbose=0, callbacks=[cb] if cb else None, **fit_kw)
@@ -535,7 +539,7 @@ def test_fit_from_a_generator_with_class_weights_and_add_loss_matches_eager(repl
             for i in range(0, 96, 16):
                 yield x[i:i + 16], y[i:i + 16]
     _fit_as_eager(_WithAddedLoss, lambda: (batches(), None), seed=3, steps_per_epoch=6,
-                  epochs=4, class_weight={0: 1.0, 1: 2.0, 2: 0.5})
+                  epochs=4, class_weight={0: 1.0, 1: 2.0, 2: 0.5}, jit=True)
     assert replays[0] == 24 - 3
 
 
@@ -555,3 +559,160 @@ def test_a_refused_signature_is_tried_again_after_an_edit(replays):
         model.train_on_batch(x, y)
     assert replays[0] == 3
     assert [type(e) for e in model.__dict__["_captured"].values()] == [tape.Tape]
+
+
+class _UserLoss(mg.losses.Loss):
+    def call(self, y_true, y_pred):
+        return mg.ops.mean(mg.ops.square(y_true - y_pred), axis=-1)
+
+
+class _UserL2(mg.regularizers.Regularizer):
+    def __call__(self, w):
+        return 0.01 * mg.ops.sum(w * w)
+
+
+USER_CODE = {   # (build, loss): each runs the user's Python in the training step
+    "subclassed model": (_Residual, "sparse_categorical_crossentropy"),
+    "Lambda": (LAYERS["Lambda"], "sparse_categorical_crossentropy"),
+    "activation": (_seq(lambda: [L.Dense(5, activation=lambda t: t * 0.5)]),
+                   "sparse_categorical_crossentropy"),
+    "regularizer": (_seq(lambda: [L.Dense(5, kernel_regularizer=_UserL2())]),
+                    "sparse_categorical_crossentropy"),
+    "loss function": (LAYERS["Dropout"], lambda t, p: mg.ops.mean(mg.ops.square(t - p), -1)),
+    "Loss subclass": (LAYERS["Dropout"], _UserLoss()),
+}
+
+
+@pytest.mark.parametrize("kind", list(USER_CODE))
+def test_the_users_code_is_eager_under_auto(kind, replays):
+    """Code of the user's may keep Python state a replay would not see (the review's
+    reproducers: a step counter in a subclassed model's call, a global read by a loss):
+    "auto" runs it eagerly and names it; jit_compile=True captures it."""
+    build, loss = USER_CODE[kind]
+    batches = _data("vector", "float32")
+    sparse = isinstance(loss, str)
+    target = None if sparse else _onehot
+    model, _ = _train(build, batches, loss=loss, target=target, steps=8, metrics=())
+    assert replays[0] == 0
+    refused = [str(e) for e in model.__dict__["_captured"].values()
+               if isinstance(e, capture.Refused)]
+    assert refused and "the user's" in refused[0] and "jit_compile=True" in refused[0]
+    _train(build, batches, loss=loss, target=target, steps=8, metrics=(), jit=True)
+    assert replays[0] == 5
+
+
+def test_a_global_read_by_the_users_loss_is_seen_under_auto():
+    """The review's reproducer: a loss scaled by a global that a callback anneals."""
+    state = {"beta": 1.0}
+
+    def annealed(t, p):
+        return mg.ops.mean(mg.ops.square(t - p)) * state["beta"]
+
+    class Anneal(mg.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            state["beta"] = 0.1 * (epoch + 2)
+    r = np.random.default_rng(0)
+    x = r.normal(size=(64, 4)).astype("float32")
+    y = r.normal(size=(64, 1)).astype("float32")
+    runs = []
+    for jit in ("auto", False):
+        mg.random.seed(1)
+        state["beta"] = 1.0
+        model = mg.models.Sequential([L.Input((4,)), L.Dense(4, activation="relu"),
+                                      L.Dense(1)])
+        model.compile(optimizer="sgd", loss=annealed, jit_compile=jit)
+        runs.append(model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False,
+                              callbacks=[Anneal()]).history["loss"])
+    assert runs[0] == runs[1]
+
+
+# ---- the review's reproducers (each failed before its fix) -------------------------------
+def _auto_and_eager(build, steps, loss="sparse_categorical_crossentropy", opt="sgd"):
+    """Losses and weights of ``steps(model)`` for jit_compile "auto" and False, both from
+    seed 1; asserts they are equal."""
+    runs = []
+    for jit in ("auto", False):
+        mg.random.seed(1)
+        model = build()
+        model.compile(optimizer=opt, loss=loss, jit_compile=jit)
+        runs.append((steps(model), model.get_weights(),
+                     np.asarray(mg.random.uniform((2,)))))     # the random stream after
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1] + [runs[0][2]], runs[1][1] + [runs[1][2]]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_labels_equal_in_both_recorded_steps_are_still_the_batchs(replays):
+    r = np.random.default_rng(0)
+    x = r.normal(size=(8, 8, 6)).astype("float32")
+    y = r.integers(0, 3, (8, 8))
+    y[:3] = 0                                   # the first batches all of class 0
+    _auto_and_eager(LAYERS["BatchNormalization"],
+                    lambda m: [m.train_on_batch(x[i], y[i]) for i in range(8)])
+    assert replays[0] > 0
+
+
+def test_sample_weights_equal_to_the_labels_are_not_read_from_them(replays):
+    r = np.random.default_rng(0)
+    x = r.normal(size=(8, 1, 3)).astype("float32")
+    y = np.array([1, 1, 1, 0, 2, 0, 1, 2], "float32").reshape(8, 1, 1)
+    w = np.ones((8, 1), "float32")
+
+    def build():
+        return mg.models.Sequential([L.Input((3,)), L.Dense(1)])
+    _auto_and_eager(build, lambda m: [m.train_on_batch(x[i], y[i], sample_weight=w[i])
+                                      for i in range(8)], loss="mse")
+
+
+def test_random_flip_after_a_trainable_layer_draws_at_every_step(replays):
+    r = np.random.default_rng(0)
+    x = r.normal(size=(12, 1, 4, 4, 1)).astype("float32")
+    y = r.integers(0, 3, (12, 1))
+
+    def build():
+        return mg.models.Sequential([L.Input((4, 4, 1)), L.Dense(1), L.RandomFlip("horizontal"),
+                                     L.Flatten(), L.Dense(3, activation="softmax")])
+    _auto_and_eager(build, lambda m: [m.train_on_batch(x[i], y[i]) for i in range(12)])
+    assert replays[0] > 0
+
+
+def test_normalization_adapted_again_mid_training(replays):
+    r = np.random.default_rng(0)
+    x = r.normal(size=(64, 6)).astype("float32")
+    y = r.normal(size=(64, 1)).astype("float32")
+    norm = []
+
+    def build():
+        norm[:] = [L.Normalization()]
+        norm[0].adapt(x)
+        return mg.models.Sequential([L.Input((6,)), norm[0], L.Dense(1)])
+
+    def steps(model):
+        a = model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False).history["loss"]
+        norm[0].adapt(x * 3.0)                   # new statistics, written in place
+        return a + model.fit(x, y, batch_size=8, epochs=1, verbose=0,
+                             shuffle=False).history["loss"]
+    _auto_and_eager(build, steps, loss="mse")
+    assert replays[0] > 0
+
+
+def test_a_subclassed_model_branching_on_its_data_and_counting_steps():
+    r = np.random.default_rng(0)
+    x = r.normal(size=(8, 8, 4)).astype("float32")
+    y = r.integers(0, 3, (8, 8))
+    x[4:] -= 5.0
+
+    class Net(mg.Model):
+        def __init__(self):
+            super().__init__()
+            self.a = L.Dense(3)
+            self.steps = 0
+
+        def call(self, inputs, training=None):
+            self.steps += 1
+            h = self.a(inputs)
+            if float(np.mean(np.asarray(inputs.data))) < 0:
+                h = h * 3.0
+            return mg.activations.softmax(h)
+    _auto_and_eager(Net, lambda m: [m.train_on_batch(x[i], y[i]) for i in range(8)] +
+                    [m.steps])

@@ -331,11 +331,22 @@ class RandomFlip(_Augmentation):
         self.mode = _check_choice("RandomFlip", "mode", mode, _FLIP_MODES)
 
     def _augment(self, x4, rng):
-        b = x4.shape[0]
-        flip = np.broadcast_to((rng.uniform(size=b) <= 0.5).reshape(b, 1, 1, 1), x4.shape)
+        if _needs_graph(x4):    # the coins drawn inside an op: a captured step draws anew
+            flip = data_map(self._flips, args=(x4.shape,)).data
+        else:                   # (already inside the op of call's no-gradient path)
+            flip = self._flip_mask(rng, x4.shape)
         rows = slice(None, None, -1) if self.mode != "horizontal" else slice(None)
         cols = slice(None, None, -1) if self.mode != "vertical" else slice(None)
         return where(flip, x4[:, rows, cols], x4)
+
+    def _flips(self, shape):
+        return self._flip_mask(self._generator(), shape)
+
+    @staticmethod
+    def _flip_mask(rng, shape):
+        """One coin per image: True where it is flipped (probability 1/2)."""
+        b = shape[0]
+        return np.broadcast_to((rng.uniform(size=b) <= 0.5).reshape(b, 1, 1, 1), shape)
 
     def get_config(self):
         cfg = super().get_config()

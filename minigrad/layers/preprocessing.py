@@ -7,6 +7,8 @@ import numpy as np
 
 from .. import _checks
 from .. import config as _config
+from ..ops.arith import maximum
+from ..ops.unary import sqrt
 from ..tensor import Tensor
 from .base import Layer
 
@@ -162,11 +164,16 @@ class Normalization(Layer):
         if not float(self.count.data) > 0:
             raise ValueError(f"{self._owner}: the layer has no statistics: call "
                              f"adapt(data) first, or pass mean= and variance=")
-        return (self.mean.data.reshape(self._bshape), self.variance.data.reshape(self._bshape))
+        # the weights themselves, through ops: a captured step (models/tape.py) reads them
+        # live, so a later adapt() (which writes them in place) is seen
+        return self.mean.reshape(self._bshape), self.variance.reshape(self._bshape)
 
     def call(self, x):
         mean, variance = self._statistics()
-        std = np.maximum(np.sqrt(variance), _config.epsilon()).astype(self.dtype)
+        if isinstance(variance, Tensor):
+            std = maximum(sqrt(variance), _config.epsilon())
+        else:
+            std = np.maximum(np.sqrt(variance), _config.epsilon()).astype(self.dtype)
         return x * std + mean if self.invert else (x - mean) / std
 
     def get_config(self):

@@ -250,6 +250,9 @@ class _NotCapturable(Exception):
 # signatures kept per model: a generator of ever-new batch shapes must not keep every
 # recorded graph (and its activations) alive
 MAX_SIGNATURES = 8
+# pairs of recorded steps tried before a signature whose values stay ambiguous (a constant
+# sample weight equal in every batch) is left eager
+MAX_PAIRS = 8
 
 
 def step(model, xb, yb, sample_weight, variables=None):
@@ -292,11 +295,9 @@ def step(model, xb, yb, sample_weight, variables=None):
             _store(cache, sig, plan)
             return plan.run(model, xb, yb) if plan.ready() else None
     if flag == "auto" and entry is None:
-        layer = tape.custom_layer(model)
-        if layer is not None:
-            _store(cache, sig, Refused(f"layer {layer.name!r} of the user's class "
-                                       f"{type(layer).__name__} (captured only with "
-                                       f"jit_compile=True)"))
+        what = tape.user_code(model)
+        if what is not None:
+            _store(cache, sig, Refused(f"{what} (captured only with jit_compile=True)"))
             return None
     if variables is None:
         variables = model.trainable_weights
@@ -306,6 +307,13 @@ def step(model, xb, yb, sample_weight, variables=None):
             not tape.same_inputs(entry, rec):
         try:
             _store(cache, sig, tape.Tape(entry, rec, model, variables))
+        except tape.Ambiguous as e:
+            # the pair cannot tell a batch array from a constant: record another pair,
+            # MAX_PAIRS at most
+            rec.tries = entry.tries + 1
+            _store(cache, sig, rec if rec.tries < MAX_PAIRS else Refused(
+                f"{MAX_PAIRS} pairs of recorded steps could not tell where every value comes "
+                f"from: {e}"))
         except tape.NotCapturable as e:
             if flag is True:
                 raise ValueError(f"jit_compile=True: cannot capture the training step of "

@@ -77,14 +77,39 @@ def _structure(part):
     return type(part).__name__
 
 
-def custom_layer(model):
-    """The first layer of the model whose class is defined outside minigrad (not a Model):
-    its ``call`` may have Python side effects a replay would skip, so "auto" runs it
-    eagerly and only ``jit_compile=True`` captures it. None when there is none."""
-    from .model import Model
+def _origin(fn):
+    """The module a callable comes from (a function's, or an object's class's)."""
+    module = getattr(fn, "__module__", None) if callable(fn) and not hasattr(
+        type(fn), "get_config") else None
+    return module or type(fn).__module__ or ""
+
+
+def _ours(fn):
+    return _origin(fn).startswith("minigrad.")
+
+
+def user_code(model):
+    """What of the user's own code the training step would run, or None: a layer or model
+    class with its own ``call``, a Lambda's function, an activation, a regularizer or a loss
+    that is not minigrad's. Such code may keep Python state a replay would not see (a
+    counter, a branch on the data, a global read in a loss), so "auto" runs the model
+    eagerly and only ``jit_compile=True`` captures it."""
     for layer in model._flatten_layers():
-        if not type(layer).__module__.startswith("minigrad.") and not isinstance(layer, Model):
-            return layer
+        call = getattr(type(layer), "call", None)
+        if call is not None and not _ours(call):
+            return f"layer {layer.name!r} of the user's class {type(layer).__name__}"
+        for name, value in vars(layer).items():
+            if value is None or not (name in ("function", "activation")
+                                     or name.endswith("regularizer")):
+                continue
+            if callable(value) and not _ours(value):
+                return f"layer {layer.name!r}: the user's {name} {value!r}"
+    for fn in getattr(model._loss_fn, "fns", ()):
+        if fn is None:
+            continue
+        inner = getattr(fn, "fn", fn)
+        if not _ours(inner):
+            return f"the user's loss {getattr(fn, 'name', fn)!r}"
     return None
 
 
@@ -124,6 +149,7 @@ class Recording:
         self.tracked = _tracked(model)
         self.order = _toposort(loss) if loss.requires_grad else None
         self.edits = None                  # (count before, count after) the recorded step
+        self.tries = 0                     # pairs compared before this one (Ambiguous)
 
 
 def _tracked(model):
@@ -142,18 +168,47 @@ def _split(tape):
     return ops, probes
 
 
-def _recipe_of(a, arrays):
-    """The index of the batch array that ``a`` is a cast and reshape of, or None."""
+class Ambiguous(Exception):
+    """The two recordings cannot tell where a value comes from (the batch arrays it could be
+    made of were equal in both steps, or equal to each other): record another pair."""
+
+
+def _same_memory(a, f):
+    """True when ``a`` is ``f`` or a reshape of it (the same memory, dtype and size)."""
+    return a is f or (a.dtype == f.dtype and a.size == f.size and a.size > 0 and
+                      a.__array_interface__["data"][0] == f.__array_interface__["data"][0])
+
+
+def _casts_of(a, arrays):
+    """The indices of the batch arrays that ``a`` equals cast and reshaped."""
+    out = set()
     for k, f in enumerate(arrays):
-        if a is f:
-            return k
         if f.size == a.size:
             try:
                 if _equal(a, _recipe(f, a.dtype, a.shape)):
-                    return k
+                    out.add(k)
             except ValueError:      # floats that are not class ids: not this one
                 continue
-    return None
+    return out
+
+
+def _feed_of(va, vb, first, second):
+    """The index of the batch array that ``vb`` (``va`` in the first recording) is made of,
+    or None. By memory first (the array itself or a reshape of it: no doubt), then by value:
+    one batch array must match in both steps, and it must have changed between them (else
+    the value could as well be a constant): ``Ambiguous`` otherwise."""
+    for k, (fa, fb) in enumerate(zip(first.arrays, second.arrays)):
+        if _same_memory(vb, fb) and _same_memory(va, fa):
+            return k
+    common = _casts_of(va, first.arrays) & _casts_of(vb, second.arrays)
+    if not common:
+        return None
+    if len(common) == 1:
+        k = common.pop()
+        if not _equal(first.arrays[k], second.arrays[k]):
+            return k
+    raise Ambiguous(f"a value equal to a batch array in two steps whose batch arrays were "
+                    f"equal (arrays {sorted(common)})")
 
 
 def _recipe(f, dtype, shape):
@@ -193,17 +248,17 @@ def _binding(va, vb, first, second, made_first, made):
     """Where the config value ``vb`` (``va`` in the first recording) comes from at replay:
     None when it is the same in both steps, ("out", position) for an earlier op's output
     array, ("feed", k, dtype, shape) for a batch array, ("tuple", items) for a tuple of
-    these and constants ("const", value); False when it is none of them."""
-    if _same_config(va, vb):
-        return None
+    these and constants ("const", value); False when it is none of them. An array (also
+    inside a tuple) is looked up as an op's output and as a batch array before it may count
+    as a constant: equal labels in two steps are still the batch's labels."""
     if isinstance(va, np.ndarray) and isinstance(vb, np.ndarray):
         pos = made.get(id(vb))
         if pos is not None and made_first.get(id(va)) == pos:
             return ("out", pos)
-        k = _recipe_of(vb, second.arrays)
-        if k is not None and _recipe_of(va, first.arrays) == k:
+        k = _feed_of(va, vb, first, second)
+        if k is not None:
             return ("feed", k, vb.dtype, vb.shape)
-        return False
+        return None if _same_config(va, vb) else False
     if isinstance(va, tuple) and type(va) is type(vb) and len(va) == len(vb):
         items = []
         for a, b in zip(va, vb):
@@ -211,8 +266,10 @@ def _binding(va, vb, first, second, made_first, made):
             if bind is False:
                 return False
             items.append(("const", b) if bind is None else bind)
+        if all(item[0] == "const" for item in items):
+            return None
         return ("tuple", items)
-    return False
+    return None if _same_config(va, vb) else False
 
 
 def _resolve(bind, arrays, entries):
@@ -264,8 +321,8 @@ class Tape:
                         live_ids.add(id(tb))
                         self.live.append((tb, tb.requires_grad))
                     continue
-                k = _recipe_of(tb.data, second.arrays)
-                if k is not None and _recipe_of(ta.data, first.arrays) == k:
+                k = _feed_of(ta.data, tb.data, first, second)
+                if k is not None:
                     self.fed.append((tb, k, tb.data.dtype, tb.data.shape))
                     fed_here = True
                     continue
@@ -329,8 +386,8 @@ class Tape:
                 if pos is not None and made_first.get(id(pa[3])) == pos:
                     bind = ("out", pos)
                 else:
-                    k = _recipe_of(array, second.arrays)
-                    if k is not None and _recipe_of(pa[3], first.arrays) == k:
+                    k = _feed_of(pa[3], array, first, second)
+                    if k is not None:
                         bind = ("feed", k, array.dtype, array.shape)
             if not bind:
                 raise NotCapturable(f"probe {tag!r} ({kind}): an array computed outside the "
