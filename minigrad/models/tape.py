@@ -33,10 +33,14 @@ a listener waits has its own signature; the probes sent outside the ops (a layer
 join the recording and are sent again after the same op at replay, with that op's new array;
 those sent inside an op's forward or backward (a Linear's "delta") are sent by the op itself.
 
-What the comparison cannot see: Python that takes another branch only later (a subclassed
-model's ``if`` on a step count it keeps in a private attribute). Public attribute changes of
-any layer, loss or regularizer (``layer.rate = 0.3``, ``layer.trainable = False``, a new
-optimizer) and the ``config`` setters bump ``config.EDITS`` and the step is recorded anew.
+What the comparison cannot see: Python that takes another branch only later, or reads state
+it keeps elsewhere (a step counter, a global a callback changes). minigrad's own layers,
+losses and regularizers keep no such state; the user's may, so under "auto" a step that runs
+the user's code (``user_code``) stays eager, and only ``jit_compile=True`` captures it. Public
+attribute changes of any layer, loss or regularizer (``layer.rate = 0.3``, ``layer.trainable
+= False``, a new optimizer) and the ``config`` setters bump ``config.EDITS`` and the step is
+recorded anew. Batch arrays are found by memory, then by value, before anything may count as
+a constant; a value two recordings cannot place (``Ambiguous``) sends the pair back.
 """
 import numpy as np
 

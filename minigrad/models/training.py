@@ -58,9 +58,9 @@ class Trainer:
         outputs: ``loss``, ``loss_weights``, ``metrics`` and ``weighted_metrics`` per output
         (lists or dicts). Sample weights apply to the loss and to ``weighted_metrics``;
         ``metrics`` stay unweighted. ``jit_compile``: "auto" replays a captured training step
-        (``models/capture.py``, ``models/tape.py``) for every model whose layers are
-        minigrad's own, True also for layers of the user's classes (or raises naming what
-        cannot be captured), False is always eager."""
+        (``models/capture.py``, ``models/tape.py``) for every model whose step runs only
+        minigrad's code (layers, activations, regularizers, loss), True also for the user's
+        own (or raises naming what cannot be captured), False is always eager."""
         from .. import optimizers
         self.__dict__["_jit_compile"] = capture.check_flag(jit_compile)
         self.__dict__.pop("_captured", None)      # plans of the previous compile
