@@ -17,6 +17,16 @@ class ProbeEvent:
     array)``."""
 
 
+class StateChange:
+    """An in-place change of tensors (``assign``) outside the ops during a recorded step: the
+    tape's entry ``(StateChange, tensors)``; a replay would skip it, so the step is refused."""
+
+
+# > 0 while a layer runs on stand-in zeros to find its output shape (layers/symbolic.py):
+# in-place assigns are skipped there, as in Keras's StatelessScope
+STATELESS = [0]
+
+
 def probe(tag, kind, array):
     """Send ``(tag, kind, array)`` to every listener; costs one list test when none listen."""
     if _listeners:

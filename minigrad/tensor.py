@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from . import _alloc, _flat, config
+from .probe import STATELESS, TAPE, StateChange
 
 _new = object.__new__
 # the number of in-place changes of any tensor so far: an op records it at forward, and its
@@ -97,6 +98,8 @@ class Tensor:
         """Overwrite the value in place (shape and dtype kept; the gradient is untouched) and
         bump the version."""
         value = np.asarray(_raw(value))
+        if STATELESS[0]:        # a stand-in call (output shapes): no state changes
+            return
         if value.shape != self.data.shape:
             raise ValueError(f"{_describe(self)}: cannot assign a value of shape "
                              f"{value.shape} to a variable of shape {self.data.shape}")
@@ -257,6 +260,8 @@ def _raw(x):
 def bump_versions(tensors):
     """``bump_version`` of several tensors changed together (an optimizer's pack): one count
     of the global changes, which is all the version check compares against."""
+    if TAPE[0] is not None:     # changed outside the ops in a step being recorded
+        TAPE[0].append((StateChange, tuple(tensors)))
     CHANGES[0] += 1
     stamp = CHANGES[0]
     for t in tensors:

@@ -237,3 +237,54 @@ def test_a_captured_step_trains_variables_as_the_eager_step(monkeypatch):
     for a, b in zip(captured.weights, eager.weights):
         np.testing.assert_array_equal(a.data, b.data, err_msg=a.name)
     assert captured.layers[0].offset.version == 0
+
+
+class _Counter(mg.layers.Layer):
+    """Counts its training calls in an integer Variable (assigned in call)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.count = mg.Variable(0, trainable=False, dtype="int32", name="count")
+
+    def call(self, x, training=False):
+        if training:
+            self.count.assign_add(1)
+        return x
+
+
+def test_an_integer_variable_saves_and_loads(tmp_path):
+    inp = mg.Input((4,))
+    model = mg.Model(inp, mg.layers.Dense(2)(_Counter()(inp)))
+    model.layers[1].count.assign(5)
+    model.save(tmp_path / "c.keras")
+    back = load_model(tmp_path / "c.keras", custom_objects={"_Counter": _Counter})
+    assert back.layers[1].count.numpy() == 5 and back.layers[1].count.dtype == np.int32
+    model.save_weights(tmp_path / "c.weights.h5")
+    model.layers[1].count.assign(0)
+    model.load_weights(tmp_path / "c.weights.h5")
+    assert model.layers[1].count.numpy() == 5
+
+
+def test_building_a_model_changes_no_variable():
+    """The stand-in calls that find output shapes skip assigns (Keras's StatelessScope)."""
+    layer = _Counter()
+    layer(mg.Input((None, 3)), training=True)
+    assert layer.count.numpy() == 0
+
+
+def test_an_assign_in_call_is_never_skipped_by_a_captured_step():
+    """jit_compile=True refuses a step that assigns outside the ops (a replay would skip
+    it), naming the variable; "auto" runs the user's layer eagerly and counts every step."""
+    x = np.random.default_rng(0).normal(size=(64, 5)).astype("float32")
+    y = np.random.default_rng(1).normal(size=(64, 1)).astype("float32")
+    for jit in ("auto", True):
+        inp = mg.Input((5,))
+        counter = _Counter()
+        model = mg.Model(inp, mg.layers.Dense(1)(counter(inp)))
+        model.compile(optimizer="adam", loss="mse", jit_compile=jit)
+        if jit is True:
+            with pytest.raises(ValueError, match="'count' changed in place .*outside the ops"):
+                model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+        else:
+            model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+            assert counter.count.numpy() == 12

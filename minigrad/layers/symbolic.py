@@ -17,7 +17,8 @@ import numpy as np
 
 from ..grad_mode import no_grad
 
-_symbolic = [0]   # > 0 while a stand-in call runs: layers skip probes and activity losses
+# > 0 while a stand-in call runs: layers skip probes and activity losses, assigns are skipped
+from ..probe import STATELESS as _symbolic  # noqa: E402
 
 
 class KerasTensor:

@@ -255,10 +255,11 @@ def _weights_from(doc, arrays, path):
         a = arrays.get(f"weights/{i:05d}.npy")
         if a is None:
             raise ValueError(f"load: {path!r} is missing weights/{i:05d}.npy ({spec.get('name')})")
-        if list(a.shape) != list(spec.get("shape", a.shape)) or a.dtype.kind != "f":
+        # float weights, or an integer/bool Variable (a counter, a seed state)
+        if list(a.shape) != list(spec.get("shape", a.shape)) or a.dtype.kind not in "fiub":
             raise ValueError(f"load: {path!r}: weight {i} ({spec.get('name')}) has shape "
                              f"{a.shape} and dtype {a.dtype}, expected {spec.get('shape')} "
-                             f"float")
+                             f"and a numeric dtype")
         out.append(a)
     return out
 

@@ -46,7 +46,7 @@ import numpy as np
 
 from .. import config, function, grad_mode
 from ..layers.symbolic import flatten
-from ..probe import ProbeEvent, _listeners, probe
+from ..probe import ProbeEvent, StateChange, _listeners, probe
 from ..tensor import CHANGES, Tensor, _run_backward, _toposort
 
 
@@ -165,6 +165,11 @@ def _split(tape):
     """(the ops of a recording, its probes as (ops before them - 1, tag, kind, array))."""
     ops, probes = [], []
     for entry in tape:
+        if entry[0] is StateChange:
+            names = ", ".join(repr(getattr(t, "name", None) or f"a tensor of shape {t.shape}")
+                              for t in entry[1])
+            raise NotCapturable(f"{names} changed in place (assign) outside the ops: a replay "
+                                f"would skip it")
         if entry[0] is ProbeEvent:
             probes.append((len(ops) - 1, entry[1], entry[2], entry[3]))
         else:
