@@ -489,3 +489,24 @@ def test_output_shapes_match_keras():
         t = eval(expr, {"ops": ops, "a": a, "b": b})
         assert list(t.shape) == keras_out[name][0], name
         assert t.dtype == keras_out[name][1], name
+
+
+def test_integer_floor_division_and_modulo_stay_integer():
+    """Keras: int32 // 2 and int32 % 3 are int32 (a Python number is weak); a float operand
+    gives a float."""
+    i = ops.cast(mg.Input((4,)), "int32")
+    assert (i // 2).dtype == "int32" and (i % 3).dtype == "int32"
+    assert (7 // i).dtype == "int32" and (i // 2.0).dtype == "float32"
+    x = mg.Input((4,))
+    model = mg.Model(x, [ops.cast(x, "int32") // 2, ops.cast(x, "int32") % 3])
+    q, r = model.predict(np.array([[3.0, 4.0, -5.0, 7.0]], "float32"), verbose=0)
+    np.testing.assert_array_equal(q, [[1, 2, -3, 3]])
+    np.testing.assert_array_equal(r, [[0, 1, 1, 1]])
+    assert q.dtype == np.int32 and r.dtype == np.int32
+
+
+def test_a_boolean_mask_on_a_symbolic_tensor_is_refused():
+    """Its result's size depends on the data: no static shape (stand-in zeros gave (0,))."""
+    a = mg.Input((4,))
+    with pytest.raises(TypeError, match="boolean mask is not supported on a symbolic tensor"):
+        a[a > 0]

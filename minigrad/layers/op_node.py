@@ -38,19 +38,40 @@ def _ops():
 
 def get_item(x, key):
     """``x[key]`` (basic indexing: ints, slices, None, Ellipsis)."""
+    for k in key if isinstance(key, tuple) else (key,):
+        d = getattr(getattr(k, "data", k), "dtype", None)
+        if d is not None and np.dtype(d).kind == "b":
+            # a mask's result has a size that depends on the data: no static shape
+            raise TypeError("get_item: a boolean mask is not supported on a symbolic tensor "
+                            "(its result's size depends on the data); use ops.where")
     return x[key]
 
 
+def _int_result(y, x1, x2):
+    """``y`` cast back to the integer dtype of integer operands (Keras: int // int is int)."""
+    # Python numbers are weak (NEP 50): int32 // 2 stays int32
+    dtypes = [np.dtype(getattr(v, "data", v).dtype) for v in (x1, x2)
+              if hasattr(getattr(v, "data", v), "dtype")]
+    if all(isinstance(v, (int, bool, np.integer, np.bool_)) or
+           np.dtype(getattr(getattr(v, "data", v), "dtype", "f")).kind in "iub"
+           for v in (x1, x2)) and dtypes:
+        return _ops().cast(y, np.result_type(*dtypes))
+    return y
+
+
 def floor_divide(x1, x2):
-    """floor(x1 / x2): a constant (its gradient is 0 almost everywhere), as Keras's."""
+    """floor(x1 / x2): a constant (its gradient is 0 almost everywhere), as Keras's; integer
+    operands give an integer result."""
     ops = _ops()
-    return ops.floor(ops.divide(x1, x2))
+    return _int_result(ops.floor(ops.divide(x1, x2)), x1, x2)
 
 
 def mod(x1, x2):
-    """x1 - floor(x1 / x2) * x2 (Python's sign rule); d/dx1 = 1, d/dx2 = -floor(x1 / x2)."""
+    """x1 - floor(x1 / x2) * x2 (Python's sign rule); d/dx1 = 1, d/dx2 = -floor(x1 / x2);
+    integer operands give an integer result."""
     ops = _ops()
-    return ops.subtract(x1, ops.multiply(ops.floor(ops.divide(x1, x2)), x2))
+    return _int_result(ops.subtract(x1, ops.multiply(ops.floor(ops.divide(x1, x2)), x2)),
+                       x1, x2)
 
 
 _EXTRA = {"get_item": get_item, "floor_divide": floor_divide, "mod": mod}
