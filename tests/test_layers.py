@@ -735,3 +735,10 @@ def test_add_loss_joins_the_loss_and_is_cleared_by_the_next_call():
         np.testing.assert_allclose(a, b, rtol=1e-12)
     with pytest.raises(TypeError, match="add_loss"):
         _PenalisedTanh().add_loss(0.5)
+
+
+def test_variables_lists_every_weight_as_keras():
+    bn = mg.layers.BatchNormalization()
+    bn.build((None, 3))
+    assert [v.name for v in bn.variables] == [w.name for w in bn.weights]
+    assert len(bn.variables) == 4

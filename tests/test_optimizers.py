@@ -1037,3 +1037,22 @@ def test_keras_oracle_default_config(keras_results, cls):
     assert {k: theirs[k] for k in ours if k != "name"} == {k: v for k, v in ours.items()
                                                            if k != "name"}
     assert re.sub(r"_\d+$", "", theirs["name"]).replace("_", "") == ours["name"]
+
+
+def test_apply_is_apply_gradients_in_variable_order():
+    """Keras 3's optimizer.apply(grads, trainable_variables=None)."""
+    w1 = mg.Parameter(np.array([1.0, 2.0]), name="w1")
+    w2 = mg.Parameter(np.array([[3.0]]), name="w2")
+    a, b = mg.optimizers.SGD(0.1), mg.optimizers.SGD(0.1)
+    w1b, w2b = mg.Parameter(w1.data.copy()), mg.Parameter(w2.data.copy())
+    g1, g2 = np.array([1.0, -1.0]), np.array([[2.0]])
+    a.apply([g1, g2], [w1, w2])
+    b.apply_gradients([(g1, w1b), (g2, w2b)])
+    np.testing.assert_array_equal(w1.data, w1b.data)
+    np.testing.assert_array_equal(w2.data, w2b.data)
+    a.apply([g1, g2])                              # the variables built so far
+    np.testing.assert_allclose(w1.data, [0.8, 2.2])
+    with pytest.raises(ValueError, match="SGD.apply: 1 gradients for 2 variables"):
+        a.apply([g1])
+    with pytest.raises(ValueError, match="no trainable_variables given and none built"):
+        mg.optimizers.SGD(0.1).apply([g1])

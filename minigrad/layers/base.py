@@ -463,6 +463,12 @@ class Layer:
         return _weights_of(self._walk())
 
     @property
+    def variables(self):
+        """Keras's ``layer.variables``: every weight, as ``weights`` (a SeedGenerator's
+        state, which Keras lists here too, is not a weight in minigrad)."""
+        return self.weights
+
+    @property
     def trainable_weights(self):
         if not self._trainable:
             return []

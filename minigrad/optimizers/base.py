@@ -290,6 +290,22 @@ class Optimizer:
             self._apply([g for g, _ in pairs], [v for _, v in pairs])
         return self.iterations
 
+    def apply(self, grads, trainable_variables=None):
+        """Keras 3's ``optimizer.apply(grads, trainable_variables=None)``: the gradients in
+        the order of ``trainable_variables`` (default: the variables built so far).
+        Returns ``iterations``."""
+        grads = list(grads)
+        if trainable_variables is None:
+            if not self._vars:
+                raise ValueError(f"{type(self).__name__}.apply: no trainable_variables given "
+                                 f"and none built; pass trainable_variables=")
+            trainable_variables = self._vars
+        variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"{type(self).__name__}.apply: {len(grads)} gradients for "
+                             f"{len(variables)} variables")
+        return self.apply_gradients(zip(grads, variables))
+
     def step(self, variables=None):
         """One update of ``variables`` (default: the built ones) from their ``.grad``."""
         if variables is None and not self._vars:
