@@ -104,6 +104,24 @@ def bench_keras(x, y, x_test, y_test, epochs, repeats):
 
 
 # ---- hand-written PyTorch ---------------------------------------------------------------
+def torch_epoch(torch, model, opt, loss_fn, xt, yt, n, batch=32):
+    """One shuffled epoch over the first ``n`` rows, with the loss and accuracy sums a fit
+    loop keeps (what Keras and minigrad compute per step too)."""
+    perm = torch.randperm(n)
+    loss_sum, correct = 0.0, 0
+    for start in range(0, n, batch):
+        idx = perm[start:start + batch]
+        xb, yb = xt[idx], yt[idx]
+        opt.zero_grad()
+        logits = model(xb)
+        loss = loss_fn(logits, yb)
+        loss.backward()
+        opt.step()
+        loss_sum += loss.item() * len(idx)
+        correct += (logits.argmax(1) == yb).sum().item()
+    return loss_sum, correct
+
+
 def bench_torch(x, y, x_test, y_test, epochs, repeats):
     import torch
     from torch import nn
@@ -116,18 +134,7 @@ def bench_torch(x, y, x_test, y_test, epochs, repeats):
     def run(n):
         model.train()
         for _ in range(n):
-            perm = torch.randperm(len(xt))
-            loss_sum, correct = 0.0, 0
-            for start in range(0, len(xt), 32):
-                idx = perm[start:start + 32]
-                xb, yb = xt[idx], yt[idx]
-                opt.zero_grad()
-                logits = model(xb)
-                loss = loss_fn(logits, yb)
-                loss.backward()
-                opt.step()
-                loss_sum += loss.item() * len(idx)
-                correct += (logits.argmax(1) == yb).sum().item()
+            torch_epoch(torch, model, opt, loss_fn, xt, yt, len(xt))
 
     seconds = best_epoch_time(run, epochs, repeats)
     with torch.no_grad():
@@ -275,18 +282,7 @@ def fashion_torch(train, held):
     xt, yt = torch.from_numpy(train[0]), torch.from_numpy(train[1].astype(np.int64))
 
     def epoch(n):
-        perm = torch.randperm(n)
-        loss_sum, correct = 0.0, 0
-        for start in range(0, n, 32):
-            idx = perm[start:start + 32]
-            xb, yb = xt[idx], yt[idx]
-            opt.zero_grad()
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * len(idx)
-            correct += (logits.argmax(1) == yb).sum().item()
+        torch_epoch(torch, model, opt, loss_fn, xt, yt, n)
 
     epoch(2000)
     t0 = time.perf_counter()
