@@ -37,10 +37,8 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        _set_affine(self, beta_regularizer, gamma_regularizer, beta_constraint,
+                    gamma_constraint)
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
 
     def build(self, input_shape):
@@ -82,11 +80,26 @@ class BatchNormalization(Layer):
             gamma_initializer=initializers.serialize(self.gamma_initializer),
             moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
             moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
-            beta_regularizer=serialize_or_none(regularizers, self.beta_regularizer),
-            gamma_regularizer=serialize_or_none(regularizers, self.gamma_regularizer),
-            beta_constraint=serialize_or_none(constraints, self.beta_constraint),
-            gamma_constraint=serialize_or_none(constraints, self.gamma_constraint))
+            **_affine_config(self))
         return cfg
+
+
+def _set_affine(layer, beta_regularizer, gamma_regularizer, beta_constraint,
+                gamma_constraint):
+    """Resolve a normalization's gamma and beta regularizers and constraints (names, configs
+    or objects), the counterpart of ``_affine_config``."""
+    layer.beta_regularizer = regularizers.get(beta_regularizer)
+    layer.gamma_regularizer = regularizers.get(gamma_regularizer)
+    layer.beta_constraint = constraints.get(beta_constraint)
+    layer.gamma_constraint = constraints.get(gamma_constraint)
+
+
+def _affine_config(layer):
+    """The config of a normalization's gamma and beta: their regularizers and constraints."""
+    return dict(beta_regularizer=serialize_or_none(regularizers, layer.beta_regularizer),
+                gamma_regularizer=serialize_or_none(regularizers, layer.gamma_regularizer),
+                beta_constraint=serialize_or_none(constraints, layer.beta_constraint),
+                gamma_constraint=serialize_or_none(constraints, layer.gamma_constraint))
 
 
 def _axes_arg(owner, axis):
@@ -136,10 +149,8 @@ class LayerNormalization(Layer):
         self.scale = _checks.boolean(owner, "scale", scale)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        _set_affine(self, beta_regularizer, gamma_regularizer, beta_constraint,
+                    gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -165,10 +176,7 @@ class LayerNormalization(Layer):
             axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
             beta_initializer=initializers.serialize(self.beta_initializer),
             gamma_initializer=initializers.serialize(self.gamma_initializer),
-            beta_regularizer=serialize_or_none(regularizers, self.beta_regularizer),
-            gamma_regularizer=serialize_or_none(regularizers, self.gamma_regularizer),
-            beta_constraint=serialize_or_none(constraints, self.beta_constraint),
-            gamma_constraint=serialize_or_none(constraints, self.gamma_constraint))
+            **_affine_config(self))
         return cfg
 
 
