@@ -389,15 +389,10 @@ class Tape:
             after, tag, kind, array = pb
             if pa[:3] != pb[:3]:
                 raise NotCapturable(f"probe {tag!r} ({kind}) differs between two steps")
-            bind = False
-            if isinstance(array, np.ndarray) and isinstance(pa[3], np.ndarray):
-                pos = made.get(id(array))
-                if pos is not None and made_first.get(id(pa[3])) == pos:
-                    bind = ("out", pos)
-                else:
-                    k = _feed_of(pa[3], array, first, second)
-                    if k is not None:
-                        bind = ("feed", k, array.dtype, array.shape)
+            # an op's output or a batch array, as a config array is found; a constant (None)
+            # is refused: a probe sends this step's values
+            bind = _binding(pa[3], array, first, second, made_first, made) if isinstance(
+                array, np.ndarray) else False
             if not bind:
                 raise NotCapturable(f"probe {tag!r} ({kind}): an array computed outside the "
                                     f"ops")
